@@ -1,0 +1,68 @@
+using Floyo.Recovery;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Cli;
+
+/// <summary>
+/// Builds the engine from environment settings and runs one command, turning every failure into a
+/// single <c>error: ...</c> line on stderr and a non-zero exit code.
+/// </summary>
+internal static class CliHost
+{
+    public static async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken ct)
+    {
+        try
+        {
+            using var host = Build();
+            await host.StartAsync(ct);
+            try
+            {
+                return await command(host.Services, ct);
+            }
+            finally
+            {
+                await host.StopAsync(CancellationToken.None);
+            }
+        }
+        catch (RecoveryException e)
+        {
+            return Fail(e.Message);
+        }
+        catch (OptionsValidationException e)
+        {
+            return Fail(string.Join("; ", e.Failures));
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            // The binder's message names the setting and its value; values here are never secrets.
+            return Fail(e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Fail("cancelled; nothing partial was kept", 130);
+        }
+    }
+
+    public static int Fail(string message, int exitCode = 1)
+    {
+        Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+        return exitCode;
+    }
+
+    private static IHost Build()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var level) ? level : LogLevel.Warning);
+        // The host reports its own start-up failures as stack traces; ours is the one-line error.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Services.AddFloyoRecovery();
+        return builder.Build();
+    }
+}

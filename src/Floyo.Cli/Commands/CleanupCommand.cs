@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Floyo.Recovery.Retention;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Cli.Commands;
+
+internal static class CleanupCommand
+{
+    public static Command Create()
+    {
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; delete nothing" };
+        var json = new Option<bool>("--json") { Description = "Print the plan as JSON" };
+        var command = new Command("cleanup", "Apply retention: BACKUP_RETENTION_DAYS for full backups, 7 days for incremental") { dryRun, json };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            var planner = services.GetRequiredService<RetentionPlanner>();
+            var plan = await planner.PlanAsync(token);
+            var apply = !result.GetValue(dryRun);
+            var failures = apply ? await planner.ApplyAsync(plan, token) : [];
+            if (result.GetValue(json))
+            {
+                Output.Json(new { dryRun = !apply, plan.Decisions, plan.Orphans, failures });
+            }
+            else
+            {
+                var verb = apply ? "deleted" : "would delete";
+                foreach (var d in plan.Decisions)
+                {
+                    Console.WriteLine($"{(d.Delete ? verb : "keep"),-12} {d.Backup}  ({d.Reason})");
+                }
+                foreach (var orphan in plan.Orphans)
+                {
+                    Console.WriteLine($"{verb,-12} {orphan}  (data without metadata: an interrupted backup)");
+                }
+                Console.WriteLine($"{plan.Deletions.Count() + plan.Orphans.Count} to delete, {plan.Decisions.Count(d => !d.Delete)} kept{(apply ? "" : " (dry run: nothing deleted)")}");
+            }
+            return failures.Count == 0 ? 0 : CliHost.Fail(string.Join("; ", failures));
+        }, ct));
+        return command;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Floyo.Recovery;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Verification;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Cli.Commands;
+
+internal static class VerifyCommand
+{
+    public static Command Create()
+    {
+        var file = new Option<string?>("--file") { Description = "The backup, by the name 'floyo-dr list' prints" };
+        var latest = new Option<bool>("--latest") { Description = "Verify the newest backup" };
+        var json = new Option<bool>("--json") { Description = "Print the verification record as JSON" };
+        var command = new Command("verify", "Checksum, restore into a scratch database, and compare counts with the backup") { file, latest, json };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            var catalog = services.GetRequiredService<BackupCatalog>();
+            var name = result.GetValue(file);
+            if (name is not null == result.GetValue(latest))
+            {
+                return CliHost.Fail("give exactly one of --file <backup> or --latest");
+            }
+            var entry = name is not null
+                ? await catalog.FindAsync(name, token)
+                : (await catalog.ListAsync(token)).FirstOrDefault() ?? throw new RecoveryException($"no backups in {catalog.Store.Location}");
+            var record = await services.GetRequiredService<BackupVerifier>().VerifyAsync(entry, Output.Progress(), token);
+            Output.EndProgress();
+            if (result.GetValue(json))
+            {
+                Output.Json(record);
+            }
+            else if (record.Passed)
+            {
+                Console.WriteLine($"verified {record.Backup}: checksum ok, restored on {record.Server}, {entry.Metadata.Facts.Tables.Count} tables and all object counts match ({record.DurationSeconds:F1} s)");
+            }
+            return record.Passed ? 0 : CliHost.Fail($"verification of {record.Backup} failed: {string.Join("; ", record.Problems.Take(5))}");
+        }, ct));
+        return command;
+    }
+}

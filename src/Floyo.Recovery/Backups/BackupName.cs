@@ -1,0 +1,46 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Floyo.Recovery.Backups;
+
+public enum BackupType
+{
+    Full,
+    Incremental,
+}
+
+/// <summary>
+/// <c>&lt;database&gt;_full_&lt;YYYYMMDD&gt;_&lt;HHMMSS&gt;.&lt;ext&gt;</c> (UTC), with a
+/// <c>.meta.json</c> sidecar. The database part is a file-safe form of the name; the metadata keeps the real one.
+/// </summary>
+public static partial class BackupName
+{
+    public const string MetadataSuffix = ".meta.json";
+
+    public static string For(string database, BackupType type, DateTimeOffset timestamp, bool compressed) =>
+        $"{Slug(database)}_{TypeWord(type)}_{timestamp.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}{Extension(compressed)}";
+
+    public static string Extension(bool compressed) => compressed ? ".dump.zst" : ".dump";
+
+    public static string MetadataOf(string backupName) => backupName + MetadataSuffix;
+
+    public static string TypeWord(BackupType type) => type == BackupType.Full ? "full" : "incremental";
+
+    /// <summary>Keeps letters (any script), digits, '_', '-' and '.'; anything else becomes '-'.</summary>
+    public static string Slug(string database)
+    {
+        var builder = new StringBuilder(database.Length);
+        foreach (var rune in database.EnumerateRunes())
+        {
+            builder.Append(Rune.IsLetterOrDigit(rune) || rune.Value is '_' or '-' ? rune.ToString() : "-");
+        }
+        var slug = builder.ToString().Trim('-');
+        return slug.Length == 0 ? "db" : slug;
+    }
+
+    public static bool LooksLikeBackup(string name) => Pattern().IsMatch(name);
+
+    [GeneratedRegex(@"^[^/]+_(full|incremental)_\d{8}_\d{6}\.dump(\.zst)?$")]
+    private static partial Regex Pattern();
+}

@@ -1,0 +1,81 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Options;
+using ZstdSharp;
+
+namespace Floyo.Recovery.Restores;
+
+/// <summary>
+/// Brings a backup out of the store as a local dump that pg_restore can read in parallel, checking
+/// the SHA-256 of every stored byte on the way. Nothing is handed to a restore until the whole
+/// stream has been read and its checksum matches the metadata.
+/// </summary>
+public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
+{
+    public async Task<LocalDump> FetchAsync(IBackupStore store, BackupEntry entry, IProgress<TransferProgress>? progress, CancellationToken ct)
+    {
+        var meta = entry.Metadata;
+        var path = Path.Combine(WorkDirectory(), $"{Guid.NewGuid():N}.dump");
+        var local = new LocalDump(path, meta.DumpBytes);
+        try
+        {
+            await using var source = await store.OpenReadAsync(meta.Name, ct);
+            using var hashing = new HashingStream(source);
+            string? decodeFailure = null;
+            long written = 0;
+            await using (var file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20,
+                Options = FileOptions.Asynchronous, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }))
+            {
+                try
+                {
+                    await using var decoded = meta.IsCompressed ? new DecompressionStream(hashing, 1 << 20, leaveOpen: true) : (Stream)hashing;
+                    var buffer = new byte[1 << 20];
+                    int read;
+                    while ((read = await decoded.ReadAsync(buffer, ct)) > 0)
+                    {
+                        await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                        written += read;
+                        progress?.Report(new TransferProgress("fetch", hashing.BytesRead, written));
+                    }
+                }
+                catch (ZstdException e)
+                {
+                    decodeFailure = e.Message;
+                }
+                // Hash whatever follows the zstd frame too: the checksum covers the whole object.
+                await hashing.CopyToAsync(Stream.Null, ct);
+            }
+            var actual = hashing.HexDigest();
+            if (!string.Equals(actual, meta.Sha256, StringComparison.OrdinalIgnoreCase) || hashing.BytesRead != meta.SizeBytes)
+            {
+                throw new ChecksumMismatchException(meta.Name, meta.Sha256, actual, hashing.BytesRead, meta.SizeBytes);
+            }
+            if (decodeFailure is not null || written != meta.DumpBytes)
+            {
+                throw new RecoveryException($"{meta.Name} matches its checksum but does not decode to the {meta.DumpBytes} bytes pg_dump wrote ({decodeFailure ?? $"{written} bytes"}); nothing was restored");
+            }
+            return local;
+        }
+        catch
+        {
+            local.Dispose();
+            throw;
+        }
+    }
+
+    private string WorkDirectory()
+    {
+        var dir = options.Value.WorkDir is { Length: > 0 } configured ? configured : Path.Combine(Path.GetTempPath(), "floyo-dr");
+        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return dir;
+    }
+}
+
+public sealed class ChecksumMismatchException(string name, string expected, string actual, long readBytes, long expectedBytes)
+    : RecoveryException(readBytes == expectedBytes
+        ? $"checksum mismatch: {name} has SHA-256 {actual[..12]}… but its metadata records {expected[..Math.Min(12, expected.Length)]}…; the backup is corrupt and was not used"
+        : $"checksum mismatch: {name} is {readBytes} bytes but its metadata records {expectedBytes} (truncated or altered); the backup was not used");

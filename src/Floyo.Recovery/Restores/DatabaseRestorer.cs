@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Globalization;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Floyo.Recovery.Restores;
+
+/// <summary>
+/// Server-side steps shared by restores and verification: provision roles, create a fresh database
+/// shaped like the original, run pg_restore in parallel, and read back the restored facts.
+/// </summary>
+public sealed class DatabaseRestorer(PgTools tools, IOptions<DatabaseOptions> options)
+{
+    /// <summary>Connects to a maintenance database on the server, never to the one being replaced.</summary>
+    public static async Task<NpgsqlConnection> OpenMaintenanceAsync(NpgsqlConnectionStringBuilder server, CancellationToken ct)
+    {
+        try
+        {
+            return await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, "postgres"), ct);
+        }
+        catch (RecoveryException e) when (e.InnerException is PostgresException { SqlState: "3D000" })
+        {
+            return await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, "template1"), ct);
+        }
+    }
+
+    /// <summary>Whether a database holds anything a user made (tables, views, functions, types, schemas, sequences).</summary>
+    public static async Task<bool> IsEmptyAsync(NpgsqlConnectionStringBuilder server, string database, CancellationToken ct)
+    {
+        await using var connection = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, database), ct);
+        const string sql = """
+            SELECT NOT EXISTS (
+                SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%'
+                UNION ALL
+                SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+                UNION ALL
+                SELECT 1 FROM pg_namespace n
+                WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg\_toast%' AND n.nspname NOT LIKE 'pg\_temp\_%')
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>Creates <paramref name="database"/> from template0 with the original's owner, encoding and locale.</summary>
+    public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct)
+    {
+        await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
+        var props = meta.Facts.Properties;
+        var owner = await RoleExistsAsync(admin, props.Owner, ct) ? $" OWNER {PgConnector.Quote(props.Owner)}" : "";
+        var baseSql = $"CREATE DATABASE {PgConnector.Quote(database)} TEMPLATE template0 ENCODING {PgConnector.Literal(props.Encoding)}{owner}";
+        try
+        {
+            await PgConnector.ExecuteAsync(admin, $"{baseSql} LC_COLLATE {PgConnector.Literal(props.Collate)} LC_CTYPE {PgConnector.Literal(props.Ctype)}", ct);
+        }
+        catch (PostgresException e) when (e.SqlState is "22023" or "42809" or "XX000")
+        {
+            // The new server may lack the original locale; the server default beats no restore at all.
+            await PgConnector.ExecuteAsync(admin, baseSql, ct);
+        }
+    }
+
+    /// <summary>pg_restore into an existing, empty database; stops at the first error.</summary>
+    public async Task RunPgRestoreAsync(NpgsqlConnectionStringBuilder server, string database, LocalDump dump, CancellationToken ct)
+    {
+        var target = DatabaseUrl.WithDatabase(server, database);
+        await using (var probe = await PgConnector.OpenAsync(target, ct))
+        {
+            await tools.EnsureCompatibleAsync("pg_restore", probe.PostgreSqlVersion.Major * 10000, ct);
+        }
+        string[] arguments =
+        [
+            "--exit-on-error", "--no-password",
+            $"--jobs={options.Value.RestoreJobs.ToString(CultureInfo.InvariantCulture)}",
+            "--dbname", database, dump.Path,
+        ];
+        using var process = Process.Start(tools.StartInfo("pg_restore", arguments, target))
+            ?? throw new RecoveryException("could not start pg_restore");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = StderrTail.CollectAsync(process.StandardError, ct);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        await stdout;
+        var errors = await stderr;
+        if (process.ExitCode != 0)
+        {
+            throw new RecoveryException($"pg_restore into '{database}' failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
+        }
+    }
+
+    public static async Task<DatabaseFacts> ReadFactsAsync(NpgsqlConnectionStringBuilder server, string database, CancellationToken ct)
+    {
+        await using var connection = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, database), ct);
+        return await DatabaseInspector.CaptureAsync(connection, ct);
+    }
+
+    public static async Task DropDatabaseAsync(NpgsqlConnection admin, string database, CancellationToken ct) =>
+        await PgConnector.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {PgConnector.Quote(database)} WITH (FORCE)", ct);
+
+    private static async Task<bool> RoleExistsAsync(NpgsqlConnection admin, string role, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT 1 FROM pg_roles WHERE rolname = $1", admin) { Parameters = { new() { Value = role } } };
+        return await command.ExecuteScalarAsync(ct) is not null;
+    }
+}

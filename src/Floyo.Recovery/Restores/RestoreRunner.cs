@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Text;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Verification;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Floyo.Recovery.Restores;
+
+public sealed record RestoreRequest(string Backup, string? TargetDatabase = null, bool DropExisting = false);
+
+/// <summary>What a restore will do, decided before anything is touched.</summary>
+public sealed record RestorePlan(BackupEntry Backup, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting);
+
+public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles);
+
+/// <summary>
+/// Restores a backup so that nothing can be lost by accident: the target is only ever the database of
+/// DATABASE_URL or the one named explicitly; a non-empty target is refused unless replacing it was asked
+/// for; the backup's checksum is proven before the server is touched; and the data is restored into a
+/// staging database that replaces the target only once it is complete and its counts match the backup.
+/// </summary>
+public sealed partial class RestoreRunner(
+    BackupCatalog catalog,
+    BackupFetcher fetcher,
+    DatabaseRestorer restorer,
+    IOptions<DatabaseOptions> options,
+    ILogger<RestoreRunner> logger)
+{
+    private static readonly HashSet<string> SystemDatabases = new(StringComparer.Ordinal) { "postgres", "template0", "template1" };
+
+    public async Task<RestorePlan> PlanAsync(RestoreRequest request, CancellationToken ct)
+    {
+        var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
+        var target = request.TargetDatabase ?? server.Database!;
+        CheckTargetName(target);
+        var entry = await catalog.FindAsync(request.Backup, ct);
+        if (!entry.IsValid)
+        {
+            throw new RecoveryException($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
+        }
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        var exists = await PgConnector.DatabaseExistsAsync(admin, target, ct);
+        var replaces = false;
+        if (exists && !await DatabaseRestorer.IsEmptyAsync(server, target, ct))
+        {
+            if (!request.DropExisting)
+            {
+                throw new RecoveryException($"database '{target}' at {server.Host}:{server.Port} is not empty: pass --drop-existing to replace it, or --target-database to restore elsewhere; nothing was changed");
+            }
+            replaces = true;
+        }
+        return new RestorePlan(entry, $"{server.Host}:{server.Port}", target, exists, replaces);
+    }
+
+    public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<TransferProgress>? progress, CancellationToken ct)
+    {
+        var started = Stopwatch.StartNew();
+        var plan = await PlanAsync(request, ct);
+        using var dump = await fetcher.FetchAsync(catalog.Store, plan.Backup, progress, ct);
+        return await ExecuteAsync(plan, dump, started, ct);
+    }
+
+    public async Task<RestoreResult> ExecuteAsync(RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct)
+    {
+        var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
+        var meta = plan.Backup.Metadata;
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
+        var staging = StagingName(plan.TargetDatabase, "restore");
+        LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);
+        try
+        {
+            await restorer.CreateDatabaseAsync(admin, staging, meta, ct);
+            await restorer.RunPgRestoreAsync(server, staging, dump, ct);
+            var problems = FactsComparison.Compare(meta.Facts, await DatabaseRestorer.ReadFactsAsync(server, staging, ct));
+            if (problems.Count > 0)
+            {
+                throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
+            }
+            await SwapIntoPlaceAsync(admin, server, plan, staging, ct);
+        }
+        catch
+        {
+            await DatabaseRestorer.DropDatabaseAsync(admin, staging, CancellationToken.None);
+            throw;
+        }
+        LogRestored(logger, meta.Name, plan.TargetDatabase, started.Elapsed.TotalSeconds);
+        return new RestoreResult(meta.Name, plan.Server, plan.TargetDatabase, plan.ReplacesExisting, Math.Round(started.Elapsed.TotalSeconds, 3), created);
+    }
+
+    /// <summary>
+    /// Re-checks the target (it may have changed since planning), then renames: the old database is only
+    /// dropped once the restored one holds its name.
+    /// </summary>
+    private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, CancellationToken ct)
+    {
+        var target = plan.TargetDatabase;
+        if (!await PgConnector.DatabaseExistsAsync(admin, target, ct))
+        {
+            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(staging)} RENAME TO {PgConnector.Quote(target)}", ct);
+            return;
+        }
+        if (!plan.ReplacesExisting && !await DatabaseRestorer.IsEmptyAsync(server, target, ct))
+        {
+            throw new RecoveryException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
+        }
+        var old = StagingName(target, "replaced");
+        // Block new sessions first, so none can slip in between ending the old ones and the rename.
+        await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} ALLOW_CONNECTIONS false", ct);
+        try
+        {
+            await PgConnector.ExecuteAsync(admin, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {PgConnector.Literal(target)} AND pid <> pg_backend_pid()", ct);
+            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} RENAME TO {PgConnector.Quote(old)}", ct);
+        }
+        catch
+        {
+            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} ALLOW_CONNECTIONS true", CancellationToken.None);
+            throw;
+        }
+        await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(staging)} RENAME TO {PgConnector.Quote(target)}", ct);
+        await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+    }
+
+    private static void CheckTargetName(string target)
+    {
+        if (string.IsNullOrWhiteSpace(target) || Encoding.UTF8.GetByteCount(target) > 63 || target.Any(char.IsControl))
+        {
+            throw new RecoveryException($"'{target}' is not a valid database name (1 to 63 bytes, no control characters)");
+        }
+        if (SystemDatabases.Contains(target))
+        {
+            throw new RecoveryException($"refusing to restore into the system database '{target}': name an application database with --target-database");
+        }
+    }
+
+    /// <summary>A name beside the target's, within PostgreSQL's 63-byte limit.</summary>
+    internal static string StagingName(string target, string purpose)
+    {
+        var suffix = $"_floyo_{purpose}_{Guid.NewGuid().ToString("N")[..8]}";
+        var prefix = target;
+        while (Encoding.UTF8.GetByteCount(prefix) + suffix.Length > 63)
+        {
+            prefix = prefix[..^1];
+        }
+        return prefix + suffix;
+    }
+
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Restoring {Backup} into {Target} on {Server}")]
+    private static partial void LogRestoring(ILogger logger, string backup, string target, string server);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Restored {Backup} into {Target} in {Seconds:F1} s")]
+    private static partial void LogRestored(ILogger logger, string backup, string target, double seconds);
+}

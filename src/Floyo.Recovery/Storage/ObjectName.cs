@@ -1,0 +1,36 @@
+namespace Floyo.Recovery.Storage;
+
+/// <summary>
+/// The one gate every object name passes: relative, '/'-separated, no '..', no hidden or control
+/// characters. A name that fails never reaches a driver, so nothing outside the store can be named.
+/// </summary>
+public static class ObjectName
+{
+    public static string Check(string name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new RecoveryException("an empty name is not a backup name");
+        }
+        if (name.Length > 512)
+        {
+            throw new RecoveryException("that name is too long to be a backup name");
+        }
+        if (name.StartsWith('/') || name.Contains('\\', StringComparison.Ordinal) || name.Contains(':', StringComparison.Ordinal) && Path.IsPathRooted(name))
+        {
+            throw new RecoveryException($"'{name}' is a path, not a name in the backup store: give a name as 'floyo-dr list' prints it");
+        }
+        foreach (var segment in name.Split('/'))
+        {
+            if (segment.Length == 0 || segment == "." || segment == ".." || segment.StartsWith('.'))
+            {
+                throw new RecoveryException($"'{name}' points outside the backup store: give a name as 'floyo-dr list' prints it");
+            }
+        }
+        if (name.Any(char.IsControl))
+        {
+            throw new RecoveryException("that name contains control characters");
+        }
+        return name;
+    }
+}

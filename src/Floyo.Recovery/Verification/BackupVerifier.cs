@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Restores;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Verification;
+
+/// <summary>
+/// Proves a backup restorable: checksum, a real restore into a scratch database (on the verification
+/// server when one is configured), and exact row and object counts against what the backup recorded.
+/// The scratch database is always dropped; the outcome is stored as a separate record.
+/// </summary>
+public sealed partial class BackupVerifier(
+    BackupCatalog catalog,
+    BackupFetcher fetcher,
+    DatabaseRestorer restorer,
+    IOptions<DatabaseOptions> options,
+    TimeProvider clock,
+    ILogger<BackupVerifier> logger)
+{
+    public async Task<VerificationRecord> VerifyAsync(BackupEntry entry, IProgress<TransferProgress>? progress, CancellationToken ct)
+    {
+        var started = Stopwatch.StartNew();
+        var server = VerificationServer();
+        var problems = new List<string>();
+        var checksumOk = true;
+        try
+        {
+            using var dump = await fetcher.FetchAsync(catalog.Store, entry, progress, ct);
+            await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+            var scratch = RestoreRunner.StagingName("floyo_verify", "scratch");
+            try
+            {
+                await restorer.CreateDatabaseAsync(admin, scratch, entry.Metadata, ct);
+                await restorer.RunPgRestoreAsync(server, scratch, dump, ct);
+                problems.AddRange(FactsComparison.Compare(entry.Metadata.Facts, await DatabaseRestorer.ReadFactsAsync(server, scratch, ct)));
+            }
+            finally
+            {
+                await DatabaseRestorer.DropDatabaseAsync(admin, scratch, CancellationToken.None);
+            }
+        }
+        // A server we cannot reach says nothing about the backup: that propagates. Everything else is a finding.
+        catch (ChecksumMismatchException e)
+        {
+            checksumOk = false;
+            problems.Add(e.Message);
+        }
+        catch (RecoveryException e) when (e.InnerException is not Npgsql.NpgsqlException)
+        {
+            problems.Add(e.Message);
+        }
+        var record = new VerificationRecord(entry.Name, clock.GetUtcNow(), problems.Count == 0, checksumOk,
+            $"{server.Host}:{server.Port}", Math.Round(started.Elapsed.TotalSeconds, 3), problems);
+        await catalog.Store.WriteAllAsync(VerificationRecord.NameFor(entry.Name, record.Timestamp),
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), new ObjectRetention(entry.Metadata.RetainUntil), ct);
+        LogVerified(logger, entry.Name, record.Passed, problems.Count);
+        return record;
+    }
+
+    private Npgsql.NpgsqlConnectionStringBuilder VerificationServer() =>
+        string.IsNullOrWhiteSpace(options.Value.VerifyDatabaseUrl)
+            ? DatabaseUrl.Parse(options.Value.DatabaseUrl)
+            : DatabaseUrl.Parse(options.Value.VerifyDatabaseUrl, "VERIFY_DATABASE_URL");
+
+    [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Verified {Backup}: passed={Passed}, {Problems} problems")]
+    private static partial void LogVerified(ILogger logger, string backup, bool passed, int problems);
+}
