@@ -62,6 +62,7 @@ internal static class CliHost
         builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var level) ? level : LogLevel.Warning);
         // The host reports its own start-up failures as stack traces; ours is the one-line error.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None);
         builder.Services.AddFloyoRecovery();
         return builder.Build();
     }

@@ -1,3 +1,4 @@
+using Floyo.Cli;
 using System.CommandLine;
 using Floyo.Cli.Commands;
 
@@ -9,4 +10,10 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     VerifyCommand.Create(),
     CleanupCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
+{
+    // One line, like every other failure; the full usage is a --help away.
+    return CliHost.Fail($"{parsed.Errors[0].Message} (see 'floyo-dr {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help')", 2);
+}
+return await parsed.InvokeAsync();
