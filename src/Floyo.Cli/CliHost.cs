@@ -45,6 +45,11 @@ internal static class CliHost
         {
             return Fail("cancelled; nothing partial was kept", 130);
         }
+        catch (Exception e)
+        {
+            // Even a bug of ours gets one line, not a stack trace.
+            return Fail($"unexpected {e.GetType().Name}: {e.Message}");
+        }
     }
 
     public static int Fail(string message, int exitCode = 1)

@@ -105,7 +105,8 @@ public static class DatabaseInspector
 
     /// <summary>
     /// Roles that own objects or hold grants in this database (pg_shdepend records exactly those, plus the
-    /// database's own ACL), the database owner, and the group roles they belong to. Bootstrap-owned
+    /// database's own ACL), the database owner, the login roles that reach those grants through group
+    /// membership (the application's logins), and the groups all of them belong to. Bootstrap-owned
     /// objects are pinned and not recorded, which is right: every server has that role.
     /// </summary>
     private static async Task<List<RoleDefinition>> ReadRolesAsync(NpgsqlConnection connection, CancellationToken ct)
@@ -117,8 +118,11 @@ public static class DatabaseInspector
                   AND (s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
                        OR (s.classid = 'pg_database'::regclass AND s.objid = (SELECT oid FROM pg_database WHERE datname = current_database())))
                 UNION SELECT datdba FROM pg_database WHERE datname = current_database()
-            ), closure AS (
+            ), members AS (
                 SELECT oid FROM direct
+                UNION SELECT m.member FROM pg_auth_members m JOIN members g ON m.roleid = g.oid
+            ), closure AS (
+                SELECT oid FROM members
                 UNION SELECT m.roleid FROM pg_auth_members m JOIN closure c ON m.member = c.oid
             )
             SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, r.rolcanlogin,

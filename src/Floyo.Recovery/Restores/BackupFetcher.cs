@@ -42,7 +42,7 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
                         progress?.Report(new TransferProgress("fetch", hashing.BytesRead, written));
                     }
                 }
-                catch (ZstdException e)
+                catch (Exception e) when (e is ZstdException or EndOfStreamException or InvalidDataException)
                 {
                     decodeFailure = e.Message;
                 }
