@@ -205,7 +205,7 @@ if (( ${#FLOYO[@]} )); then
   if run_timed floyo_backup env DATABASE_URL="$BENCH_URL" BACKUP_DIR="$FLOYO_BACKUP_DIR" \
        "${FLOYO[@]}" backup --full; then
     # The backup is the one non-.meta.json file (<db>_full_<date>_<time>.dump.zst).
-    FLOYO_FILE=$(find "$FLOYO_BACKUP_DIR" -type f ! -name '*.meta.json' | head -n 1)
+    FLOYO_FILE=$(find "$FLOYO_BACKUP_DIR" -maxdepth 1 -type f -name '*.dump*' ! -name '*.meta.json' | head -n 1)
     if [[ -n "$FLOYO_FILE" ]]; then
       R[floyo_backup_s]=$T_WALL
       R[floyo_backup_bytes]=$(stat -c %s "$FLOYO_FILE")

@@ -9,6 +9,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     RestoreCommand.Create(),
     VerifyCommand.Create(),
     CleanupCommand.Create(),
+    AcceptCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
@@ -17,8 +18,10 @@ public static class RecoveryServiceCollectionExtensions
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration("").ValidateOnStart();
         services.AddOptions<BackupOptions>().BindConfiguration("").ValidateOnStart();
+        services.AddOptions<AnomalyOptions>().BindConfiguration("").ValidateOnStart();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
+        services.AddSingleton<IValidateOptions<AnomalyOptions>, AnomalyOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton<IBackupStore>(sp => CreateStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value));
@@ -30,6 +33,8 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<RetentionPlanner>();
+        services.AddSingleton<AnomalyDetector>();
+        services.AddSingleton<AcceptanceRecorder>();
         return services;
     }
 

@@ -27,7 +27,9 @@ internal static class ListCommand
             foreach (var e in entries)
             {
                 var verified = e.LastVerification is null ? "never" : e.Verified ? "yes" : "FAILED";
-                var status = e.IsValid ? (e.LegalHold ? "ok, held" : "ok") : "INVALID: " + string.Join("; ", e.Problems);
+                var status = !e.IsValid ? "INVALID: " + string.Join("; ", e.Problems)
+                    : e.IsSuspect ? "SUSPECT: " + string.Join("; ", e.Metadata.Anomalies)
+                    : e.LegalHold ? "ok, held" : "ok";
                 Console.WriteLine($"{e.Name,-48} {e.Metadata.Type,-5} {Output.Time(e.Metadata.Timestamp),-20} {Output.Size(e.Metadata.SizeBytes),10}  {verified,-8}  {status}");
             }
             return 0;
@@ -48,6 +50,9 @@ internal static class ListCommand
         verifiedAt = e.LastVerification?.Timestamp is { } at ? Output.Time(at) : null,
         valid = e.IsValid,
         problems = e.Problems,
+        suspect = e.IsSuspect,
+        anomalies = e.Metadata.Anomalies,
+        acceptedBy = e.Acceptance?.AcceptedBy,
         legalHold = e.LegalHold,
     };
 

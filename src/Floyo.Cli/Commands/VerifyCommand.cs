@@ -11,7 +11,7 @@ internal static class VerifyCommand
     public static Command Create()
     {
         var file = new Option<string?>("--file") { Description = "The backup, by the name 'floyo-dr list' prints" };
-        var latest = new Option<bool>("--latest") { Description = "Verify the newest backup" };
+        var latest = new Option<bool>("--latest") { Description = "Verify the newest good backup (not flagged by anomaly detection)" };
         var json = new Option<bool>("--json") { Description = "Print the verification record as JSON" };
         var command = new Command("verify", "Checksum, restore into a scratch database, and compare counts with the backup") { file, latest, json };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
@@ -24,7 +24,7 @@ internal static class VerifyCommand
             }
             var entry = name is not null
                 ? await catalog.FindAsync(name, token)
-                : (await catalog.ListAsync(token)).FirstOrDefault() ?? throw new RecoveryException($"no backups in {catalog.Store.Location}");
+                : await catalog.LatestGoodAsync(null, token) ?? throw new RecoveryException($"no good backup in {catalog.Store.Location} (see 'floyo-dr list')");
             var record = await services.GetRequiredService<BackupVerifier>().VerifyAsync(entry, Output.Progress(), token);
             Output.EndProgress();
             if (result.GetValue(json))

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
 
@@ -17,11 +18,16 @@ public sealed class BackupCatalog(IBackupStore store)
     {
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
         var verifications = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        var acceptances = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var item in store.ListAsync("", ct))
         {
             if (VerificationRecord.BackupOf(item.Name) is { } backup)
             {
                 (verifications.TryGetValue(backup, out var list) ? list : verifications[backup] = []).Add(item.Name);
+            }
+            else if (Acceptance.BackupOf(item.Name) is { } accepted)
+            {
+                acceptances.Add(accepted);
             }
             else if (!item.Name.Contains('/', StringComparison.Ordinal))
             {
@@ -52,7 +58,8 @@ public sealed class BackupCatalog(IBackupStore store)
             {
                 problems.Add("checksum mismatch found by the last verification");
             }
-            entries.Add(new BackupEntry(metadata, data, meta, last, problems));
+            var acceptance = acceptances.Contains(dataName) ? await ReadAsync<Acceptance>(Acceptance.NameFor(dataName), ct) : null;
+            entries.Add(new BackupEntry(metadata, data, meta, last, problems, acceptance));
         }
         return [.. entries.OrderByDescending(e => e.Metadata.Timestamp).ThenByDescending(e => e.Name, StringComparer.Ordinal)];
     }
@@ -70,9 +77,13 @@ public sealed class BackupCatalog(IBackupStore store)
             ?? throw new RecoveryException($"no complete backup named '{name}' in {store.Location} (see 'floyo-dr list')");
     }
 
-    /// <summary>The newest backup whose last verification passed, optionally of one database.</summary>
+    /// <summary>The newest good backup whose last verification passed, optionally of one database.</summary>
     public async Task<BackupEntry?> LatestVerifiedAsync(string? database, CancellationToken ct) =>
-        (await ListAsync(ct)).FirstOrDefault(e => e.IsValid && e.Verified && (database is null || e.Metadata.Database == database));
+        (await ListAsync(ct)).FirstOrDefault(e => e.IsGood && e.Verified && (database is null || e.Metadata.Database == database));
+
+    /// <summary>The newest good backup, verified or not: what <c>verify --latest</c> proves next.</summary>
+    public async Task<BackupEntry?> LatestGoodAsync(string? database, CancellationToken ct) =>
+        (await ListAsync(ct)).FirstOrDefault(e => e.IsGood && (database is null || e.Metadata.Database == database));
 
     private async Task<BackupMetadata?> ReadMetadataAsync(string name, CancellationToken ct)
     {
@@ -96,19 +107,30 @@ public sealed class BackupCatalog(IBackupStore store)
         {
             return null;
         }
-        var latest = names.Max(StringComparer.Ordinal)!;
-        await using var stream = await store.OpenReadAsync(latest, ct);
-        return await JsonSerializer.DeserializeAsync<VerificationRecord>(stream, Json.Options, ct);
+        return await ReadAsync<VerificationRecord>(names.Max(StringComparer.Ordinal)!, ct);
+    }
+
+    private async Task<T?> ReadAsync<T>(string name, CancellationToken ct)
+    {
+        await using var stream = await store.OpenReadAsync(name, ct);
+        return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct);
     }
 }
 
-public sealed record BackupEntry(BackupMetadata Metadata, StoredObject Data, StoredObject MetadataObject, VerificationRecord? LastVerification, IReadOnlyList<string> Problems)
+public sealed record BackupEntry(
+    BackupMetadata Metadata, StoredObject Data, StoredObject MetadataObject, VerificationRecord? LastVerification, IReadOnlyList<string> Problems, Acceptance? Acceptance)
 {
     public string Name => Metadata.Name;
 
     public bool IsValid => Problems.Count == 0;
 
     public bool Verified => LastVerification is { Passed: true };
+
+    /// <summary>Flagged by anomaly detection and not yet accepted by a person.</summary>
+    public bool IsSuspect => Metadata.Anomalies.Count > 0 && Acceptance is null;
+
+    /// <summary>Intact and not suspect: eligible as "the latest good backup".</summary>
+    public bool IsGood => IsValid && !IsSuspect;
 
     public bool LegalHold => Data.LegalHold || MetadataObject.LegalHold;
 }

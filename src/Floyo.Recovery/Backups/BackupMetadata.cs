@@ -20,7 +20,8 @@ public sealed record BackupMetadata(
     string PgDumpVersion,
     double DurationSeconds,
     DateTimeOffset RetainUntil,
-    DatabaseFacts Facts)
+    DatabaseFacts Facts,
+    IReadOnlyList<string> Anomalies)
 {
     public const int CurrentFormat = 1;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Storage;
@@ -20,6 +21,8 @@ public sealed record BackupResult(BackupMetadata Metadata);
 /// </summary>
 public sealed partial class FullBackupRunner(
     IBackupStore store,
+    BackupCatalog catalog,
+    AnomalyDetector anomalyDetector,
     PgTools tools,
     IOptions<DatabaseOptions> database,
     IOptions<BackupOptions> backup,
@@ -60,10 +63,15 @@ public sealed partial class FullBackupRunner(
         await WithStoreErrors(() => writer.CommitAsync(ct), store.Location);
         await snapshot.CommitAsync(ct);
 
+        var anomalies = anomalyDetector.Detect(source.Database!, dumpBytes, storedBytes, capturedFacts, await catalog.ListAsync(ct));
+        foreach (var anomaly in anomalies)
+        {
+            LogAnomaly(logger, name, anomaly);
+        }
         var metadata = new BackupMetadata(
             BackupMetadata.CurrentFormat, name, BackupName.TypeWord(BackupType.Full), timestamp, source.Database!,
             $"{source.Host}:{source.Port}", storedBytes, dumpBytes, compressed ? "zstd" : "none", sha256,
-            capturedFacts.ServerVersion, pgDumpVersion, Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, capturedFacts);
+            capturedFacts.ServerVersion, pgDumpVersion, Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, capturedFacts, anomalies);
         await WithStoreErrors(() => store.WriteAllAsync(BackupName.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct), store.Location);
         LogFinished(logger, name, storedBytes, started.Elapsed.TotalSeconds);
         return new BackupResult(metadata);
@@ -188,6 +196,9 @@ public sealed partial class FullBackupRunner(
 
     [LoggerMessage(EventId = 1000, Level = LogLevel.Information, Message = "Backing up {Server} as {Name} into {Store}")]
     private static partial void LogStarting(ILogger logger, string name, string server, string store);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Backup {Name} is suspect and will not count as good until accepted: {Anomaly}")]
+    private static partial void LogAnomaly(ILogger logger, string name, string anomaly);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Backup {Name} committed: {Bytes} bytes in {Seconds:F1} s")]
     private static partial void LogFinished(ILogger logger, string name, long bytes, double seconds);

@@ -52,3 +52,12 @@ internal sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
+
+internal sealed class AnomalyOptionsValidator : IValidateOptions<AnomalyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, AnomalyOptions options) =>
+        options.RowDropRatio is <= 0 or >= 1 ? ValidateOptionsResult.Fail("ANOMALY_ROW_DROP_RATIO must be between 0 and 1")
+        : options.SizeDropRatio is <= 0 or >= 1 ? ValidateOptionsResult.Fail("ANOMALY_SIZE_DROP_RATIO must be between 0 and 1")
+        : options.MinRows < 0 ? ValidateOptionsResult.Fail("ANOMALY_MIN_ROWS must not be negative")
+        : ValidateOptionsResult.Success;
+}

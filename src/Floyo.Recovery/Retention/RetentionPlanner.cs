@@ -16,7 +16,8 @@ public sealed record RetentionPlan(IReadOnlyList<RetentionDecision> Decisions, I
 /// <summary>
 /// Decides what retention removes: full backups past BACKUP_RETENTION_DAYS and incremental ones past
 /// their own limit, except the newest verified full backup of each database and anything held or still
-/// retained by the store. Data objects whose metadata never arrived (a crash between the two) go too.
+/// retained by the store. A suspect (anomalous, unaccepted) backup never counts as that newest good
+/// one. Data objects whose metadata never arrived (a crash between the two) go too.
 /// </summary>
 public sealed class RetentionPlanner(BackupCatalog catalog, IOptions<BackupOptions> options, TimeProvider clock)
 {
@@ -27,7 +28,7 @@ public sealed class RetentionPlanner(BackupCatalog catalog, IOptions<BackupOptio
         var now = clock.GetUtcNow();
         var entries = await catalog.ListAsync(ct);
         var keepNewest = entries
-            .Where(e => e.Metadata.Type == "full" && e.IsValid && e.Verified)
+            .Where(e => e.Metadata.Type == "full" && e.IsGood && e.Verified)
             .GroupBy(e => e.Metadata.Database)
             .Select(g => g.First().Name)
             .ToHashSet(StringComparer.Ordinal);
