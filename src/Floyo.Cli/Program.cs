@@ -10,6 +10,8 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     VerifyCommand.Create(),
     CleanupCommand.Create(),
     AcceptCommand.Create(),
+    DrillCommand.Create(),
+    ReportCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -1,6 +1,7 @@
 using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Drills;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
@@ -19,9 +20,11 @@ public static class RecoveryServiceCollectionExtensions
         services.AddOptions<DatabaseOptions>().BindConfiguration("").ValidateOnStart();
         services.AddOptions<BackupOptions>().BindConfiguration("").ValidateOnStart();
         services.AddOptions<AnomalyOptions>().BindConfiguration("").ValidateOnStart();
+        services.AddOptions<DrillOptions>().BindConfiguration("").ValidateOnStart();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
         services.AddSingleton<IValidateOptions<AnomalyOptions>, AnomalyOptionsValidator>();
+        services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton<IBackupStore>(sp => CreateStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value));
@@ -35,6 +38,10 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<RetentionPlanner>();
         services.AddSingleton<AnomalyDetector>();
         services.AddSingleton<AcceptanceRecorder>();
+        services.AddSingleton<StagingServer>();
+        services.AddSingleton<DrillSteps>();
+        services.AddSingleton<DrillReports>();
+        services.AddSingleton<DrillRunner>();
         return services;
     }
 

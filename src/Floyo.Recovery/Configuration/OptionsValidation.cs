@@ -61,3 +61,24 @@ internal sealed class AnomalyOptionsValidator : IValidateOptions<AnomalyOptions>
         : options.MinRows < 0 ? ValidateOptionsResult.Fail("ANOMALY_MIN_ROWS must not be negative")
         : ValidateOptionsResult.Success;
 }
+
+internal sealed class DrillOptionsValidator : IValidateOptions<DrillOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DrillOptions options)
+    {
+        var failures = new List<string>();
+        if (!string.IsNullOrWhiteSpace(options.StagingDatabaseUrl) && !DatabaseUrl.TryParse(options.StagingDatabaseUrl, out _, out var why))
+        {
+            failures.Add($"STAGING_DATABASE_URL is malformed: {why}");
+        }
+        if (options.RtoTarget <= TimeSpan.Zero || options.RpoTarget <= TimeSpan.Zero)
+        {
+            failures.Add("RTO_TARGET and RPO_TARGET must be positive (hh:mm:ss)");
+        }
+        if (options.RtoMax < options.RtoTarget || options.RpoMax < options.RpoTarget)
+        {
+            failures.Add("RTO_MAX and RPO_MAX must not be below their targets");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

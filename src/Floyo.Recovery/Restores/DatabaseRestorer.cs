@@ -3,6 +3,7 @@ using System.Globalization;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Verification;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -97,6 +98,15 @@ public sealed class DatabaseRestorer(PgTools tools, IOptions<DatabaseOptions> op
         {
             throw new RecoveryException($"pg_restore into '{database}' failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
         }
+    }
+
+    /// <summary>Restores into a database it creates, and says how the result differs from what the backup recorded.</summary>
+    public async Task<IReadOnlyList<string>> RestoreNewAsync(
+        NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, BackupMetadata meta, LocalDump dump, CancellationToken ct)
+    {
+        await CreateDatabaseAsync(admin, database, meta, ct);
+        await RunPgRestoreAsync(server, database, dump, ct);
+        return FactsComparison.Compare(meta.Facts, await ReadFactsAsync(server, database, ct));
     }
 
     public static async Task<DatabaseFacts> ReadFactsAsync(NpgsqlConnectionStringBuilder server, string database, CancellationToken ct)

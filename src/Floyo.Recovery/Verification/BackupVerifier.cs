@@ -35,9 +35,7 @@ public sealed partial class BackupVerifier(
             var scratch = RestoreRunner.StagingName("floyo_verify", "scratch");
             try
             {
-                await restorer.CreateDatabaseAsync(admin, scratch, entry.Metadata, ct);
-                await restorer.RunPgRestoreAsync(server, scratch, dump, ct);
-                problems.AddRange(FactsComparison.Compare(entry.Metadata.Facts, await DatabaseRestorer.ReadFactsAsync(server, scratch, ct)));
+                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, entry.Metadata, dump, ct));
             }
             finally
             {

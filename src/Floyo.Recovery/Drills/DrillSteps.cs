@@ -1,0 +1,172 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Restores;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Floyo.Recovery.Drills;
+
+/// <summary>Damage a drill did on purpose, so the checks can be shown to find exactly it.</summary>
+public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string? InvalidatedIndex)
+{
+    public override string ToString() => string.Join("; ", new[]
+    {
+        TruncatedTable is null ? null : $"truncated {TruncatedTable}",
+        DroppedIndex is null ? null : $"dropped index {DroppedIndex}",
+        InvalidatedIndex is null ? null : $"invalidated index {InvalidatedIndex}",
+    }.Where(s => s is not null));
+}
+
+/// <summary>What the integrity checks found, split by what the plan says to do about it.</summary>
+public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOnlyList<string> NotRepairable)
+{
+    public bool Clean => Repairable.Count == 0 && NotRepairable.Count == 0;
+}
+
+/// <summary>
+/// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
+/// staging server only (<see cref="StagingServer"/>).
+/// </summary>
+public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
+{
+    /// <summary>The newest good backup (verified, when asked) in <paramref name="store"/>.</summary>
+    public static async Task<BackupEntry> ChooseBackupAsync(IBackupStore store, bool requireVerified, CancellationToken ct)
+    {
+        var catalog = new BackupCatalog(store);
+        var entry = requireVerified ? await catalog.LatestVerifiedAsync(null, ct) : await catalog.LatestGoodAsync(null, ct);
+        return entry ?? throw new RecoveryException(requireVerified
+            ? $"no verified, non-suspect backup in {store.Location}: run 'floyo-dr verify --latest' first"
+            : $"no good backup in {store.Location}");
+    }
+
+    /// <summary>Replaces the staging database with <paramref name="entry"/> and returns how it differs from the backup.</summary>
+    public async Task<IReadOnlyList<string>> RestoreToStagingAsync(IBackupStore store, BackupEntry entry, CancellationToken ct)
+    {
+        var server = staging.Server;
+        using var dump = await fetcher.FetchAsync(store, entry, null, ct);
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
+        return await restorer.RestoreNewAsync(admin, server, server.Database!, entry.Metadata, dump, ct);
+    }
+
+    /// <summary>
+    /// Known, detectable damage. Repairable: an index marked invalid (as a crash mid-build leaves it).
+    /// Not repairable in place: the largest table truncated and an index dropped.
+    /// </summary>
+    public async Task<Damage> DamageAsync(bool repairable, CancellationToken ct)
+    {
+        await using var connection = await PgConnector.OpenAsync(staging.Server, ct);
+        var table = await ScalarAsync(connection, """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
+            ORDER BY c.reltuples DESC, c.relname LIMIT 1
+            """, ct) ?? throw new RecoveryException("the staging copy has no table to damage");
+        // An index that backs no constraint can be dropped or invalidated without touching anything else.
+        var index = await ScalarAsync(connection, """
+            SELECT format('%I.%I', n.nspname, ic.relname) FROM pg_index i
+            JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' AND ic.relkind = 'i'
+              AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+            ORDER BY ic.relname LIMIT 1
+            """, ct) ?? throw new RecoveryException("the staging copy has no index outside constraints to damage");
+        if (repairable)
+        {
+            await PgConnector.ExecuteAsync(connection, $"UPDATE pg_index SET indisvalid = false WHERE indexrelid = {PgConnector.Literal(index)}::regclass", ct);
+            return new Damage(null, null, index);
+        }
+        await PgConnector.ExecuteAsync(connection, $"TRUNCATE {table} CASCADE", ct);
+        await PgConnector.ExecuteAsync(connection, $"DROP INDEX {index}", ct);
+        return new Damage(table, index, null);
+    }
+
+    /// <summary>
+    /// Row and object counts against the backup (lost data: not repairable in place) and invalid
+    /// indexes (repairable with REINDEX).
+    /// </summary>
+    public async Task<IntegrityFindings> CheckIntegrityAsync(BackupEntry entry, CancellationToken ct)
+    {
+        var server = staging.Server;
+        var notRepairable = Verification.FactsComparison.Compare(entry.Metadata.Facts, await DatabaseRestorer.ReadFactsAsync(server, server.Database!, ct));
+        await using var connection = await PgConnector.OpenAsync(server, ct);
+        var invalid = await ListAsync(connection, """
+            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1
+            """, ct);
+        return new IntegrityFindings([.. invalid.Select(i => $"index {i} is invalid")], notRepairable);
+    }
+
+    /// <summary>The in-place repair the plan allows: rebuild invalid indexes, then VACUUM FULL what they belong to.</summary>
+    public async Task<IReadOnlyList<string>> RepairAsync(CancellationToken ct)
+    {
+        await using var connection = await PgConnector.OpenAsync(staging.Server, ct);
+        var invalid = await ListAsync(connection, """
+            SELECT format('%I.%I', n.nspname, c.relname) || ' ' || format('%I.%I', tn.nspname, t.relname)
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace WHERE NOT i.indisvalid
+            """, ct);
+        var done = new List<string>();
+        foreach (var pair in invalid)
+        {
+            var (index, table) = (pair[..pair.IndexOf(' ', StringComparison.Ordinal)], pair[(pair.IndexOf(' ', StringComparison.Ordinal) + 1)..]);
+            await PgConnector.ExecuteAsync(connection, $"REINDEX INDEX {index}", ct);
+            await PgConnector.ExecuteAsync(connection, $"VACUUM FULL {table}", ct);
+            done.Add($"REINDEX {index}; VACUUM FULL {table}");
+        }
+        return done;
+    }
+
+    /// <summary>
+    /// Shows the application's login can connect to the restored database and read from it, with a
+    /// one-time password that is removed again (restored roles carry none).
+    /// </summary>
+    public async Task<string> ProveApplicationLoginAsync(BackupEntry entry, CancellationToken ct)
+    {
+        var role = options.Value.AppLogin is { Length: > 0 } configured
+            ? configured
+            : entry.Metadata.Facts.Roles.FirstOrDefault(r => r.CanLogin && !r.Superuser)?.Name;
+        if (role is null)
+        {
+            return "no application login role in the backup: connection check skipped";
+        }
+        var server = staging.Server;
+        await using var admin = await PgConnector.OpenAsync(server, ct);
+        var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
+        await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD {PgConnector.Literal(password)}", ct);
+        try
+        {
+            var login = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Username = role, Password = password };
+            await using var app = await PgConnector.OpenAsync(login, ct);
+            var readable = await ScalarAsync(app, """
+                SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+                WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT')
+                ORDER BY 1 LIMIT 1
+                """, ct) ?? throw new RecoveryException($"role '{role}' can connect but may read no table");
+            var rows = await ScalarAsync(app, $"SELECT count(*)::text FROM {readable}", ct);
+            return $"role '{role}' connected and read {rows} rows from {readable}";
+        }
+        finally
+        {
+            await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD NULL", CancellationToken.None);
+        }
+    }
+
+    private static async Task<string?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(ct) as string;
+    }
+
+    private static async Task<List<string>> ListAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        var result = new List<string>();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            result.Add(reader.GetString(0));
+        }
+        return result;
+    }
+}

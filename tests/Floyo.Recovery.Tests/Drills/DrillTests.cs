@@ -1,0 +1,192 @@
+using System.Text.Json;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Tests.Support;
+
+namespace Floyo.Recovery.Tests.Drills;
+
+/// <summary>Each scenario end to end: production on the primary cluster, staging on the alternate (a different, empty server).</summary>
+public sealed class DrillTests
+{
+    [Fact]
+    public async Task Server_failure_restores_onto_the_other_server_and_the_app_login_reads()
+    {
+        await using var scene = await Scene.CreateAsync();
+        await scene.BackupAsync("--verify");
+        var drill = await scene.DrillAsync("server-failure");
+        Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+        Assert.Equal("passed", drill.Json.GetProperty("status").GetString());
+        var login = drill.Steps.Single(s => s.GetProperty("name").GetString() == "application login");
+        Assert.Contains($"role '{scene.AppLogin}' connected and read 300 rows", login.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.True(drill.Json.GetProperty("rpo").GetString() is not null && drill.Json.GetProperty("rto").GetString() is not null);
+        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+    }
+
+    [Fact]
+    public async Task Restore_test_verifies_and_the_report_is_stored_listed_and_printed()
+    {
+        await using var scene = await Scene.CreateAsync();
+        await scene.BackupAsync();
+        var drill = await scene.DrillAsync("restore-test");
+        Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+        var id = drill.Json.GetProperty("id").GetString()!;
+
+        var history = await FloyoDr.RunAsync(scene.Env, "drill", "history");
+        Assert.Contains(id, history.StdOut, StringComparison.Ordinal);
+        Assert.Contains("passed", history.StdOut, StringComparison.Ordinal);
+        var report = await FloyoDr.RunAsync(scene.Env, "report", "--latest");
+        Assert.True(report.ExitCode == 0, report.All);
+        Assert.Contains($"# DR drill {id}: PASSED", report.StdOut, StringComparison.Ordinal);
+        Assert.Contains("| RTO (incident to verified service) |", report.StdOut, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(scene.BackupDir, "reports", "drills", id + ".json")));
+        Assert.True((File.GetUnixFileMode(Path.Combine(scene.BackupDir, "reports", "drills", id + ".md")) & UnixFileMode.UserWrite) == 0, "reports are write-once");
+    }
+
+    [Fact]
+    public async Task Database_corruption_is_detected_repaired_or_restored_and_verified()
+    {
+        await using var scene = await Scene.CreateAsync();
+        await scene.BackupAsync();
+        var drill = await scene.DrillAsync("database-corruption");
+        Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+        var steps = drill.Steps.Select(s => (Name: s.GetProperty("name").GetString()!, Detail: s.GetProperty("detail").GetString()!)).ToList();
+        Assert.Contains(steps, s => s.Name == "integrity checks" && s.Detail.Contains("is invalid", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Name.StartsWith("repair in place", StringComparison.Ordinal) && s.Detail.Contains("REINDEX", StringComparison.Ordinal));
+        Assert.Contains(steps, s => s.Name == "integrity checks" && s.Detail.Contains("rows, expected 300", StringComparison.Ordinal));
+        Assert.Equal("not repairable: restore from backup", steps[^1].Name);
+    }
+
+    [Fact]
+    public async Task Drill_whose_rpo_exceeds_its_target_fails_and_says_why()
+    {
+        await using var scene = await Scene.CreateAsync(("RPO_TARGET", "00:00:01"));
+        await scene.BackupAsync();
+        await Task.Delay(2000);
+        var drill = await scene.DrillAsync("restore-test");
+        Assert.NotEqual(0, drill.Run.ExitCode);
+        Assert.Equal("failed", drill.Json.GetProperty("status").GetString());
+        var why = drill.Json.GetProperty("failures")[0].GetString()!;
+        Assert.Matches(@"^RPO \d+\.\ds exceeds the target 1\.0s \(within the maximum 24h00m00s\)$", why);
+        var report = await FloyoDr.RunAsync(scene.Env, "report", "--id", drill.Json.GetProperty("id").GetString()!);
+        Assert.Contains("## Why it did not pass", report.StdOut, StringComparison.Ordinal);
+        Assert.Contains("MISSED target", report.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_flagged_backup_is_never_the_one_a_drill_restores()
+    {
+        await using var scene = await Scene.CreateAsync();
+        var good = await scene.BackupAsync("--verify");
+        await scene.Production.ExecuteAsync("DELETE FROM accounts WHERE id > 10");
+        await Task.Delay(1100);
+        var gutted = await scene.BackupAsync("--verify");
+        foreach (var scenario in new[] { "restore-test", "server-failure" })
+        {
+            var drill = await scene.DrillAsync(scenario);
+            Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+            Assert.Equal(good, drill.Json.GetProperty("backup").GetString());
+            Assert.NotEqual(gutted, drill.Json.GetProperty("backup").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Security_breach_reports_not_available_rather_than_passing()
+    {
+        await using var scene = await Scene.CreateAsync();
+        await scene.BackupAsync();
+        var drill = await scene.DrillAsync("security-breach");
+        Assert.NotEqual(0, drill.Run.ExitCode);
+        Assert.Equal("not-available", drill.Json.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Staging_that_names_production_is_refused()
+    {
+        await using var scene = await Scene.CreateAsync();
+        await scene.BackupAsync();
+        var env = new Dictionary<string, string?>(scene.Env) { ["STAGING_DATABASE_URL"] = scene.Production.Url };
+        var run = await FloyoDr.RunAsync(env, "drill", "--scenario", "restore-test");
+        Cli.CliErrorTests.AssertOneLineError(run, "drill restore-test-");
+        Assert.Contains("never run against production", run.StdErr, StringComparison.Ordinal);
+        Assert.Equal(300, await scene.Production.ScalarAsync<long>("SELECT count(*) FROM accounts"));
+    }
+
+    [Fact]
+    public async Task Unknown_scenario_is_a_clear_error()
+    {
+        await using var scene = await Scene.CreateAsync();
+        var run = await FloyoDr.RunAsync(scene.Env, "drill", "--scenario", "meteor-strike");
+        Cli.CliErrorTests.AssertOneLineError(run, "unknown drill scenario 'meteor-strike'");
+    }
+
+    /// <summary>Production (primary cluster) with an application login that reads through a group role; staging on the alternate cluster.</summary>
+    private sealed class Scene : IAsyncDisposable
+    {
+        private readonly TempDirectory _dir = new();
+
+        private Scene(TestDatabase production, string suffix, (string, string?)[] extra)
+        {
+            Production = production;
+            AppLogin = $"floyo_app_{suffix}";
+            Group = $"floyo_rw_{suffix}";
+            StagingName = $"staging_{suffix}";
+            Env = CliEnvironment.For(production, _dir.Path, [("STAGING_DATABASE_URL", TestServers.Url(TestServers.Alternate, StagingName)), .. extra]);
+        }
+
+        public TestDatabase Production { get; }
+
+        public string AppLogin { get; }
+
+        public string Group { get; }
+
+        public string StagingName { get; }
+
+        public string BackupDir => _dir.Path;
+
+        public Dictionary<string, string?> Env { get; }
+
+        public static async Task<Scene> CreateAsync(params (string, string?)[] extra)
+        {
+            var suffix = Guid.NewGuid().ToString("N")[..8];
+            var production = await TestDatabase.CreateAsync();
+            var scene = new Scene(production, suffix, extra);
+            await production.ExecuteAsync($"""
+                CREATE ROLE {scene.Group} NOLOGIN;
+                CREATE ROLE {scene.AppLogin} LOGIN PASSWORD 'prod-only-{suffix}' IN ROLE {scene.Group};
+                CREATE TABLE accounts (id int PRIMARY KEY, name text, email text);
+                CREATE INDEX accounts_name ON accounts (name);
+                CREATE INDEX accounts_email ON accounts (email);
+                INSERT INTO accounts SELECT g, 'name ' || g, 'a' || g || '@example.com' FROM generate_series(1, 300) g;
+                GRANT SELECT ON accounts TO {scene.Group};
+                """);
+            return scene;
+        }
+
+        public async Task<string> BackupAsync(params string[] extra)
+        {
+            var run = await FloyoDr.RunAsync(Env, ["backup", "--full", "--json", .. extra]);
+            Assert.True(run.ExitCode == 0, run.All);
+            return JsonDocument.Parse(run.StdOut).RootElement.GetProperty("backup").GetProperty("name").GetString()!;
+        }
+
+        public async Task<(CliResult Run, JsonElement Json, List<JsonElement> Steps)> DrillAsync(string scenario)
+        {
+            var run = await FloyoDr.RunAsync(Env, "drill", "--scenario", scenario, "--json");
+            var json = JsonDocument.Parse(run.StdOut).RootElement;
+            return (run, json, [.. json.GetProperty("steps").EnumerateArray()]);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await using (var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Alternate, "postgres"), default))
+            {
+                await PgConnector.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {StagingName} WITH (FORCE); DROP ROLE IF EXISTS {AppLogin}; DROP ROLE IF EXISTS {Group}", default);
+            }
+            await Production.DisposeAsync();
+            await using (var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Primary, "postgres"), default))
+            {
+                await PgConnector.ExecuteAsync(admin, $"DROP ROLE IF EXISTS {AppLogin}; DROP ROLE IF EXISTS {Group}", default);
+            }
+            _dir.Dispose();
+        }
+    }
+}
