@@ -38,6 +38,9 @@ CREATE TABLE users (
 INSERT INTO users (email, display_name, settings)
 SELECT 'user' || g || '@floyo.example', 'User ' || g, jsonb_build_object('theme', CASE WHEN g % 2 = 0 THEN 'dark' ELSE 'light' END)
 FROM generate_series(1, 10000) g;
+-- The application's login, so the drill can prove it connects and reads after a restore.
+DO $$ BEGIN CREATE ROLE floyo_demo_app LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+GRANT SELECT ON users TO floyo_demo_app;
 SQL
 
 # Local defaults: ./backups as the store, the database of DATABASE_URL as the source.
@@ -57,6 +60,12 @@ latest="$(floyo list --json | sed -n 's/^ *"name": "\(.*\)",$/\1/p' | head -1)"
 say "floyo-dr restore --file $latest --target-database floyo_demo_restored"
 floyo restore --file "$latest" --target-database floyo_demo_restored
 
+# Staging lives on the second local cluster: a different server, as drills require.
+export STAGING_DATABASE_URL="${FLOYO_TEST_PG2_URL%/*}/floyo_demo_staging"
+say "floyo-dr drill --scenario restore-test (staging: second local server)"
+drill_json="$(floyo drill --scenario restore-test --json)" || { echo "$drill_json"; exit 1; }
+floyo report --latest
+
 source_rows="$(psql "$server_url/floyo_demo" -XAtc 'SELECT count(*) FROM users')"
 restored_rows="$(psql "$server_url/floyo_demo_restored" -XAtc 'SELECT count(*) FROM users')"
 
@@ -64,6 +73,9 @@ say "summary"
 echo "backup:        $latest in $BACKUP_DIR"
 echo "verification:  $(floyo list --json | grep -m1 '"verified"' | tr -d ' ,')"
 echo "users rows:    source $source_rows, restored $restored_rows"
+echo "drill (restore-test on the second server), achieved against targets:"
+floyo report --latest | grep -E '^\| (measure|R[TP]O)'
+
 if [[ "$source_rows" != "$restored_rows" ]]; then
   echo "demo: restored copy differs from the source" >&2
   exit 1

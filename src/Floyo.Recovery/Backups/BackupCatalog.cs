@@ -92,7 +92,9 @@ public sealed class BackupCatalog(IBackupStore store)
             await using var stream = await store.OpenReadAsync(name, ct);
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, ct);
-            return BackupMetadata.FromJson(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            var metadata = BackupMetadata.FromJson(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            // Metadata written before anomaly detection existed has no list: nothing was flagged.
+            return metadata.Anomalies is null ? metadata with { Anomalies = [] } : metadata;
         }
         catch (JsonException)
         {
