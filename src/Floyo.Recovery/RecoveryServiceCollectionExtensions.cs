@@ -5,6 +5,7 @@ using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -30,6 +31,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<RetentionPlanner>();
+        services.AddFloyoWorkflowServices();
         return services;
     }
 
