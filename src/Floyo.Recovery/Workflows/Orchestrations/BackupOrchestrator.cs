@@ -20,7 +20,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(BackupOrchestrator));
+        var logger = context.CreateReplaySafeLogger<BackupOrchestrator>();
         var started = context.CurrentUtcDateTime;
         var retry = WorkflowTasks.Options(input.Retry);
         logger.WorkflowStarted(nameof(BackupOrchestrator), context.InstanceId, input.Trigger);

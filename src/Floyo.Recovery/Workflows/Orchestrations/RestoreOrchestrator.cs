@@ -24,7 +24,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(RestoreOrchestrator));
+        var logger = context.CreateReplaySafeLogger<RestoreOrchestrator>();
         var run = new Run(context, input, logger);
         logger.WorkflowStarted(nameof(RestoreOrchestrator), context.InstanceId, $"{input.Source} request by {input.RequestedBy}");
 
@@ -58,13 +58,13 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
                 return await run.TimedOutAsync();
             }
             run.ApprovedBy = approver;
+            run.ApprovedAt = context.CurrentUtcDateTime;
         }
         else
         {
             // At a terminal the person running the restore is the approver.
             run.ApprovedBy = input.RequestedBy;
         }
-        run.ApprovedAt = context.CurrentUtcDateTime;
 
         // 4. Stop writes. It undoes its own partial work when it fails, so the target is still open.
         WriteFreeze freeze;
@@ -219,7 +219,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
                 context.InstanceId, outcome, Plan?.Backup ?? input.Backup, Plan?.TargetDatabase ?? input.TargetDatabase, Plan?.Server,
                 Restored?.ReplacedExisting ?? false, input.RequestedBy, ApprovedBy, input.Reason, input.Source,
                 WritesStopped, WritesResumed, _requestedAt, now, Math.Round((now - _requestedAt).TotalSeconds, 3),
-                ApprovedAt is { } at ? Math.Round((at - _requestedAt).TotalSeconds, 3) : null,
+                ApprovedAt is { } at ? Math.Round((at - _requestedAt).TotalSeconds, 3) : null, // only when someone had to approve
                 Restored?.DurationSeconds, Restored?.CreatedRoles ?? [], [.. Problems], error,
                 Freeze is { Applied: true } ? Freeze.ResumeSql : null);
         }

@@ -14,7 +14,7 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(ChecksumSweepOrchestrator));
+        var logger = context.CreateReplaySafeLogger<ChecksumSweepOrchestrator>();
         var retry = WorkflowTasks.Options(input.Retry);
         logger.WorkflowStarted(nameof(ChecksumSweepOrchestrator), context.InstanceId, input.Trigger);
         var mismatches = new List<string>();
@@ -67,7 +67,7 @@ public sealed class RestoreTestOrchestrator : TaskOrchestrator<ScheduledWorkflow
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(RestoreTestOrchestrator));
+        var logger = context.CreateReplaySafeLogger<RestoreTestOrchestrator>();
         var retry = WorkflowTasks.Options(input.Retry);
         logger.WorkflowStarted(nameof(RestoreTestOrchestrator), context.InstanceId, input.Trigger);
         string? backup = null;
@@ -114,7 +114,7 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(RetentionCleanupOrchestrator));
+        var logger = context.CreateReplaySafeLogger<RetentionCleanupOrchestrator>();
         logger.WorkflowStarted(nameof(RetentionCleanupOrchestrator), context.InstanceId, input.Trigger);
         RetentionSummary summary;
         try
@@ -147,7 +147,7 @@ public sealed class DrDrillOrchestrator : TaskOrchestrator<ScheduledWorkflowInpu
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(nameof(DrDrillOrchestrator));
+        var logger = context.CreateReplaySafeLogger<DrDrillOrchestrator>();
         var result = new ScheduledJobResult(RecordName, WorkflowOutcome.NotAvailable, NotAvailable, context.CurrentUtcDateTime);
         context.SetCustomStatus(NotAvailable);
         await WorkflowTasks.RecordAsync(context, RecordName, result.Outcome, result, logger);
@@ -181,7 +181,7 @@ internal static class ScheduledJob
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger(workflow);
+        var logger = context.CreateReplaySafeLogger($"{typeof(ScheduledJob).Namespace}.{workflow}");
         logger.WorkflowStarted(workflow, context.InstanceId, input.Trigger);
         ScheduledJobResult result;
         try
