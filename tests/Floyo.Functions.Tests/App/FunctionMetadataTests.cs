@@ -42,6 +42,11 @@ public sealed partial class FunctionMetadataTests
             Assert.Equal(schedule.Default, sample.GetProperty("Values").GetProperty(schedule.Setting).GetString());
             Schedules.Parse(schedule.Default, schedule.Setting);
         }
+        // Deployments supply them too: the Bicep module's defaults are the same.
+        var bicep = File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "infra", "bicep", "modules", "schedule-settings.bicep"));
+        var bicepDefaults = BicepParam().Matches(bicep).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value, StringComparer.Ordinal);
+        var bicepNames = BicepSetting().Matches(bicep).ToDictionary(m => m.Groups[1].Value, m => bicepDefaults[m.Groups[2].Value], StringComparer.Ordinal);
+        Assert.Equal(Schedules.All.ToDictionary(s => s.Setting, s => s.Default), bicepNames);
         Assert.Equal("0 0 2 * * *", Schedules.FullBackup.Default);
         Assert.Equal("0 0 */6 * * *", Schedules.IncrementalBackup.Default);
     }
@@ -104,6 +109,12 @@ public sealed partial class FunctionMetadataTests
         }
         Assert.Equal(DurableTaskRegistryExtensions.Orchestrators.Count + DurableTaskRegistryExtensions.Activities.Count, functions.Count);
     }
+
+    [GeneratedRegex("^param (\\w+) string = '([^']*)'", RegexOptions.Multiline)]
+    private static partial Regex BicepParam();
+
+    [GeneratedRegex("\\{ name: '(SCHEDULE_[A-Z_]+)', value: (\\w+) \\}")]
+    private static partial Regex BicepSetting();
 
     [GeneratedRegex("(?:ConfigurationKeyName\\(\"|Configuration\\[\")([A-Z][A-Z0-9_]+)\"")]
     private static partial Regex SettingName();
