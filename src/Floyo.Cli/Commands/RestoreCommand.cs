@@ -110,7 +110,9 @@ internal static class RestoreCommand
 
     private static async Task<string?> AskAsync(RestoreProgress progress, string requester, CancellationToken ct)
     {
-        Console.Error.WriteLine($"approval required (RESTORE_APPROVAL_REQUIRED): {progress.Detail?.Split(':')[0]}");
+        var plan = progress.Plan;
+        var what = plan is null ? "a restore" : $"restore {plan.Backup} into '{plan.TargetDatabase}' on {plan.Server}{(plan.ReplacesExisting ? ", replacing the existing database" : "")}";
+        Console.Error.WriteLine($"approval required (RESTORE_APPROVAL_REQUIRED): {what}");
         Console.Error.Write($"approver, someone other than {requester} (empty to cancel): ");
         var line = await Console.In.ReadLineAsync(ct);
         return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
