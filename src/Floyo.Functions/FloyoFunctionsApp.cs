@@ -6,6 +6,7 @@ using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace Floyo.Functions;
 
@@ -16,6 +17,18 @@ public static class FloyoFunctionsApp
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.ConfigureFunctionsWebApplication();
+        // Worker logs and dependencies go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING, set by the platform);
+        // without a connection string nothing is sent.
+        builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+        // The provider keeps only warnings by default; the workflows' information events (started, approved, restored) matter on a bad day.
+        builder.Services.Configure<LoggerFilterOptions>(options =>
+        {
+            var warningsOnly = options.Rules.FirstOrDefault(r => r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
+            if (warningsOnly is not null)
+            {
+                options.Rules.Remove(warningsOnly);
+            }
+        });
         builder.Services.AddFloyoRecovery();
         builder.Services.TryAddSingleton<ScheduledStarter>();
         // Class-based orchestrators and activities: the Durable extension turns each into a function at start-up.
