@@ -13,11 +13,12 @@ namespace Floyo.Cli;
 /// </summary>
 internal static class CliHost
 {
-    public static async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken ct)
+    /// <param name="workflows">Start the embedded Durable engine (backup and restore run as orchestrations).</param>
+    public static async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken ct, bool workflows = false)
     {
         try
         {
-            using var host = Build();
+            using var host = Build(workflows);
             await host.StartAsync(ct);
             try
             {
@@ -58,7 +59,7 @@ internal static class CliHost
         return exitCode;
     }
 
-    private static IHost Build()
+    private static IHost Build(bool workflows)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables();
@@ -69,6 +70,17 @@ internal static class CliHost
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None);
         builder.Services.AddFloyoRecovery();
+        if (workflows)
+        {
+            Workflows.EmbeddedWorkflows.Add(builder.Services);
+            // The engine's sidecar, gRPC and the workflows log what the command prints anyway, as one line;
+            // FLOYO_LOG_LEVEL shows them when someone needs to look inside.
+            var inside = Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var chosen) ? chosen : LogLevel.None;
+            foreach (var category in new[] { "Microsoft.DurableTask", "Microsoft.AspNetCore", "Grpc", "Floyo.Recovery.Workflows", "Microsoft.Hosting.Lifetime" })
+            {
+                builder.Logging.AddFilter(category, inside);
+            }
+        }
         return builder.Build();
     }
 }

@@ -1,8 +1,5 @@
-using Floyo.Recovery;
+using Floyo.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
-var builder = FunctionsApplication.CreateBuilder(args);
-builder.ConfigureFunctionsWebApplication();
-builder.Services.AddFloyoRecovery();
-builder.Build().Run();
+FloyoFunctionsApp.Configure(FunctionsApplication.CreateBuilder(args)).Build().Run();

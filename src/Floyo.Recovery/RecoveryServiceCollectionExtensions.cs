@@ -7,6 +7,7 @@ using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -42,6 +43,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<DrillSteps>();
         services.AddSingleton<DrillReports>();
         services.AddSingleton<DrillRunner>();
+        services.AddFloyoWorkflowServices();
         return services;
     }
 

@@ -1,6 +1,10 @@
 using System.CommandLine;
+using Floyo.Cli.Workflows;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
@@ -14,41 +18,49 @@ internal static class BackupCommand
         var verify = new Option<bool>("--verify") { Description = "Prove the new backup by restoring it into a scratch database" };
         var json = new Option<bool>("--json") { Description = "Print the backup's metadata as JSON" };
         var command = new Command("backup", "Back up the database of DATABASE_URL into the backup store") { full, incremental, verify, json };
-        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        command.SetAction((result, ct) =>
         {
+            // Refused before any engine starts: these need no server and no store.
             if (result.GetValue(incremental))
             {
-                return CliHost.Fail("incremental backups need WAL archiving, which is not enabled in this version; take a full backup with --full");
+                return Task.FromResult(CliHost.Fail("incremental backups need WAL archiving, which is not enabled in this version; take a full backup with --full"));
             }
             if (!result.GetValue(full))
             {
-                return CliHost.Fail("say which backup to take: --full");
+                return Task.FromResult(CliHost.Fail("say which backup to take: --full"));
             }
-            var backup = await services.GetRequiredService<FullBackupRunner>().RunAsync(Output.Progress(), token);
-            Output.EndProgress();
-            var meta = backup.Metadata;
-            VerificationRecord? verification = null;
-            if (result.GetValue(verify))
+            return CliHost.RunAsync(async (services, token) =>
             {
-                var catalog = services.GetRequiredService<BackupCatalog>();
-                verification = await services.GetRequiredService<BackupVerifier>().VerifyAsync(await catalog.FindAsync(meta.Name, token), Output.Progress(), token);
+                // The same orchestration the daily timer runs, one attempt: at a terminal the operator decides on retries.
+                services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
+                var input = new BackupWorkflowInput(BackupKind.Full, result.GetValue(verify), "floyo-dr backup", RetrySettings.Once);
+                var run = await EmbeddedWorkflows.RunAsync<BackupWorkflowInput, BackupWorkflowResult>(
+                    services, nameof(BackupOrchestrator), input, EmbeddedWorkflows.NewInstanceId("backup"), token);
                 Output.EndProgress();
-            }
-            if (result.GetValue(json))
-            {
-                Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification });
-            }
-            else
-            {
-                Console.WriteLine($"backup {meta.Name}: {Output.Size(meta.SizeBytes)} ({Output.Size(meta.DumpBytes)} dumped, {meta.Facts.Tables.Count} tables, {meta.Facts.Tables.Sum(t => t.Rows)} rows) in {meta.DurationSeconds:F1} s");
-                Console.WriteLine($"sha256 {meta.Sha256}");
-                if (verification is not null)
+                var verificationFailed = run.Verification is { Passed: false };
+                if (run.Error is not null && !verificationFailed)
                 {
-                    Console.WriteLine(verification.Passed ? $"verified: restored and matched in {verification.DurationSeconds:F1} s" : $"verification FAILED: {string.Join("; ", verification.Problems)}");
+                    return CliHost.Fail(run.Error);
                 }
-            }
-            return verification is { Passed: false } ? 1 : 0;
-        }, ct));
+                var entry = await services.GetRequiredService<BackupCatalog>().FindAsync(run.Backup!.Name, token);
+                var meta = entry.Metadata;
+                VerificationRecord? verification = run.Verification is null ? null : entry.LastVerification;
+                if (result.GetValue(json))
+                {
+                    Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification });
+                }
+                else
+                {
+                    Console.WriteLine($"backup {meta.Name}: {Output.Size(meta.SizeBytes)} ({Output.Size(meta.DumpBytes)} dumped, {meta.Facts.Tables.Count} tables, {meta.Facts.Tables.Sum(t => t.Rows)} rows) in {meta.DurationSeconds:F1} s");
+                    Console.WriteLine($"sha256 {meta.Sha256}");
+                    if (verification is not null)
+                    {
+                        Console.WriteLine(verification.Passed ? $"verified: restored and matched in {verification.DurationSeconds:F1} s" : $"verification FAILED: {string.Join("; ", verification.Problems)}");
+                    }
+                }
+                return verificationFailed ? 1 : 0;
+            }, ct, workflows: true);
+        });
         return command;
     }
 }

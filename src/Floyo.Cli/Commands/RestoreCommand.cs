@@ -1,6 +1,15 @@
 using System.CommandLine;
+using System.Text.Json;
+using Floyo.Cli.Workflows;
+using Floyo.Recovery;
+using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Restores;
+using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Cli.Commands;
 
@@ -12,12 +21,48 @@ internal static class RestoreCommand
         var drop = new Option<bool>("--drop-existing") { Description = "Replace the target database if it is not empty" };
         var target = new Option<string?>("--target-database") { Description = "Restore into this database on the same server (default: the database of DATABASE_URL)" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
-        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, json };
+        var approveAs = new Option<string?>("--approve-as") { Description = "The second person approving this restore, when RESTORE_APPROVAL_REQUIRED asks for one" };
+        var reason = new Option<string?>("--reason") { Description = "Why this restore is run (kept in the restore report)" };
+        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, json, approveAs, reason };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
-            var request = new RestoreRequest(result.GetValue(file)!, result.GetValue(target), result.GetValue(drop));
-            var restored = await services.GetRequiredService<RestoreRunner>().RunAsync(request, Output.Progress(), token);
+            var settings = services.GetRequiredService<IOptions<WorkflowOptions>>().Value;
+            var requester = Environment.UserName;
+            var approver = result.GetValue(approveAs)?.Trim();
+            var atTerminal = !Console.IsInputRedirected && !Console.IsErrorRedirected;
+            if (approver is { Length: 0 })
+            {
+                return CliHost.Fail("--approve-as needs the approver's name");
+            }
+            if (settings.ApprovalRequired)
+            {
+                // Decided before anything starts: a script without an approver must not sit waiting.
+                if (approver is null && !atTerminal)
+                {
+                    return CliHost.Fail("this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED): run it at a terminal or pass --approve-as <name>; nothing was changed");
+                }
+                if (approver is not null && Principals.Same(approver, requester))
+                {
+                    return CliHost.Fail($"--approve-as must name someone other than you ({requester}); nothing was changed");
+                }
+            }
+            var targetName = result.GetValue(target);
+            if (targetName is not null)
+            {
+                RestoreRunner.CheckTargetName(targetName);
+            }
+
+            services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
+            var input = new RestoreWorkflowInput(result.GetValue(file)!, targetName, result.GetValue(drop),
+                result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalRequired, settings.ApprovalTimeout, RetrySettings.Once);
+            var id = await EmbeddedWorkflows.StartAsync(services, nameof(RestoreOrchestrator), input, EmbeddedWorkflows.NewInstanceId("restore"), token);
+            var report = await FollowAsync(services.GetRequiredService<DurableTaskClient>(), id, requester, approver, atTerminal, token);
             Output.EndProgress();
+            if (report.Outcome != RestoreOutcome.Restored)
+            {
+                return CliHost.Fail(report.Error ?? $"restore ended as {report.Outcome}");
+            }
+            var restored = new RestoreResult(report.Backup, report.Server!, report.TargetDatabase!, report.ReplacedExisting, report.DurationSeconds, report.CreatedRoles);
             if (result.GetValue(json))
             {
                 Output.Json(restored);
@@ -31,7 +76,45 @@ internal static class RestoreCommand
                 }
             }
             return 0;
-        }, ct));
+        }, ct, workflows: true));
         return command;
+    }
+
+    /// <summary>Follows the restore; when it waits for approval, gives the one from --approve-as or asks at the terminal.</summary>
+    private static async Task<RestoreReport> FollowAsync(DurableTaskClient client, string id, string requester, string? approver, bool atTerminal, CancellationToken ct)
+    {
+        var approvalSent = false;
+        while (true)
+        {
+            var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) ?? throw new RecoveryException($"restore {id} vanished from the embedded engine");
+            if (state.IsCompleted)
+            {
+                return EmbeddedWorkflows.Output<RestoreReport>(state, id);
+            }
+            if (!approvalSent && state.SerializedCustomStatus is { } status
+                && JsonSerializer.Deserialize<RestoreProgress>(status) is { Stage: RestoreStages.AwaitingApproval } progress)
+            {
+                Output.EndProgress();
+                var name = approver ?? (atTerminal ? await AskAsync(progress, requester, ct) : null);
+                if (name is null || Principals.Same(name, requester))
+                {
+                    await client.TerminateInstanceAsync(id, "no approval given", ct);
+                    throw new RecoveryException($"the restore was not approved by someone other than {requester}; nothing was changed");
+                }
+                await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(name, "floyo-dr"), ct);
+                approvalSent = true;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+    }
+
+    private static async Task<string?> AskAsync(RestoreProgress progress, string requester, CancellationToken ct)
+    {
+        var plan = progress.Plan;
+        var what = plan is null ? "a restore" : $"restore {plan.Backup} into '{plan.TargetDatabase}' on {plan.Server}{(plan.ReplacesExisting ? ", replacing the existing database" : "")}";
+        Console.Error.WriteLine($"approval required (RESTORE_APPROVAL_REQUIRED): {what}");
+        Console.Error.Write($"approver, someone other than {requester} (empty to cancel): ");
+        var line = await Console.In.ReadLineAsync(ct);
+        return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
     }
 }

@@ -65,7 +65,13 @@ public sealed partial class RestoreRunner(
         return await ExecuteAsync(plan, dump, started, ct);
     }
 
-    public async Task<RestoreResult> ExecuteAsync(RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct)
+    /// <param name="beforeSwap">
+    /// Runs on the complete, checked staging database just before it takes the target's name (the restore
+    /// workflow closes it to the application roles here, so writes stay stopped across the swap).
+    /// </param>
+    public async Task<RestoreResult> ExecuteAsync(
+        RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct,
+        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null)
     {
         var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
         var meta = plan.Backup.Metadata;
@@ -81,6 +87,10 @@ public sealed partial class RestoreRunner(
             if (problems.Count > 0)
             {
                 throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
+            }
+            if (beforeSwap is not null)
+            {
+                await beforeSwap(admin, staging, ct);
             }
             await SwapIntoPlaceAsync(admin, server, plan, staging, ct);
         }
@@ -126,7 +136,8 @@ public sealed partial class RestoreRunner(
         await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
     }
 
-    private static void CheckTargetName(string target)
+    /// <summary>Refuses names PostgreSQL would reject and the system databases; used by every front end before anything starts.</summary>
+    public static void CheckTargetName(string target)
     {
         if (string.IsNullOrWhiteSpace(target) || Encoding.UTF8.GetByteCount(target) > 63 || target.Any(char.IsControl))
         {

@@ -1,0 +1,62 @@
+using System.Net;
+using System.Net.Sockets;
+using Floyo.Recovery;
+using Floyo.Recovery.Workflows;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Cli.Workflows;
+
+/// <summary>
+/// floyo-dr runs the Functions app's orchestrations on an in-process Durable engine (an in-memory task
+/// hub behind a loopback gRPC sidecar), so a command line exercises exactly the code that runs in Azure.
+/// The hub lives as long as the command: nothing is persisted between runs.
+/// </summary>
+internal static class EmbeddedWorkflows
+{
+    public static void Add(IServiceCollection services) =>
+        services.AddInMemoryDurableTask(r => r.AddFloyoWorkflows(), new InMemoryDurableTaskOptions { Port = FreeLoopbackPort() });
+
+    /// <summary>An instance id that says where and when it started; unique within the process's hub.</summary>
+    public static string NewInstanceId(string verb) =>
+        $"cli-{verb}-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public static async Task<string> StartAsync<TInput>(IServiceProvider services, string orchestrator, TInput input, string instanceId, CancellationToken ct)
+        where TInput : notnull
+    {
+        var client = services.GetRequiredService<DurableTaskClient>();
+        return await client.ScheduleNewOrchestrationInstanceAsync(orchestrator, input, new StartOrchestrationOptions(instanceId), ct);
+    }
+
+    /// <summary>Waits for the orchestration's end; a failed orchestration becomes its one-line message.</summary>
+    public static async Task<TOutput> WaitAsync<TOutput>(IServiceProvider services, string instanceId, CancellationToken ct)
+    {
+        var client = services.GetRequiredService<DurableTaskClient>();
+        var state = await client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, ct);
+        return Output<TOutput>(state, instanceId);
+    }
+
+    public static TOutput Output<TOutput>(OrchestrationMetadata state, string instanceId) => state.RuntimeStatus switch
+    {
+        OrchestrationRuntimeStatus.Completed => state.ReadOutputAs<TOutput>() ?? throw new RecoveryException($"workflow {instanceId} finished without a result"),
+        OrchestrationRuntimeStatus.Failed => throw new RecoveryException(state.FailureDetails?.ErrorMessage ?? $"workflow {instanceId} failed"),
+        _ => throw new RecoveryException($"workflow {instanceId} ended as {state.RuntimeStatus}"),
+    };
+
+    public static async Task<TOutput> RunAsync<TInput, TOutput>(IServiceProvider services, string orchestrator, TInput input, string instanceId, CancellationToken ct)
+        where TInput : notnull
+    {
+        await StartAsync(services, orchestrator, input, instanceId, ct);
+        return await WaitAsync<TOutput>(services, instanceId, ct);
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        // Others share this machine: ask the kernel for a free port rather than guess one.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

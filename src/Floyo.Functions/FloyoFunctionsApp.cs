@@ -1,0 +1,38 @@
+using Floyo.Functions.Timers;
+using Floyo.Recovery;
+using Floyo.Recovery.Workflows;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Functions;
+
+/// <summary>The app's composition, in one place, so tests build exactly the host that Azure runs.</summary>
+public static class FloyoFunctionsApp
+{
+    public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.ConfigureFunctionsWebApplication();
+        // Worker logs and dependencies go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING, set by the platform);
+        // without a connection string nothing is sent.
+        builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+        // The provider keeps only warnings by default; the workflows' information events (started, approved, restored) matter on a bad day.
+        builder.Services.Configure<LoggerFilterOptions>(options =>
+        {
+            var warningsOnly = options.Rules.FirstOrDefault(r => r.ProviderName == "Microsoft.Extensions.Logging.ApplicationInsights.ApplicationInsightsLoggerProvider");
+            if (warningsOnly is not null)
+            {
+                options.Rules.Remove(warningsOnly);
+            }
+        });
+        builder.Services.AddFloyoRecovery();
+        builder.Services.TryAddSingleton<ScheduledStarter>();
+        // Class-based orchestrators and activities: the Durable extension turns each into a function at start-up.
+        builder.ConfigureDurableWorker().AddTasks(r => r.AddFloyoWorkflows());
+        return builder;
+    }
+}

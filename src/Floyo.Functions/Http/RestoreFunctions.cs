@@ -1,0 +1,257 @@
+using System.Text.Json;
+using Floyo.Recovery;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Restores;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Functions.Http;
+
+/// <summary>
+/// Restores over HTTP: start one (202 with status and approval URLs), approve it as someone other than
+/// the requester, follow it. Every request is checked before anything starts; a bad one gets 400 and
+/// starts nothing. Function keys at least: never anonymous.
+/// </summary>
+public sealed partial class RestoreFunctions(
+    BackupCatalog catalog,
+    IOptions<DatabaseOptions> database,
+    IOptions<WorkflowOptions> workflow,
+    TimeProvider clock,
+    ILogger<RestoreFunctions> logger)
+{
+    public const string InstancePrefix = "restore-";
+
+    private static readonly string[] StartFields = ["backup", "targetDatabase", "dropExisting", "reason"];
+    private static readonly string[] ApproveFields = ["comment"];
+
+    [Function("StartRestore")]
+    public async Task<IActionResult> StartAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (RequestPrincipal.From(request, out var who) is not { } requester)
+        {
+            return ApiResults.BadRequest(who!);
+        }
+        var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
+        if (body is null)
+        {
+            return ApiResults.BadRequest(error!);
+        }
+        var backup = body.String("backup", required: true, out var e1);
+        var target = body.String("targetDatabase", required: true, out var e2);
+        var reason = body.String("reason", required: true, out var e3);
+        var drop = body.Boolean("dropExisting", out var e4) ?? false;
+        if ((e1 ?? e2 ?? e3 ?? e4) is { } fieldError)
+        {
+            return ApiResults.BadRequest(fieldError);
+        }
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500 || reason.Any(char.IsControl))
+        {
+            return ApiResults.BadRequest("field 'reason' must say why, in 1 to 500 printable characters");
+        }
+        try
+        {
+            RestoreRunner.CheckTargetName(target!);
+            // The backup must exist and be complete now; the orchestration checks it again, with its checksum.
+            var entry = await catalog.FindAsync(backup!, ct);
+            if (!entry.IsValid)
+            {
+                return ApiResults.BadRequest($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
+            }
+        }
+        catch (RecoveryException problem)
+        {
+            return ApiResults.BadRequest(problem.Message);
+        }
+
+        if (await RunningRestoreIntoAsync(client, target!, ct) is { } running)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {running} into '{target}' is still running; wait for it to finish");
+        }
+        var settings = workflow.Value;
+        var production = IsProduction(target!);
+        var id = $"{InstancePrefix}{clock.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
+        var input = new RestoreWorkflowInput(backup!, target, drop, reason.Trim(), requester, RestoreSource.Http, settings.ApprovalRequired, settings.ApprovalTimeout);
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), input, new StartOrchestrationOptions(id), ct);
+        LogStarted(logger, id, backup!, target!, requester);
+
+        var status = ApiResults.Url(request, $"restores/{id}");
+        var result = ApiResults.Json(StatusCodes.Status202Accepted, new
+        {
+            id,
+            backup,
+            targetDatabase = target,
+            dropExisting = drop,
+            requestedBy = requester,
+            approvalRequired = settings.ApprovalRequired || production,
+            approvalTimeout = settings.ApprovalTimeout,
+            statusQueryGetUri = status,
+            approvePostUri = ApiResults.Url(request, $"restores/{id}/approve"),
+            durable = ManagementPayload(client, id),
+        });
+        request.HttpContext.Response.Headers.Location = status;
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return result;
+    }
+
+    [Function("ApproveRestore")]
+    public async Task<IActionResult> ApproveAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (RequestPrincipal.From(request, out var who) is not { } approver)
+        {
+            return ApiResults.BadRequest(who!);
+        }
+        var (body, error) = await StrictJson.ReadAsync(request, ApproveFields, emptyAllowed: true, ct);
+        if (body is null)
+        {
+            return ApiResults.BadRequest(error!);
+        }
+        var comment = body.String("comment", required: false, out var commentError);
+        if (commentError is not null || comment is { Length: > 500 })
+        {
+            return ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters");
+        }
+        var state = await FindRestoreAsync(client, id, ct);
+        if (state is null)
+        {
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no restore with id '{id}'");
+        }
+        if (state.IsCompleted)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} has already finished ({state.RuntimeStatus})");
+        }
+        var stage = Progress(state)?.Stage;
+        if (stage != RestoreStages.AwaitingApproval)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} is not waiting for approval (stage: {stage ?? "starting"}); try again when it is");
+        }
+        var requester = state.ReadInputAs<RestoreWorkflowInput>()?.RequestedBy;
+        if (Principals.Same(approver, requester))
+        {
+            return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this restore and cannot approve it: someone else must");
+        }
+        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver, comment), ct);
+        LogApproved(logger, id, approver);
+        return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"restores/{id}") });
+    }
+
+    [Function("GetRestore")]
+    public async Task<IActionResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "restores/{id}")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await FindRestoreAsync(client, id, ct);
+        if (state is null)
+        {
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no restore with id '{id}'");
+        }
+        var input = state.ReadInputAs<RestoreWorkflowInput>();
+        var progress = Progress(state);
+        return ApiResults.Json(StatusCodes.Status200OK, new
+        {
+            id,
+            runtimeStatus = state.RuntimeStatus.ToString(),
+            stage = progress?.Stage,
+            detail = progress?.Detail,
+            approvalDeadline = progress?.ApprovalDeadline,
+            plan = progress?.Plan,
+            request = input is null ? null : new { input.Backup, input.TargetDatabase, input.DropExisting, input.Reason, input.RequestedBy },
+            createdAt = state.CreatedAt,
+            lastUpdatedAt = state.LastUpdatedAt,
+            report = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<RestoreReport>() : null,
+            error = state.FailureDetails?.ErrorMessage,
+        });
+    }
+
+    /// <summary>Durable's own management URLs when running under the Functions host (which knows its webhook base URL).</summary>
+    private static object? ManagementPayload(DurableTaskClient client, string id)
+    {
+        try
+        {
+            return client.CreateHttpManagementPayload(id);
+        }
+        catch (InvalidOperationException)
+        {
+            // Not a Functions-bound client (tests, embedded host): our own URLs are enough.
+            return null;
+        }
+    }
+
+    private static async Task<OrchestrationMetadata?> FindRestoreAsync(DurableTaskClient client, string id, CancellationToken ct)
+    {
+        if (!id.StartsWith(InstancePrefix, StringComparison.Ordinal) || id.Length > 100 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
+        {
+            return null;
+        }
+        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
+        return state is { Name: nameof(RestoreOrchestrator) } ? state : null;
+    }
+
+    private static RestoreProgress? Progress(OrchestrationMetadata state)
+    {
+        if (state.SerializedCustomStatus is not { Length: > 0 } status)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<RestoreProgress>(status);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<string?> RunningRestoreIntoAsync(DurableTaskClient client, string target, CancellationToken ct)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = InstancePrefix,
+            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var running in client.GetAllInstancesAsync(query).WithCancellation(ct))
+        {
+            var input = running.ReadInputAs<RestoreWorkflowInput>();
+            if (input is not null && string.Equals(input.TargetDatabase ?? ProductionDatabase(), target, StringComparison.Ordinal))
+            {
+                return running.InstanceId;
+            }
+        }
+        return null;
+    }
+
+    private string? ProductionDatabase() =>
+        database.Value.DatabaseUrl is { Length: > 0 } url && DatabaseUrl.TryParse(url, out var parsed, out _) ? parsed.Database : null;
+
+    private bool IsProduction(string target) => string.Equals(target, ProductionDatabase(), StringComparison.Ordinal);
+
+    [LoggerMessage(EventId = 5510, Level = LogLevel.Warning, Message = "Restore {InstanceId} of {Backup} into {Target} requested over HTTP by {RequestedBy}")]
+    private static partial void LogStarted(ILogger logger, string instanceId, string backup, string target, string requestedBy);
+
+    [LoggerMessage(EventId = 5511, Level = LogLevel.Warning, Message = "Restore {InstanceId} approved over HTTP by {Approver}")]
+    private static partial void LogApproved(ILogger logger, string instanceId, string approver);
+}

@@ -1,0 +1,52 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Configuration;
+
+/// <summary>How the Durable workflows behave: the restore approval gate, whose writes a restore stops, and the RPO target.</summary>
+public sealed class WorkflowOptions
+{
+    /// <summary>Require a second person's approval for every restore (HTTP restores into the production database always need one).</summary>
+    [ConfigurationKeyName("RESTORE_APPROVAL_REQUIRED")]
+    public bool ApprovalRequired { get; set; }
+
+    /// <summary>How long a restore waits for its approval before giving up without touching anything.</summary>
+    [ConfigurationKeyName("RESTORE_APPROVAL_TIMEOUT")]
+    public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Comma-separated application roles whose CONNECT is revoked and sessions ended while a restore runs.</summary>
+    [ConfigurationKeyName("APP_DB_ROLES")]
+    public string? AppRoles { get; set; }
+
+    /// <summary>Recovery point objective: the newest verified backup must be younger than this.</summary>
+    [ConfigurationKeyName("RPO_TARGET")]
+    public TimeSpan RpoTarget { get; set; } = TimeSpan.FromHours(1);
+
+    public IReadOnlyList<string> AppRoleList =>
+        (AppRoles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+}
+
+internal sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WorkflowOptions options)
+    {
+        var failures = new List<string>();
+        if (options.ApprovalTimeout < TimeSpan.FromSeconds(1) || options.ApprovalTimeout > TimeSpan.FromDays(7))
+        {
+            failures.Add("RESTORE_APPROVAL_TIMEOUT must be between 00:00:01 and 7.00:00:00");
+        }
+        if (options.RpoTarget <= TimeSpan.Zero)
+        {
+            failures.Add("RPO_TARGET must be positive, e.g. 01:00:00");
+        }
+        foreach (var role in options.AppRoleList)
+        {
+            if (Encoding.UTF8.GetByteCount(role) > 63 || role.Any(char.IsControl))
+            {
+                failures.Add($"APP_DB_ROLES contains '{role}', which is not a valid role name");
+            }
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

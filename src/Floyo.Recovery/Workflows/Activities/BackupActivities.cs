@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows.Models;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Workflows.Activities;
+
+/// <summary>Dumps the database of DATABASE_URL into the store (FullBackupRunner: store lock, streaming, metadata last).</summary>
+public sealed class TakeFullBackupActivity(FullBackupRunner runner, WorkflowRuntime runtime, ILogger<TakeFullBackupActivity> logger)
+    : RecoveryActivity<string, BackupTaken>(runtime, logger)
+{
+    protected override async Task<BackupTaken> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct)
+    {
+        var meta = (await runner.RunAsync(Runtime.Progress, ct)).Metadata;
+        return new BackupTaken(meta.Name, meta.Database, meta.Sha256, meta.SizeBytes, meta.DumpBytes, meta.Facts.Tables.Count,
+            meta.Facts.Tables.Sum(t => t.Rows), meta.DurationSeconds, meta.Timestamp);
+    }
+}
+
+/// <summary>Incremental backups archive WAL; until WAL archiving exists this fails with the reason, so every scheduled attempt is on record.</summary>
+public sealed class TakeIncrementalBackupActivity(WorkflowRuntime runtime, ILogger<TakeIncrementalBackupActivity> logger)
+    : RecoveryActivity<string, BackupTaken>(runtime, logger)
+{
+    public const string NotAvailable = "incremental backups need WAL archiving, which is not enabled in this version";
+
+    protected override Task<BackupTaken> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct) =>
+        throw new RecoveryException(NotAvailable);
+}
+
+/// <summary>Reads a stored backup end to end and checks its SHA-256; a mismatch can be recorded so the catalog marks the backup invalid.</summary>
+public sealed class CheckBackupChecksumActivity(BackupCatalog catalog, ChecksumChecker checker, TimeProvider clock, WorkflowRuntime runtime, ILogger<CheckBackupChecksumActivity> logger)
+    : RecoveryActivity<ChecksumInput, ChecksumCheck>(runtime, logger)
+{
+    protected override async Task<ChecksumCheck> ExecuteAsync(ChecksumInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var started = Stopwatch.StartNew();
+        var entry = await catalog.FindAsync(input.Backup, ct);
+        var check = await checker.CheckAsync(entry, ct);
+        if (!check.Matched)
+        {
+            logger.ChecksumMismatch(check.Backup, check.Problem ?? "mismatch");
+            if (input.RecordMismatch)
+            {
+                // Only failures are recorded here: a checksum alone does not prove a backup restorable.
+                var record = new VerificationRecord(entry.Name, clock.GetUtcNow(), false, false, "checksum check", Math.Round(started.Elapsed.TotalSeconds, 3), [check.Problem ?? "checksum mismatch"]);
+                await catalog.Store.WriteAllAsync(VerificationRecord.NameFor(entry.Name, record.Timestamp),
+                    System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), new ObjectRetention(entry.Metadata.RetainUntil), ct);
+            }
+        }
+        return check;
+    }
+}
+
+/// <summary>Restores a backup into a scratch database and compares it with what the backup recorded (BackupVerifier).</summary>
+public sealed class VerifyBackupActivity(BackupCatalog catalog, BackupVerifier verifier, WorkflowRuntime runtime, ILogger<VerifyBackupActivity> logger)
+    : RecoveryActivity<string, VerificationSummary>(runtime, logger)
+{
+    protected override async Task<VerificationSummary> ExecuteAsync(string backup, TaskActivityContext context, CancellationToken ct)
+    {
+        var record = await verifier.VerifyAsync(await catalog.FindAsync(backup, ct), Runtime.Progress, ct);
+        return new VerificationSummary(record.Backup, record.Passed, record.ChecksumMatched, record.Server, record.DurationSeconds, record.Problems);
+    }
+}
+
+/// <summary>Makes the second copy of a checked backup through <see cref="IBackupReplicator"/>.</summary>
+public sealed class ReplicateBackupActivity(BackupCatalog catalog, IBackupReplicator replicator, WorkflowRuntime runtime, ILogger<ReplicateBackupActivity> logger)
+    : RecoveryActivity<string, ReplicationResult>(runtime, logger)
+{
+    protected override async Task<ReplicationResult> ExecuteAsync(string backup, TaskActivityContext context, CancellationToken ct) =>
+        await replicator.ReplicateAsync(await catalog.FindAsync(backup, ct), ct);
+}
+
+/// <summary>The catalog, newest first, as small summaries.</summary>
+public sealed class ListBackupsActivity(BackupCatalog catalog, WorkflowRuntime runtime, ILogger<ListBackupsActivity> logger)
+    : RecoveryActivity<string?, IReadOnlyList<BackupSummary>>(runtime, logger)
+{
+    protected override async Task<IReadOnlyList<BackupSummary>> ExecuteAsync(string? database, TaskActivityContext context, CancellationToken ct) =>
+        (await catalog.ListAsync(ct))
+            .Where(e => database is null || e.Metadata.Database == database)
+            .Select(e => new BackupSummary(e.Name, e.Metadata.Database, e.Metadata.Type, e.Metadata.Timestamp, e.IsValid, e.Verified))
+            .ToList();
+}

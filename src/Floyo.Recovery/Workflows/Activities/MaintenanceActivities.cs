@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Retention;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Workflows.Models;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Workflows.Activities;
+
+/// <summary>Applies retention (RetentionPlanner): expired backups and orphaned data objects are deleted, protected ones kept.</summary>
+public sealed class ApplyRetentionActivity(RetentionPlanner planner, WorkflowRuntime runtime, ILogger<ApplyRetentionActivity> logger)
+    : RecoveryActivity<string, RetentionSummary>(runtime, logger)
+{
+    protected override async Task<RetentionSummary> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct)
+    {
+        var plan = await planner.PlanAsync(ct);
+        var failures = await planner.ApplyAsync(plan, ct);
+        return new RetentionSummary(plan.Deletions.Select(d => d.Backup).ToList(), plan.Orphans, plan.Decisions.Count(d => !d.Delete), failures);
+    }
+}
+
+public sealed class SnapshotUploadedFilesActivity(IUploadedFilesSnapshotter snapshotter, WorkflowRuntime runtime, ILogger<SnapshotUploadedFilesActivity> logger)
+    : RecoveryActivity<DateTimeOffset, ScheduledJobResult>(runtime, logger)
+{
+    protected override Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct) =>
+        snapshotter.SnapshotAsync(slot, ct);
+}
+
+public sealed class ExportConfigurationActivity(IConfigurationExporter exporter, WorkflowRuntime runtime, ILogger<ExportConfigurationActivity> logger)
+    : RecoveryActivity<DateTimeOffset, ScheduledJobResult>(runtime, logger)
+{
+    protected override Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct) =>
+        exporter.ExportAsync(slot, ct);
+}
+
+/// <summary>
+/// Stores a workflow's result as <c>runs/&lt;workflow&gt;/&lt;instance&gt;.json</c>. Idempotent: a record already
+/// written by an earlier attempt of the same instance is kept (the store never overwrites).
+/// </summary>
+public sealed class RecordRunActivity(IBackupStore store, WorkflowRuntime runtime, ILogger<RecordRunActivity> logger)
+    : RecoveryActivity<RunRecordInput, string>(runtime, logger)
+{
+    public const string Prefix = "runs/";
+
+    public static string NameFor(string workflow, string instanceId) => $"{Prefix}{workflow}/{instanceId}.json";
+
+    protected override async Task<string> ExecuteAsync(RunRecordInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var name = ObjectName.Check(NameFor(input.Workflow, input.InstanceId));
+        if (await store.GetAsync(name, ct) is not null)
+        {
+            return name;
+        }
+        using var result = JsonDocument.Parse(input.ResultJson);
+        var record = new { workflow = input.Workflow, instanceId = input.InstanceId, outcome = input.Outcome, at = input.At, result = result.RootElement };
+        await store.WriteAllAsync(name, JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), ObjectRetention.None, ct);
+        return name;
+    }
+}

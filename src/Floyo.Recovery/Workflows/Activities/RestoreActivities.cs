@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Restores;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Workflows.Models;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Workflows.Activities;
+
+/// <summary>Validates a restore request and decides what it will do (RestoreRunner.PlanAsync); touches nothing.</summary>
+public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<PlanRestoreActivity> logger)
+    : RecoveryActivity<RestorePlanInput, RestorePlanned>(runtime, logger)
+{
+    protected override async Task<RestorePlanned> ExecuteAsync(RestorePlanInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting), ct);
+        var production = DatabaseUrl.Parse(database.Value.DatabaseUrl).Database;
+        var meta = plan.Backup.Metadata;
+        return new RestorePlanned(meta.Name, meta.Sha256, meta.SizeBytes, plan.Server, plan.TargetDatabase, plan.TargetExists, plan.ReplacesExisting,
+            string.Equals(plan.TargetDatabase, production, StringComparison.Ordinal));
+    }
+}
+
+/// <summary>
+/// Stops the application's writes to the target: records who holds CONNECT (in the store, before changing
+/// anything, so a retried attempt or an operator can give back exactly that), revokes it, ends sessions.
+/// </summary>
+public sealed class StopWritesActivity(IBackupStore store, IOptions<DatabaseOptions> database, IOptions<WorkflowOptions> options, WorkflowRuntime runtime, ILogger<StopWritesActivity> logger)
+    : RecoveryActivity<StopWritesInput, WriteFreeze>(runtime, logger)
+{
+    public static string RecordNameFor(string instanceId) => $"{RecordRunActivity.Prefix}write-freezes/{instanceId}.json";
+
+    protected override async Task<WriteFreeze> ExecuteAsync(StopWritesInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var server = DatabaseUrl.Parse(database.Value.DatabaseUrl);
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        if (!await PgConnector.DatabaseExistsAsync(admin, input.TargetDatabase, ct))
+        {
+            return WriteFreeze.NotNeeded(input.TargetDatabase);
+        }
+        var recordName = ObjectName.Check(RecordNameFor(input.InstanceId));
+        WriteFreeze freeze;
+        if (await store.GetAsync(recordName, ct) is not null)
+        {
+            // An earlier attempt already revoked: its record, not today's ACL, says what to give back.
+            await using var stream = await store.OpenReadAsync(recordName, ct);
+            freeze = await JsonSerializer.DeserializeAsync<WriteFreeze>(stream, Json.Options, ct)
+                ?? throw new RecoveryException($"{recordName} in {store.Location} is empty; reopen '{input.TargetDatabase}' by hand");
+        }
+        else
+        {
+            var roles = options.Value.AppRoleList;
+            await WriteGate.CheckAppRolesAsync(admin, roles, $"{server.Host}:{server.Port}", ct);
+            var grantees = await WriteGate.ReadConnectGranteesAsync(admin, input.TargetDatabase, ct);
+            freeze = new WriteFreeze(input.TargetDatabase, true, grantees, roles, 0, recordName);
+            await store.WriteAllAsync(recordName, JsonSerializer.SerializeToUtf8Bytes(freeze, Json.Options), ObjectRetention.None, ct);
+        }
+        try
+        {
+            await WriteGate.RevokeAsync(admin, freeze.Database, freeze.ConnectGrantees, freeze.AppRoles, ct);
+        }
+        catch (RecoveryException)
+        {
+            // Writes could not be stopped for every role: give back what was taken and fail before any restore.
+            await WriteGate.GrantAsync(admin, freeze, CancellationToken.None);
+            throw;
+        }
+        var sessions = await WriteGate.TerminateSessionsAsync(admin, freeze.Database, freeze.AppRoles, ct);
+        logger.WritesStopped(freeze.Database, string.Join(", ", freeze.ConnectGrantees.Concat(freeze.AppRoles).Distinct()), sessions);
+        return freeze with { TerminatedSessions = sessions };
+    }
+}
+
+/// <summary>
+/// Fetches the backup to this machine (checksum proven on the way), restores it into a staging database,
+/// compares it, closes it to the application like the target, and renames it into place. One activity,
+/// because the local dump exists only on the worker that fetched it.
+/// </summary>
+public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupCatalog catalog, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
+    : RecoveryActivity<RestoreStepInput, RestoreResult>(runtime, logger)
+{
+    protected override async Task<RestoreResult> ExecuteAsync(RestoreStepInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var started = Stopwatch.StartNew();
+        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting), ct);
+        using var dump = await fetcher.FetchAsync(catalog.Store, plan.Backup, Runtime.Progress, ct);
+        var freeze = input.Freeze;
+        return await runner.ExecuteAsync(plan, dump, started, ct, freeze.Applied
+            ? (admin, staging, token) => WriteGate.RevokeAsync(admin, staging, freeze.ConnectGrantees, freeze.AppRoles, token)
+            : null);
+    }
+}
+
+/// <summary>Checks the database now holding the target's name against the backup (IntegrityChecker); read-only.</summary>
+public sealed class CheckIntegrityActivity(BackupCatalog catalog, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<CheckIntegrityActivity> logger)
+    : RecoveryActivity<IntegrityInput, IntegrityReport>(runtime, logger)
+{
+    protected override async Task<IntegrityReport> ExecuteAsync(IntegrityInput input, TaskActivityContext context, CancellationToken ct)
+    {
+        var entry = await catalog.FindAsync(input.Backup, ct);
+        var problems = await IntegrityChecker.CheckAsync(DatabaseUrl.Parse(database.Value.DatabaseUrl), input.TargetDatabase, entry.Metadata, ct);
+        return new IntegrityReport(input.TargetDatabase, problems.Count == 0, problems);
+    }
+}
+
+/// <summary>Gives CONNECT back to exactly the grantees recorded when writes were stopped.</summary>
+public sealed class ResumeWritesActivity(IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<ResumeWritesActivity> logger)
+    : RecoveryActivity<WriteFreeze, bool>(runtime, logger)
+{
+    protected override async Task<bool> ExecuteAsync(WriteFreeze freeze, TaskActivityContext context, CancellationToken ct)
+    {
+        if (!freeze.Applied)
+        {
+            return false;
+        }
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(DatabaseUrl.Parse(database.Value.DatabaseUrl), ct);
+        await WriteGate.GrantAsync(admin, freeze, ct);
+        logger.WritesResumed(freeze.Database, string.Join(", ", freeze.ConnectGrantees));
+        return true;
+    }
+}

@@ -1,0 +1,58 @@
+using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Orchestrations;
+using Microsoft.DurableTask;
+
+namespace Floyo.Recovery.Workflows;
+
+/// <summary>
+/// The one registration of every Floyo orchestration and activity, used by the Functions app
+/// (<c>ConfigureDurableWorker().AddTasks(r =&gt; r.AddFloyoWorkflows())</c>) and by floyo-dr's embedded host,
+/// so both run the very same classes. Each class becomes a function named after it.
+/// </summary>
+public static class DurableTaskRegistryExtensions
+{
+    public static IReadOnlyList<Type> Orchestrators { get; } =
+    [
+        typeof(BackupOrchestrator),
+        typeof(RestoreOrchestrator),
+        typeof(ChecksumSweepOrchestrator),
+        typeof(RestoreTestOrchestrator),
+        typeof(RetentionCleanupOrchestrator),
+        typeof(DrDrillOrchestrator),
+        typeof(FilesSnapshotOrchestrator),
+        typeof(ConfigExportOrchestrator),
+    ];
+
+    public static IReadOnlyList<Type> Activities { get; } =
+    [
+        typeof(TakeFullBackupActivity),
+        typeof(TakeIncrementalBackupActivity),
+        typeof(CheckBackupChecksumActivity),
+        typeof(VerifyBackupActivity),
+        typeof(ReplicateBackupActivity),
+        typeof(ListBackupsActivity),
+        typeof(PlanRestoreActivity),
+        typeof(StopWritesActivity),
+        typeof(RestoreBackupActivity),
+        typeof(CheckIntegrityActivity),
+        typeof(ResumeWritesActivity),
+        typeof(ApplyRetentionActivity),
+        typeof(SnapshotUploadedFilesActivity),
+        typeof(ExportConfigurationActivity),
+        typeof(RecordRunActivity),
+    ];
+
+    public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        foreach (var orchestrator in Orchestrators)
+        {
+            registry.AddOrchestrator(orchestrator);
+        }
+        foreach (var activity in Activities)
+        {
+            registry.AddActivity(activity);
+        }
+        return registry;
+    }
+}

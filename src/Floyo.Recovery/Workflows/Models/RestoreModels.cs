@@ -1,0 +1,80 @@
+using System.Text.Json.Serialization;
+
+namespace Floyo.Recovery.Workflows.Models;
+
+[JsonConverter(typeof(JsonStringEnumConverter<RestoreSource>))]
+public enum RestoreSource
+{
+    Http,
+    Cli,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<RestoreOutcome>))]
+public enum RestoreOutcome
+{
+    /// <summary>Restored, checked, and writes given back.</summary>
+    Restored,
+
+    /// <summary>Nobody approved in time: nothing was touched.</summary>
+    ApprovalTimedOut,
+
+    /// <summary>Failed before writes were stopped: the target is as it was.</summary>
+    Failed,
+
+    /// <summary>Failed after writes were stopped: they stay stopped until an operator reopens them.</summary>
+    FailedWritesStopped,
+}
+
+/// <param name="TargetDatabase">Null: the database of DATABASE_URL.</param>
+/// <param name="ApprovalRequired">Asked for by settings (RESTORE_APPROVAL_REQUIRED); HTTP restores into the production database need approval regardless.</param>
+public sealed record RestoreWorkflowInput(
+    string Backup,
+    string? TargetDatabase,
+    bool DropExisting,
+    string Reason,
+    string RequestedBy,
+    RestoreSource Source,
+    bool ApprovalRequired,
+    TimeSpan ApprovalTimeout,
+    RetrySettings? Retry = null);
+
+public sealed record RestorePlanInput(string Backup, string? TargetDatabase, bool DropExisting);
+
+public sealed record RestorePlanned(string Backup, string Sha256, long SizeBytes, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting, bool IsProductionDatabase);
+
+/// <summary>The external event that opens the approval gate.</summary>
+public sealed record RestoreApproval(string Approver, string? Comment = null);
+
+public sealed record StopWritesInput(string InstanceId, string TargetDatabase);
+
+public sealed record RestoreStepInput(string Backup, string TargetDatabase, bool DropExisting, Restores.WriteFreeze Freeze);
+
+public sealed record IntegrityInput(string Backup, string TargetDatabase);
+
+public sealed record IntegrityReport(string TargetDatabase, bool Passed, IReadOnlyList<string> Problems);
+
+/// <summary>What the restore workflow shows while it runs (Durable custom status).</summary>
+public sealed record RestoreProgress(string Stage, string? Detail = null, string? RequestedBy = null, DateTimeOffset? ApprovalDeadline = null, RestorePlanned? Plan = null);
+
+public sealed record RestoreReport(
+    string InstanceId,
+    RestoreOutcome Outcome,
+    string Backup,
+    string? TargetDatabase,
+    string? Server,
+    bool ReplacedExisting,
+    string RequestedBy,
+    string? ApprovedBy,
+    string Reason,
+    RestoreSource Source,
+    bool WritesStopped,
+    bool WritesResumed,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset FinishedAt,
+    double DurationSeconds,
+    double? ApprovalWaitSeconds,
+    double? RestoreSeconds,
+    IReadOnlyList<string> CreatedRoles,
+    IReadOnlyList<string> Problems,
+    string? Error,
+    string? ResumeSql);

@@ -1,0 +1,69 @@
+using System.Text.Json.Serialization;
+
+namespace Floyo.Recovery.Workflows.Models;
+
+// Inputs and outputs of orchestrations and activities. They cross the Durable task hub as JSON, so they
+// are small records of names, numbers and text: never streams, local paths or the backup's full facts.
+
+/// <summary>Retries of transient failures (server unreachable, restarting); null means the workflow's default policy.</summary>
+public sealed record RetrySettings(int MaxAttempts, TimeSpan FirstInterval, double BackoffCoefficient = 2.0, TimeSpan? MaxInterval = null)
+{
+    /// <summary>One attempt: what an operator at a terminal wants, who sees the error and decides.</summary>
+    public static readonly RetrySettings Once = new(1, TimeSpan.FromSeconds(1));
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<BackupKind>))]
+public enum BackupKind
+{
+    Full,
+    Incremental,
+}
+
+[JsonConverter(typeof(JsonStringEnumConverter<WorkflowOutcome>))]
+public enum WorkflowOutcome
+{
+    Succeeded,
+    Failed,
+    NotAvailable,
+}
+
+public sealed record BackupWorkflowInput(BackupKind Kind, bool Verify, string Trigger, RetrySettings? Retry = null);
+
+public sealed record BackupTaken(string Name, string Database, string Sha256, long SizeBytes, long DumpBytes, int Tables, long Rows, double DurationSeconds, DateTimeOffset Timestamp);
+
+public sealed record ChecksumInput(string Backup, bool RecordMismatch);
+
+public sealed record VerificationSummary(string Backup, bool Passed, bool ChecksumMatched, string Server, double DurationSeconds, IReadOnlyList<string> Problems);
+
+public sealed record ReplicationResult(string Backup, bool Copied, string Detail);
+
+public sealed record BackupWorkflowResult(
+    string InstanceId,
+    BackupKind Kind,
+    string Trigger,
+    WorkflowOutcome Outcome,
+    BackupTaken? Backup,
+    Verification.ChecksumCheck? Checksum,
+    VerificationSummary? Verification,
+    ReplicationResult? Replication,
+    string? Error,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    double DurationSeconds);
+
+/// <summary>What a scheduled workflow knows of its start: which trigger, and the schedule slot it serves.</summary>
+public sealed record ScheduledWorkflowInput(string Trigger, DateTimeOffset Slot, RetrySettings? Retry = null);
+
+public sealed record BackupSummary(string Name, string Database, string Type, DateTimeOffset Timestamp, bool Valid, bool Verified);
+
+public sealed record ChecksumSweepResult(string InstanceId, WorkflowOutcome Outcome, int Checked, IReadOnlyList<string> Mismatches, IReadOnlyList<string> Errors, DateTimeOffset FinishedAt);
+
+public sealed record RestoreTestResult(string InstanceId, WorkflowOutcome Outcome, string? Backup, VerificationSummary? Verification, string? Error, DateTimeOffset FinishedAt);
+
+public sealed record RetentionSummary(IReadOnlyList<string> Deleted, IReadOnlyList<string> DeletedOrphans, int Kept, IReadOnlyList<string> Failures);
+
+/// <summary>The result of a job whose engine may not be present in this build (files snapshot, config export, drills).</summary>
+public sealed record ScheduledJobResult(string Job, WorkflowOutcome Outcome, string Detail, DateTimeOffset? FinishedAt = null);
+
+/// <summary>A workflow's result on its way to the backup store (<c>runs/&lt;workflow&gt;/&lt;instance&gt;.json</c>), already serialized.</summary>
+public sealed record RunRecordInput(string Workflow, string InstanceId, WorkflowOutcome Outcome, DateTimeOffset At, string ResultJson);

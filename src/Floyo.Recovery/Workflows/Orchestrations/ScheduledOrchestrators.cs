@@ -1,0 +1,208 @@
+using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
+using Microsoft.DurableTask;
+
+namespace Floyo.Recovery.Workflows.Orchestrations;
+
+/// <summary>Weekly: reads every stored backup and checks its SHA-256; a mismatch is recorded beside the backup, which the catalog then shows as invalid.</summary>
+public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ChecksumSweepResult>
+{
+    public const string RecordName = "checksum-sweep";
+
+    public override async Task<ChecksumSweepResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var logger = context.CreateReplaySafeLogger<ChecksumSweepOrchestrator>();
+        var retry = WorkflowTasks.Options(input.Retry);
+        logger.WorkflowStarted(nameof(ChecksumSweepOrchestrator), context.InstanceId, input.Trigger);
+        var mismatches = new List<string>();
+        var errors = new List<string>();
+        var checkedCount = 0;
+        try
+        {
+            var backups = await context.CallActivityAsync<IReadOnlyList<BackupSummary>>(nameof(ListBackupsActivity), (string?)null, retry);
+            foreach (var backup in backups)
+            {
+                context.SetCustomStatus($"checking {checkedCount + 1} of {backups.Count}: {backup.Name}");
+                try
+                {
+                    var check = await context.CallActivityAsync<ChecksumCheck>(nameof(CheckBackupChecksumActivity), new ChecksumInput(backup.Name, RecordMismatch: true), retry);
+                    checkedCount++;
+                    if (!check.Matched)
+                    {
+                        mismatches.Add(check.Problem ?? backup.Name);
+                    }
+                }
+                catch (TaskFailedException e)
+                {
+                    errors.Add($"{backup.Name}: {WorkflowTasks.Describe(e)}");
+                }
+            }
+        }
+        catch (TaskFailedException e)
+        {
+            errors.Add(WorkflowTasks.Describe(e));
+        }
+        var outcome = mismatches.Count == 0 && errors.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
+        var result = new ChecksumSweepResult(context.InstanceId, outcome, checkedCount, mismatches, errors, context.CurrentUtcDateTime);
+        context.SetCustomStatus(outcome == WorkflowOutcome.Succeeded ? $"{checkedCount} backups match their checksums" : $"{mismatches.Count} mismatches, {errors.Count} errors");
+        await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
+        if (outcome == WorkflowOutcome.Failed)
+        {
+            logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)));
+        }
+        logger.WorkflowFinished(nameof(ChecksumSweepOrchestrator), context.InstanceId, outcome.ToString());
+        return result;
+    }
+}
+
+/// <summary>Monthly: restores the newest valid full backup into a scratch database on the verification (staging) server and compares.</summary>
+public sealed class RestoreTestOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, RestoreTestResult>
+{
+    public const string RecordName = "restore-test";
+
+    public override async Task<RestoreTestResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var logger = context.CreateReplaySafeLogger<RestoreTestOrchestrator>();
+        var retry = WorkflowTasks.Options(input.Retry);
+        logger.WorkflowStarted(nameof(RestoreTestOrchestrator), context.InstanceId, input.Trigger);
+        string? backup = null;
+        VerificationSummary? verification = null;
+        string? error = null;
+        try
+        {
+            var backups = await context.CallActivityAsync<IReadOnlyList<BackupSummary>>(nameof(ListBackupsActivity), (string?)null, retry);
+            backup = backups.FirstOrDefault(b => b.Valid && b.Type == "full")?.Name;
+            if (backup is null)
+            {
+                error = "no valid full backup to test";
+            }
+            else
+            {
+                context.SetCustomStatus($"restoring {backup} into a scratch database");
+                verification = await context.CallActivityAsync<VerificationSummary>(nameof(VerifyBackupActivity), backup, retry);
+                error = verification.Passed ? null : $"restore test of {backup} failed: {string.Join("; ", verification.Problems.Take(5))}";
+            }
+        }
+        catch (TaskFailedException e)
+        {
+            error = WorkflowTasks.Describe(e);
+        }
+        var outcome = error is null ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
+        var result = new RestoreTestResult(context.InstanceId, outcome, backup, verification, error, context.CurrentUtcDateTime);
+        context.SetCustomStatus(error ?? $"{backup} restored and matched in {verification!.DurationSeconds:F1} s");
+        await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
+        if (error is not null)
+        {
+            logger.WorkflowFailed(nameof(RestoreTestOrchestrator), context.InstanceId, error);
+        }
+        logger.WorkflowFinished(nameof(RestoreTestOrchestrator), context.InstanceId, outcome.ToString());
+        return result;
+    }
+}
+
+/// <summary>Daily: applies retention (expired backups and orphaned data objects go; held and retained ones stay).</summary>
+public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, RetentionSummary>
+{
+    public const string RecordName = "retention-cleanup";
+
+    public override async Task<RetentionSummary> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var logger = context.CreateReplaySafeLogger<RetentionCleanupOrchestrator>();
+        logger.WorkflowStarted(nameof(RetentionCleanupOrchestrator), context.InstanceId, input.Trigger);
+        RetentionSummary summary;
+        try
+        {
+            summary = await context.CallActivityAsync<RetentionSummary>(nameof(ApplyRetentionActivity), input.Trigger, WorkflowTasks.Options(input.Retry));
+        }
+        catch (TaskFailedException e)
+        {
+            var error = WorkflowTasks.Describe(e);
+            await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, new { error }, logger);
+            logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error);
+            throw new RecoveryException(error);
+        }
+        var outcome = summary.Failures.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
+        context.SetCustomStatus($"{summary.Deleted.Count + summary.DeletedOrphans.Count} deleted, {summary.Kept} kept, {summary.Failures.Count} failures");
+        await WorkflowTasks.RecordAsync(context, RecordName, outcome, summary, logger);
+        logger.WorkflowFinished(nameof(RetentionCleanupOrchestrator), context.InstanceId, outcome.ToString());
+        return summary;
+    }
+}
+
+/// <summary>Quarterly DR drill. The drills are built in their own issue; until then this entry runs on schedule and records that none was run.</summary>
+public sealed class DrDrillOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
+{
+    public const string RecordName = "dr-drill";
+
+    public const string NotAvailable = "DR drills are not available in this build yet; no drill was run and no RTO/RPO was measured";
+
+    public override async Task<ScheduledJobResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var logger = context.CreateReplaySafeLogger<DrDrillOrchestrator>();
+        var result = new ScheduledJobResult(RecordName, WorkflowOutcome.NotAvailable, NotAvailable, context.CurrentUtcDateTime);
+        context.SetCustomStatus(NotAvailable);
+        await WorkflowTasks.RecordAsync(context, RecordName, result.Outcome, result, logger);
+        logger.JobNotAvailable(nameof(DrDrillOrchestrator), NotAvailable);
+        return result;
+    }
+}
+
+/// <summary>Daily snapshot of the application's uploaded files, through <see cref="IUploadedFilesSnapshotter"/>.</summary>
+public sealed class FilesSnapshotOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
+{
+    public const string RecordName = "files-snapshot";
+
+    public override Task<ScheduledJobResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input) =>
+        ScheduledJob.RunAsync(context, input, nameof(FilesSnapshotOrchestrator), RecordName, nameof(SnapshotUploadedFilesActivity));
+}
+
+/// <summary>Daily export of the application's configuration, through <see cref="IConfigurationExporter"/>.</summary>
+public sealed class ConfigExportOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
+{
+    public const string RecordName = "config-export";
+
+    public override Task<ScheduledJobResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input) =>
+        ScheduledJob.RunAsync(context, input, nameof(ConfigExportOrchestrator), RecordName, nameof(ExportConfigurationActivity));
+}
+
+/// <summary>One activity, its result recorded; a failure fails the orchestration with the activity's message.</summary>
+internal static class ScheduledJob
+{
+    public static async Task<ScheduledJobResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input, string workflow, string recordName, string activity)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(input);
+        var logger = context.CreateReplaySafeLogger($"{typeof(ScheduledJob).Namespace}.{workflow}");
+        logger.WorkflowStarted(workflow, context.InstanceId, input.Trigger);
+        ScheduledJobResult result;
+        try
+        {
+            result = await context.CallActivityAsync<ScheduledJobResult>(activity, input.Slot, WorkflowTasks.Options(input.Retry));
+        }
+        catch (TaskFailedException e)
+        {
+            var error = WorkflowTasks.Describe(e);
+            await WorkflowTasks.RecordAsync(context, recordName, WorkflowOutcome.Failed, new ScheduledJobResult(recordName, WorkflowOutcome.Failed, error, context.CurrentUtcDateTime), logger);
+            logger.WorkflowFailed(workflow, context.InstanceId, error);
+            throw new RecoveryException(error);
+        }
+        result = result with { FinishedAt = context.CurrentUtcDateTime };
+        context.SetCustomStatus(result.Detail);
+        await WorkflowTasks.RecordAsync(context, recordName, result.Outcome, result, logger);
+        if (result.Outcome == WorkflowOutcome.NotAvailable)
+        {
+            logger.JobNotAvailable(workflow, result.Detail);
+        }
+        logger.WorkflowFinished(workflow, context.InstanceId, result.Outcome.ToString());
+        return result;
+    }
+}

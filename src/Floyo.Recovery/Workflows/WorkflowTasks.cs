@@ -1,0 +1,54 @@
+using System.Text.Json;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Workflows;
+
+/// <summary>What every orchestrator shares: the retry policy, failure messages, and recording results. All of it is replay-safe.</summary>
+internal static class WorkflowTasks
+{
+    /// <summary>Transient failures only, with backoff: 30 s, 1 min, 2 min, 4 min (a server restart or failover fits inside).</summary>
+    public static readonly RetryPolicy TransientRetry = Policy(new RetrySettings(5, TimeSpan.FromSeconds(30), 2.0, TimeSpan.FromMinutes(10)));
+
+    private static readonly string TransientType = typeof(TransientFailureException).FullName!;
+
+    /// <summary>Null settings: <see cref="TransientRetry"/>. One attempt: no retry at all.</summary>
+    public static TaskOptions? Options(RetrySettings? settings) => settings switch
+    {
+        null => TaskOptions.FromRetryPolicy(TransientRetry),
+        { MaxAttempts: <= 1 } => null,
+        _ => TaskOptions.FromRetryPolicy(Policy(settings)),
+    };
+
+    private static RetryPolicy Policy(RetrySettings settings) =>
+        new(settings.MaxAttempts, settings.FirstInterval, settings.BackoffCoefficient, settings.MaxInterval)
+        {
+            HandleFailure = failure => failure.ErrorType == TransientType,
+        };
+
+    /// <summary>The one-line message of the failure that stopped an activity (never a stack trace).</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        TaskFailedException failed => failed.FailureDetails.ErrorMessage,
+        _ => e.Message,
+    };
+
+    /// <summary>Stores a workflow's result; a failure to record is logged and returned, never thrown over the real outcome.</summary>
+    public static async Task<string?> RecordAsync(TaskOrchestrationContext context, string workflow, WorkflowOutcome outcome, object result, ILogger logger)
+    {
+        var record = new RunRecordInput(workflow, context.InstanceId, outcome, context.CurrentUtcDateTime, JsonSerializer.Serialize(result, result.GetType(), Json.Options));
+        try
+        {
+            await context.CallActivityAsync<string>(nameof(RecordRunActivity), record, TaskOptions.FromRetryPolicy(TransientRetry));
+            return null;
+        }
+        catch (TaskFailedException e)
+        {
+            logger.RecordFailed(workflow, context.InstanceId, Describe(e));
+            return Describe(e);
+        }
+    }
+}
