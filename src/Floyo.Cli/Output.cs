@@ -17,8 +17,6 @@ internal static class Output
         _ => bytes.ToString(CultureInfo.InvariantCulture) + " B",
     };
 
-    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
     /// <summary>A progress line on an interactive terminal only; scripts and logs never see it.</summary>
     public static IProgress<TransferProgress>? Progress()
     {

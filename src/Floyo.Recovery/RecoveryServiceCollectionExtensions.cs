@@ -22,10 +22,12 @@ public static class RecoveryServiceCollectionExtensions
         services.AddOptions<BackupOptions>().BindConfiguration("").ValidateOnStart();
         services.AddOptions<AnomalyOptions>().BindConfiguration("").ValidateOnStart();
         services.AddOptions<DrillOptions>().BindConfiguration("").ValidateOnStart();
+        services.AddOptions<RecoveryTargetOptions>().BindConfiguration("").ValidateOnStart();
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
         services.AddSingleton<IValidateOptions<AnomalyOptions>, AnomalyOptionsValidator>();
         services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RecoveryTargetOptions>, RecoveryTargetOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton<IBackupStore>(sp => CreateStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value));
@@ -42,7 +44,6 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<StagingServer>();
         services.AddSingleton<DrillSteps>();
         services.AddSingleton<DrillReports>();
-        services.AddSingleton<DrillRunner>();
         services.AddFloyoWorkflowServices();
         return services;
     }

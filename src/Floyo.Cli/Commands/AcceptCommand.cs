@@ -1,3 +1,4 @@
+using Floyo.Recovery.Backups;
 using System.CommandLine;
 using Floyo.Recovery.Anomalies;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,7 @@ internal static class AcceptCommand
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var acceptance = await services.GetRequiredService<AcceptanceRecorder>().AcceptAsync(result.GetValue(file)!, Environment.UserName, result.GetValue(reason)!, token);
-            Console.WriteLine($"accepted {acceptance.Backup} (by {acceptance.AcceptedBy} at {Output.Time(acceptance.At)}: {acceptance.Reason})");
+            Console.WriteLine($"accepted {acceptance.Backup} (by {acceptance.AcceptedBy} at {BackupSummary.Iso(acceptance.At)}: {acceptance.Reason})");
             return 0;
         }, ct));
         return command;

@@ -47,7 +47,7 @@ internal static class BackupCommand
                 VerificationRecord? verification = run.Verification is null ? null : entry.LastVerification;
                 if (result.GetValue(json))
                 {
-                    Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification });
+                    Output.Json(new { backup = BackupSummary.Of(entry), verification });
                 }
                 else
                 {

@@ -1,7 +1,11 @@
+using Floyo.Recovery.Backups;
 using System.CommandLine;
 using System.Globalization;
 using Floyo.Recovery;
 using Floyo.Recovery.Drills;
+using Floyo.Cli.Workflows;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
@@ -14,20 +18,39 @@ internal static class DrillCommand
         var incident = new Option<string?>("--incident-time") { Description = "The declared incident time (ISO-8601, UTC); default: now" };
         var json = new Option<bool>("--json") { Description = "Print the drill result as JSON" };
         var command = new Command("drill", "Run a DR drill against staging (STAGING_DATABASE_URL) and measure RTO and RPO") { scenario, incident, json, History() };
-        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        command.SetAction((result, ct) =>
         {
-            var name = result.GetValue(scenario) ?? throw new RecoveryException($"say which drill to run: --scenario {string.Join("|", DrillScenario.All)}");
-            var report = await services.GetRequiredService<DrillRunner>().RunAsync(name, ParseTime(result.GetValue(incident)), token);
-            if (result.GetValue(json))
+            // Refused before any engine starts: a bad scenario or time needs no server.
+            string name;
+            DateTimeOffset? incidentAt;
+            try
             {
-                Output.Json(report);
+                name = DrillScenario.Parse(result.GetValue(scenario) ?? throw new RecoveryException($"say which drill to run: --scenario {string.Join("|", DrillScenario.All)}"));
+                incidentAt = ParseTime(result.GetValue(incident));
+                if (incidentAt > DateTimeOffset.UtcNow)
+                {
+                    throw new RecoveryException("the declared incident time is in the future");
+                }
             }
-            else
+            catch (RecoveryException e)
             {
-                Console.Write(DrillReportMarkdown.Render(report));
+                return Task.FromResult(CliHost.Fail(e.Message));
             }
-            return report.Status == DrillStatus.Passed ? 0 : CliHost.Fail($"drill {report.Id} {report.Status}: {string.Join("; ", report.Failures)}");
-        }, ct));
+            return CliHost.RunAsync(async (services, token) =>
+            {
+                var input = new DrillInput(name, incidentAt, "floyo-dr drill", RetrySettings.Once);
+                var report = await EmbeddedWorkflows.RunAsync<DrillInput, DrillReport>(services, nameof(DrillOrchestrator), input, EmbeddedWorkflows.NewInstanceId("drill"), token);
+                if (result.GetValue(json))
+                {
+                    Output.Json(report);
+                }
+                else
+                {
+                    Console.Write(DrillReportMarkdown.Render(report));
+                }
+                return report.Status == DrillStatus.Passed ? 0 : CliHost.Fail($"drill {report.Id} {report.Status}: {string.Join("; ", report.Failures)}");
+            }, ct, workflows: true);
+        });
         return command;
     }
 
@@ -46,7 +69,7 @@ internal static class DrillCommand
             Console.WriteLine($"{"ID",-45} {"STATUS",-13} {"RTO",10} {"RPO",10}  FINISHED");
             foreach (var r in history)
             {
-                Console.WriteLine($"{r.Id,-45} {r.Status,-13} {Span(r.Rto),10} {Span(r.Rpo),10}  {Output.Time(r.FinishedAt)}");
+                Console.WriteLine($"{r.Id,-45} {r.Status,-13} {Span(r.Rto),10} {Span(r.Rpo),10}  {BackupSummary.Iso(r.FinishedAt)}");
             }
             return 0;
         }, ct));

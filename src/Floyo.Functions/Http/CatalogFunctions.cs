@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace Floyo.Functions.Http;
 
 /// <summary>The catalog and the RPO health check.</summary>
-public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptions<DatabaseOptions> database, IOptions<WorkflowOptions> workflow)
+public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptions<DatabaseOptions> database, IOptions<RecoveryTargetOptions> targets)
 {
     [Function("ListBackups")]
     public async Task<IActionResult> ListAsync(
@@ -18,21 +18,7 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
         CancellationToken ct)
     {
         var entries = await catalog.ListAsync(ct);
-        return ApiResults.Json(StatusCodes.Status200OK, entries.Select(e => new
-        {
-            name = e.Name,
-            type = e.Metadata.Type,
-            timestamp = e.Metadata.Timestamp,
-            database = e.Metadata.Database,
-            sizeBytes = e.Metadata.SizeBytes,
-            compression = e.Metadata.Compression,
-            sha256 = e.Metadata.Sha256,
-            verified = e.Verified,
-            verifiedAt = e.LastVerification?.Timestamp,
-            valid = e.IsValid,
-            problems = e.Problems,
-            legalHold = e.LegalHold,
-        }).ToList());
+        return ApiResults.Json(StatusCodes.Status200OK, entries.Select(BackupSummary.Of).ToList());
     }
 
     /// <summary>200 while the newest verified backup is within RPO_TARGET; 503, saying why, when it is not or cannot be told.</summary>
@@ -41,7 +27,7 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "health")] HttpRequest request,
         CancellationToken ct)
     {
-        var target = workflow.Value.RpoTarget;
+        var target = targets.Value.RpoTarget;
         string? db = database.Value.DatabaseUrl is { Length: > 0 } url && DatabaseUrl.TryParse(url, out var parsed, out _) ? parsed.Database : null;
         RpoStatus status;
         try

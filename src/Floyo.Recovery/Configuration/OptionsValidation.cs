@@ -71,14 +71,6 @@ internal sealed class DrillOptionsValidator : IValidateOptions<DrillOptions>
         {
             failures.Add($"STAGING_DATABASE_URL is malformed: {why}");
         }
-        if (options.RtoTarget <= TimeSpan.Zero || options.RpoTarget <= TimeSpan.Zero)
-        {
-            failures.Add("RTO_TARGET and RPO_TARGET must be positive (hh:mm:ss)");
-        }
-        if (options.RtoMax < options.RtoTarget || options.RpoMax < options.RpoTarget)
-        {
-            failures.Add("RTO_MAX and RPO_MAX must not be below their targets");
-        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

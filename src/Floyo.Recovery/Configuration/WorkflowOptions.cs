@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Configuration;
 
-/// <summary>How the Durable workflows behave: the restore approval gate, whose writes a restore stops, and the RPO target.</summary>
+/// <summary>How the Durable workflows behave: the restore approval gate, and whose writes a restore stops.</summary>
 public sealed class WorkflowOptions
 {
     /// <summary>Require a second person's approval for every restore (HTTP restores into the production database always need one).</summary>
@@ -19,10 +19,6 @@ public sealed class WorkflowOptions
     [ConfigurationKeyName("APP_DB_ROLES")]
     public string? AppRoles { get; set; }
 
-    /// <summary>Recovery point objective: the newest verified backup must be younger than this.</summary>
-    [ConfigurationKeyName("RPO_TARGET")]
-    public TimeSpan RpoTarget { get; set; } = TimeSpan.FromHours(1);
-
     public IReadOnlyList<string> AppRoleList =>
         (AppRoles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
 }
@@ -35,10 +31,6 @@ internal sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOption
         if (options.ApprovalTimeout < TimeSpan.FromSeconds(1) || options.ApprovalTimeout > TimeSpan.FromDays(7))
         {
             failures.Add("RESTORE_APPROVAL_TIMEOUT must be between 00:00:01 and 7.00:00:00");
-        }
-        if (options.RpoTarget <= TimeSpan.Zero)
-        {
-            failures.Add("RPO_TARGET must be positive, e.g. 01:00:00");
         }
         foreach (var role in options.AppRoleList)
         {

@@ -19,6 +19,16 @@ public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string
     }.Where(s => s is not null));
 }
 
+/// <summary>Which copy of the backups a drill reads: the data-centre scenario treats the primary as gone.</summary>
+public enum DrillSource
+{
+    Primary,
+    Secondary,
+}
+
+/// <summary>The restore point a drill uses.</summary>
+public sealed record DrillBackup(DrillSource Source, string Name, DateTimeOffset Timestamp, string Location);
+
 /// <summary>What the integrity checks found, split by what the plan says to do about it.</summary>
 public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOnlyList<string> NotRepairable)
 {
@@ -29,22 +39,28 @@ public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOn
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
 /// </summary>
-public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
+public sealed class DrillSteps(
+    IBackupStore primary, BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options, ISecondaryBackupStore? secondary = null)
 {
-    /// <summary>The newest good backup (verified, when asked) in <paramref name="store"/>.</summary>
-    public static async Task<BackupEntry> ChooseBackupAsync(IBackupStore store, bool requireVerified, CancellationToken ct)
+    /// <summary>The newest good backup (verified, when asked) in the source's store.</summary>
+    public async Task<DrillBackup> ChooseBackupAsync(DrillSource source, bool requireVerified, CancellationToken ct)
     {
+        var store = Store(source);
         var catalog = new BackupCatalog(store);
         var entry = requireVerified ? await catalog.LatestVerifiedAsync(null, ct) : await catalog.LatestGoodAsync(null, ct);
-        return entry ?? throw new RecoveryException(requireVerified
-            ? $"no verified, non-suspect backup in {store.Location}: run 'floyo-dr verify --latest' first"
-            : $"no good backup in {store.Location}");
+        return entry is null
+            ? throw new RecoveryException(requireVerified
+                ? $"no verified, non-suspect backup in {store.Location}: run 'floyo-dr verify --latest' first"
+                : $"no good backup in {store.Location}")
+            : new DrillBackup(source, entry.Name, entry.Metadata.Timestamp, store.Location);
     }
 
-    /// <summary>Replaces the staging database with <paramref name="entry"/> and returns how it differs from the backup.</summary>
-    public async Task<IReadOnlyList<string>> RestoreToStagingAsync(IBackupStore store, BackupEntry entry, CancellationToken ct)
+    /// <summary>Replaces the staging database with the backup and returns how it differs from what the backup recorded.</summary>
+    public async Task<IReadOnlyList<string>> RestoreToStagingAsync(DrillBackup backup, CancellationToken ct)
     {
         var server = staging.Server;
+        var store = Store(backup.Source);
+        var entry = await new BackupCatalog(store).FindAsync(backup.Name, ct);
         using var dump = await fetcher.FetchAsync(store, entry, null, ct);
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
@@ -85,8 +101,9 @@ public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer,
     /// Row and object counts against the backup (lost data: not repairable in place) and invalid
     /// indexes (repairable with REINDEX).
     /// </summary>
-    public async Task<IntegrityFindings> CheckIntegrityAsync(BackupEntry entry, CancellationToken ct)
+    public async Task<IntegrityFindings> CheckIntegrityAsync(DrillBackup backup, CancellationToken ct)
     {
+        var entry = await new BackupCatalog(Store(backup.Source)).FindAsync(backup.Name, ct);
         var server = staging.Server;
         var notRepairable = Verification.FactsComparison.Compare(entry.Metadata.Facts, await DatabaseRestorer.ReadFactsAsync(server, server.Database!, ct));
         await using var connection = await PgConnector.OpenAsync(server, ct);
@@ -121,8 +138,9 @@ public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer,
     /// Shows the application's login can connect to the restored database and read from it, with a
     /// one-time password that is removed again (restored roles carry none).
     /// </summary>
-    public async Task<string> ProveApplicationLoginAsync(BackupEntry entry, CancellationToken ct)
+    public async Task<string> ProveApplicationLoginAsync(DrillBackup backup, CancellationToken ct)
     {
+        var entry = await new BackupCatalog(Store(backup.Source)).FindAsync(backup.Name, ct);
         var role = options.Value.AppLogin is { Length: > 0 } configured
             ? configured
             : entry.Metadata.Facts.Roles.FirstOrDefault(r => r.CanLogin && !r.Superuser)?.Name;
@@ -152,6 +170,10 @@ public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer,
         }
     }
 
+    private IBackupStore Store(DrillSource source) => source == DrillSource.Primary
+        ? primary
+        : secondary?.Store ?? throw new RecoveryException("no second copy is configured (BACKUP_SECONDARY_*): the data-centre scenario restores only from it");
+
     private static async Task<string?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection);
@@ -169,4 +191,10 @@ public sealed class DrillSteps(BackupFetcher fetcher, DatabaseRestorer restorer,
         }
         return result;
     }
+}
+
+/// <summary>The second copy of the backups, where one is configured (the data-centre scenario restores only from it).</summary>
+public interface ISecondaryBackupStore
+{
+    IBackupStore Store { get; }
 }

@@ -19,6 +19,7 @@ public static class DurableTaskRegistryExtensions
         typeof(RestoreTestOrchestrator),
         typeof(RetentionCleanupOrchestrator),
         typeof(DrDrillOrchestrator),
+        typeof(DrillOrchestrator),
         typeof(FilesSnapshotOrchestrator),
         typeof(ConfigExportOrchestrator),
     ];
@@ -40,6 +41,14 @@ public static class DurableTaskRegistryExtensions
         typeof(SnapshotUploadedFilesActivity),
         typeof(ExportConfigurationActivity),
         typeof(RecordRunActivity),
+        typeof(ReadRecoveryTargetsActivity),
+        typeof(ChooseDrillBackupActivity),
+        typeof(RestoreToStagingActivity),
+        typeof(DamageStagingActivity),
+        typeof(CheckStagingIntegrityActivity),
+        typeof(RepairStagingActivity),
+        typeof(ProveApplicationLoginActivity),
+        typeof(SaveDrillReportActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

@@ -29,7 +29,7 @@ public sealed class HttpFunctionTests
         host.Services.GetRequiredService<BackupCatalog>(),
         new RpoCheck(host.Services.GetRequiredService<BackupCatalog>(), clock),
         host.Services.GetRequiredService<IOptions<DatabaseOptions>>(),
-        host.Services.GetRequiredService<IOptions<WorkflowOptions>>());
+        host.Services.GetRequiredService<IOptions<RecoveryTargetOptions>>());
 
     internal static HttpRequest Request(string method, string? body = null, string? who = "alice")
     {

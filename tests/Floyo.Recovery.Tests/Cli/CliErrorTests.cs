@@ -45,10 +45,20 @@ public sealed class CliErrorTests
         using var dir = new TempDirectory();
         var server = database.Server;
         var url = $"postgresql://{server.Username}:Wr0ng-Pa55word@{server.Host}:{server.Port}/{database.Name}";
-        var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["BACKUP_DIR"] = dir.Path, ["FLOYO_LOG_LEVEL"] = "Trace" }, "backup", "--full");
+        var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["BACKUP_DIR"] = dir.Path }, "backup", "--full");
         AssertOneLineError(run, "authentication failed");
         Assert.DoesNotContain("Wr0ng-Pa55word", run.All, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories));
+
+        // With every log on, still no password anywhere: not in the logs, not in any file written.
+        var traced = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["BACKUP_DIR"] = dir.Path, ["FLOYO_LOG_LEVEL"] = "Trace" }, "backup", "--full");
+        Assert.NotEqual(0, traced.ExitCode);
+        Assert.StartsWith("error: authentication failed", traced.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
+        Assert.DoesNotContain("Wr0ng-Pa55word", traced.All, StringComparison.Ordinal);
+        foreach (var file in Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories))
+        {
+            Assert.DoesNotContain("Wr0ng-Pa55word", File.ReadAllText(file), StringComparison.Ordinal);
+        }
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.dump*", SearchOption.AllDirectories));
     }
 
     [Fact]

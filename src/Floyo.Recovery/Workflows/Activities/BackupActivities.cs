@@ -80,6 +80,6 @@ public sealed class ListBackupsActivity(BackupCatalog catalog, WorkflowRuntime r
     protected override async Task<IReadOnlyList<BackupSummary>> ExecuteAsync(string? database, TaskActivityContext context, CancellationToken ct) =>
         (await catalog.ListAsync(ct))
             .Where(e => database is null || e.Metadata.Database == database)
-            .Select(e => new BackupSummary(e.Name, e.Metadata.Database, e.Metadata.Type, e.Metadata.Timestamp, e.IsValid, e.Verified))
+            .Select(BackupSummary.Of)
             .ToList();
 }

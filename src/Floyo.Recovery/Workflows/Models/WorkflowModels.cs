@@ -54,11 +54,7 @@ public sealed record BackupWorkflowResult(
 /// <summary>What a scheduled workflow knows of its start: which trigger, and the schedule slot it serves.</summary>
 public sealed record ScheduledWorkflowInput(string Trigger, DateTimeOffset Slot, RetrySettings? Retry = null);
 
-public sealed record BackupSummary(string Name, string Database, string Type, DateTimeOffset Timestamp, bool Valid, bool Verified);
-
 public sealed record ChecksumSweepResult(string InstanceId, WorkflowOutcome Outcome, int Checked, IReadOnlyList<string> Mismatches, IReadOnlyList<string> Errors, DateTimeOffset FinishedAt);
-
-public sealed record RestoreTestResult(string InstanceId, WorkflowOutcome Outcome, string? Backup, VerificationSummary? Verification, string? Error, DateTimeOffset FinishedAt);
 
 public sealed record RetentionSummary(IReadOnlyList<string> Deleted, IReadOnlyList<string> DeletedOrphans, int Kept, IReadOnlyList<string> Failures);
 
@@ -67,3 +63,6 @@ public sealed record ScheduledJobResult(string Job, WorkflowOutcome Outcome, str
 
 /// <summary>A workflow's result on its way to the backup store (<c>runs/&lt;workflow&gt;/&lt;instance&gt;.json</c>), already serialized.</summary>
 public sealed record RunRecordInput(string Workflow, string InstanceId, WorkflowOutcome Outcome, DateTimeOffset At, string ResultJson);
+
+/// <summary>What starts a drill: the scenario, the declared incident time (default: the start), and who asked.</summary>
+public sealed record DrillInput(string Scenario, DateTimeOffset? IncidentAt, string Trigger, RetrySettings? Retry = null);

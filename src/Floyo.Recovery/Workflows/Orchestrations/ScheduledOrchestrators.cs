@@ -1,3 +1,5 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Drills;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
@@ -58,51 +60,11 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
     }
 }
 
-/// <summary>Monthly: restores the newest valid full backup into a scratch database on the verification (staging) server and compares.</summary>
-public sealed class RestoreTestOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, RestoreTestResult>
+/// <summary>Monthly: the restore-test drill (the latest good backup onto staging, verified, the application's login proven).</summary>
+public sealed class RestoreTestOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, DrillReport>
 {
-    public const string RecordName = "restore-test";
-
-    public override async Task<RestoreTestResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger<RestoreTestOrchestrator>();
-        var retry = WorkflowTasks.Options(input.Retry);
-        logger.WorkflowStarted(nameof(RestoreTestOrchestrator), context.InstanceId, input.Trigger);
-        string? backup = null;
-        VerificationSummary? verification = null;
-        string? error = null;
-        try
-        {
-            var backups = await context.CallActivityAsync<IReadOnlyList<BackupSummary>>(nameof(ListBackupsActivity), (string?)null, retry);
-            backup = backups.FirstOrDefault(b => b.Valid && b.Type == "full")?.Name;
-            if (backup is null)
-            {
-                error = "no valid full backup to test";
-            }
-            else
-            {
-                context.SetCustomStatus($"restoring {backup} into a scratch database");
-                verification = await context.CallActivityAsync<VerificationSummary>(nameof(VerifyBackupActivity), backup, retry);
-                error = verification.Passed ? null : $"restore test of {backup} failed: {string.Join("; ", verification.Problems.Take(5))}";
-            }
-        }
-        catch (TaskFailedException e)
-        {
-            error = WorkflowTasks.Describe(e);
-        }
-        var outcome = error is null ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
-        var result = new RestoreTestResult(context.InstanceId, outcome, backup, verification, error, context.CurrentUtcDateTime);
-        context.SetCustomStatus(error ?? $"{backup} restored and matched in {verification!.DurationSeconds:F1} s");
-        await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
-        if (error is not null)
-        {
-            logger.WorkflowFailed(nameof(RestoreTestOrchestrator), context.InstanceId, error);
-        }
-        logger.WorkflowFinished(nameof(RestoreTestOrchestrator), context.InstanceId, outcome.ToString());
-        return result;
-    }
+    public override Task<DrillReport> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input) =>
+        ScheduledDrill.RunAsync(context, input, DrillScenario.RestoreTest);
 }
 
 /// <summary>Daily: applies retention (expired backups and orphaned data objects go; held and retained ones stay).</summary>
@@ -136,23 +98,22 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
     }
 }
 
-/// <summary>Quarterly DR drill. The drills are built in their own issue; until then this entry runs on schedule and records that none was run.</summary>
-public sealed class DrDrillOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
+/// <summary>Quarterly: the plan's drill for the slot's quarter (Q1 corruption, Q2 server failure, Q3 data-centre outage, Q4 breach).</summary>
+public sealed class DrDrillOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, DrillReport>
 {
-    public const string RecordName = "dr-drill";
+    public override Task<DrillReport> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input) =>
+        ScheduledDrill.RunAsync(context, input, DrillScenario.ForQuarter(input.Slot));
+}
 
-    public const string NotAvailable = "DR drills are not available in this build yet; no drill was run and no RTO/RPO was measured";
-
-    public override async Task<ScheduledJobResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
+/// <summary>A timer's drill runs as a sub-orchestration whose instance id follows the timer's slot.</summary>
+internal static class ScheduledDrill
+{
+    public static Task<DrillReport> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input, string scenario)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
-        var logger = context.CreateReplaySafeLogger<DrDrillOrchestrator>();
-        var result = new ScheduledJobResult(RecordName, WorkflowOutcome.NotAvailable, NotAvailable, context.CurrentUtcDateTime);
-        context.SetCustomStatus(NotAvailable);
-        await WorkflowTasks.RecordAsync(context, RecordName, result.Outcome, result, logger);
-        logger.JobNotAvailable(nameof(DrDrillOrchestrator), NotAvailable);
-        return result;
+        return context.CallSubOrchestratorAsync<DrillReport>(nameof(DrillOrchestrator), new DrillInput(scenario, null, input.Trigger, input.Retry),
+            new SubOrchestrationOptions { InstanceId = $"{context.InstanceId}-drill" });
     }
 }
 

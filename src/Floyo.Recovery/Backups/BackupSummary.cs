@@ -1,0 +1,30 @@
+using System.Globalization;
+
+namespace Floyo.Recovery.Backups;
+
+/// <summary>One catalog row as scripts and the HTTP API see it (<c>floyo-dr list --json</c>, <c>GET /api/backups</c>).</summary>
+public sealed record BackupSummary(
+    string Name,
+    string Type,
+    string Timestamp,
+    string Database,
+    long SizeBytes,
+    string Compression,
+    string Sha256,
+    bool Verified,
+    string? VerifiedAt,
+    bool Valid,
+    IReadOnlyList<string> Problems,
+    bool Suspect,
+    IReadOnlyList<string> Anomalies,
+    string? AcceptedBy,
+    bool LegalHold)
+{
+    public static BackupSummary Of(BackupEntry e) => new(
+        e.Name, e.Metadata.Type, Iso(e.Metadata.Timestamp), e.Metadata.Database, e.Metadata.SizeBytes, e.Metadata.Compression,
+        e.Metadata.Sha256, e.Verified, e.LastVerification is { } v ? Iso(v.Timestamp) : null, e.IsValid, e.Problems,
+        e.IsSuspect, e.Metadata.Anomalies, e.Acceptance?.AcceptedBy, e.LegalHold);
+
+    /// <summary>ISO-8601 in UTC with a Z, to the second, as the plan's file names have it.</summary>
+    public static string Iso(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+}

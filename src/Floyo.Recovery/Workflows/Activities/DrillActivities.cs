@@ -1,0 +1,68 @@
+using Floyo.Recovery.Drills;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Workflows.Activities;
+
+/// <summary>Input of <see cref="ChooseDrillBackupActivity"/>.</summary>
+public sealed record DrillBackupQuery(DrillSource Source, bool RequireVerified);
+
+public sealed class ChooseDrillBackupActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ChooseDrillBackupActivity> logger)
+    : RecoveryActivity<DrillBackupQuery, DrillBackup>(runtime, logger)
+{
+    protected override Task<DrillBackup> ExecuteAsync(DrillBackupQuery input, TaskActivityContext context, CancellationToken ct) =>
+        steps.ChooseBackupAsync(input.Source, input.RequireVerified, ct);
+}
+
+public sealed class RestoreToStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RestoreToStagingActivity> logger)
+    : RecoveryActivity<DrillBackup, IReadOnlyList<string>>(runtime, logger)
+{
+    protected override Task<IReadOnlyList<string>> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
+        steps.RestoreToStagingAsync(input, ct);
+}
+
+public sealed class DamageStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<DamageStagingActivity> logger)
+    : RecoveryActivity<bool, Damage>(runtime, logger)
+{
+    protected override Task<Damage> ExecuteAsync(bool repairable, TaskActivityContext context, CancellationToken ct) =>
+        steps.DamageAsync(repairable, ct);
+}
+
+public sealed class CheckStagingIntegrityActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<CheckStagingIntegrityActivity> logger)
+    : RecoveryActivity<DrillBackup, IntegrityFindings>(runtime, logger)
+{
+    protected override Task<IntegrityFindings> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
+        steps.CheckIntegrityAsync(input, ct);
+}
+
+public sealed class RepairStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RepairStagingActivity> logger)
+    : RecoveryActivity<bool, IReadOnlyList<string>>(runtime, logger)
+{
+    protected override Task<IReadOnlyList<string>> ExecuteAsync(bool input, TaskActivityContext context, CancellationToken ct) =>
+        steps.RepairAsync(ct);
+}
+
+public sealed class ProveApplicationLoginActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ProveApplicationLoginActivity> logger)
+    : RecoveryActivity<DrillBackup, string>(runtime, logger)
+{
+    protected override Task<string> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
+        steps.ProveApplicationLoginAsync(input, ct);
+}
+
+public sealed class SaveDrillReportActivity(DrillReports reports, WorkflowRuntime runtime, ILogger<SaveDrillReportActivity> logger)
+    : RecoveryActivity<DrillReport, string>(runtime, logger)
+{
+    protected override async Task<string> ExecuteAsync(DrillReport input, TaskActivityContext context, CancellationToken ct)
+    {
+        await reports.SaveAsync(input, ct);
+        return input.MarkdownName;
+    }
+}
+
+/// <summary>The recovery targets as configured where the activities run (orchestrators read no configuration).</summary>
+public sealed class ReadRecoveryTargetsActivity(Microsoft.Extensions.Options.IOptions<Configuration.RecoveryTargetOptions> options, WorkflowRuntime runtime, ILogger<ReadRecoveryTargetsActivity> logger)
+    : RecoveryActivity<bool, RecoveryTargets>(runtime, logger)
+{
+    protected override Task<RecoveryTargets> ExecuteAsync(bool input, TaskActivityContext context, CancellationToken ct) =>
+        Task.FromResult(new RecoveryTargets(options.Value.RtoTarget, options.Value.RpoTarget, options.Value.RtoMax, options.Value.RpoMax));
+}
