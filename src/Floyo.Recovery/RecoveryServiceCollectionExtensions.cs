@@ -1,3 +1,4 @@
+using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
@@ -21,7 +22,8 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<BackupOptions>, BackupOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddSingleton<IBackupStore>(sp => CreateStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value));
+        services.AddBackupStores();
+        services.AddSingleton<IBackupStore>(sp => sp.GetRequiredService<BackupStores>().Primary);
         services.AddSingleton<PgTools>();
         services.AddSingleton<BackupCatalog>();
         services.AddSingleton<FullBackupRunner>();
@@ -30,12 +32,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<RetentionPlanner>();
+        services.AddApplicationData();
         return services;
     }
-
-    private static IBackupStore CreateStore(BackupOptions options) => options.Store switch
-    {
-        "filesystem" => new FilesystemStore(options.Directory),
-        _ => throw new RecoveryException($"BACKUP_STORE '{options.Store}' is not available in this build"),
-    };
 }
