@@ -8,5 +8,9 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     RestoreCommand.Create(),
     VerifyCommand.Create(),
     CleanupCommand.Create(),
+    HoldCommand.Create(),
+    CheckImmutabilityCommand.Create(),
+    FilesCommand.Create(),
+    ConfigCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

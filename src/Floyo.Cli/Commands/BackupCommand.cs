@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -34,9 +35,12 @@ internal static class BackupCommand
                 verification = await services.GetRequiredService<BackupVerifier>().VerifyAsync(await catalog.FindAsync(meta.Name, token), Output.Progress(), token);
                 Output.EndProgress();
             }
+            // The second copy is taken once the backup is committed (and proven, when asked).
+            var copier = services.GetRequiredService<SecondaryCopier>();
+            var copy = copier.IsConfigured ? await copier.CopyAsync(meta.Name, token) : null;
             if (result.GetValue(json))
             {
-                Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification });
+                Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification, secondary = copy });
             }
             else
             {
@@ -46,6 +50,14 @@ internal static class BackupCommand
                 {
                     Console.WriteLine(verification.Passed ? $"verified: restored and matched in {verification.DurationSeconds:F1} s" : $"verification FAILED: {string.Join("; ", verification.Problems)}");
                 }
+                if (copy is { Verified: true })
+                {
+                    Console.WriteLine($"second copy verified in {copy.Target} ({(copy.Copied ? "copied" : "already there")}, checksum matches)");
+                }
+            }
+            if (copy is { Verified: false })
+            {
+                return CliHost.Fail($"backup {meta.Name} is committed, but its second copy is not good: {copy.Problem}");
             }
             return verification is { Passed: false } ? 1 : 0;
         }, ct));

@@ -12,11 +12,12 @@ internal static class RestoreCommand
         var drop = new Option<bool>("--drop-existing") { Description = "Replace the target database if it is not empty" };
         var target = new Option<string?>("--target-database") { Description = "Restore into this database on the same server (default: the database of DATABASE_URL)" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
-        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, json };
+        var source = SourceOption.Create();
+        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, source, json };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var request = new RestoreRequest(result.GetValue(file)!, result.GetValue(target), result.GetValue(drop));
-            var restored = await services.GetRequiredService<RestoreRunner>().RunAsync(request, Output.Progress(), token);
+            var restored = await SourceOption.Service<RestoreRunner>(services, SourceOption.Parse(result, source)).RunAsync(request, Output.Progress(), token);
             Output.EndProgress();
             if (result.GetValue(json))
             {
