@@ -16,6 +16,7 @@ internal sealed class ResumingDownloadStream(BlockBlobClient blob, ETag etag, lo
     private Stream? _current;
     private long _position;
     private int _resumes;
+    private int _failuresInARow;
 
     public int Resumes => _resumes;
 
@@ -46,6 +47,7 @@ internal sealed class ResumingDownloadStream(BlockBlobClient blob, ETag etag, lo
                 var read = await _current.ReadAsync(buffer, cancellationToken);
                 if (read > 0)
                 {
+                    _failuresInARow = 0;
                     _position += read;
                     return read;
                 }
@@ -64,10 +66,11 @@ internal sealed class ResumingDownloadStream(BlockBlobClient blob, ETag etag, lo
                 failure = e;
             }
             await DropCurrentAsync();
-            if (++_resumes > maxResumes)
+            _resumes++;
+            if (++_failuresInARow > maxResumes)
             {
                 throw new RecoveryException(
-                    $"download of '{blob.Name}' from {location} was interrupted at byte {_position} of {length} and could not be resumed after {maxResumes} attempts ({BlobErrors.Map(failure, location).Message}); nothing partial was used",
+                    $"download of '{blob.Name}' from {location} was interrupted at byte {_position} of {length} and could not be resumed ({maxResumes} attempts in a row failed; last: {BlobErrors.Map(failure, location).Message}); nothing partial was used",
                     failure);
             }
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(4000, 250 * (1 << Math.Min(_resumes, 4)))), cancellationToken);
