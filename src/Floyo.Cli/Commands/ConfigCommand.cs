@@ -9,6 +9,7 @@ internal static class ConfigCommand
     public static Command Create() => new("config", "The application's configuration (setting names, non-secret values, host.json, schedules)")
     {
         Export(),
+        AppDataCleanupCommand.Create("configuration exports (CONFIG_RETENTION_DAYS)", (r, dry, ct) => r.CleanupConfigAsync(dry, ct)),
     };
 
     private static Command Export()

@@ -13,6 +13,7 @@ internal static class FilesCommand
         Snapshot(),
         List(),
         Restore(),
+        AppDataCleanupCommand.Create("files snapshots (FILES_RETENTION_DAYS) and the stored files no remaining snapshot needs", (r, dry, ct) => r.CleanupFilesAsync(dry, ct)),
     };
 
     private static Command Snapshot()

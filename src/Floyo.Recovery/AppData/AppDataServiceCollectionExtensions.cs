@@ -13,6 +13,7 @@ public static class AppDataServiceCollectionExtensions
         services.AddSingleton<FilesSnapshotter>();
         services.AddSingleton<FilesRestorer>();
         services.AddSingleton<ConfigExporter>();
+        services.AddSingleton<AppDataRetention>();
         return services;
     }
 }

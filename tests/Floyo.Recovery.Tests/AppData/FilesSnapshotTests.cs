@@ -128,4 +128,46 @@ public sealed class FilesSnapshotTests
             Assert.Equal(files[entry.Name], await BlobStoreTests.ReadAllAsync(store, entry.Object));
         }
     }
+
+    [Fact]
+    public async Task Cleanup_expires_old_snapshots_then_the_files_only_they_needed_and_keeps_the_newest()
+    {
+        await using var backups = new BlobTestContainer(prefix: "b");
+        await using var uploads = await new BlobTestContainer(prefix: "u").CreateAsync();
+        await PutAsync(uploads.Client, "a.txt", "a v1"u8.ToArray());
+        await PutAsync(uploads.Client, "b.txt", "b"u8.ToArray());
+        // Now, not a fixed date: the grace for young unreferenced objects compares against their real upload time.
+        var start = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        var clock = new FakeTimeProvider(start);
+        var settings = Settings(backups, uploads);
+        settings["FILES_RETENTION_DAYS"] = "90";
+        await using var engine = BlobEngine.Create(settings, clock: clock);
+        var snapshots = engine.GetRequiredService<FilesSnapshotter>();
+        var store = engine.GetRequiredService<IBackupStore>();
+        var first = await snapshots.SnapshotAsync(default);
+        clock.Advance(TimeSpan.FromDays(1));
+        await PutAsync(uploads.Client, "a.txt", "a v2"u8.ToArray());
+        var second = await snapshots.SnapshotAsync(default);
+        clock.Advance(TimeSpan.FromDays(94));
+        var third = await snapshots.SnapshotAsync(default);
+        Assert.Equal(0, third.CopiedFiles);
+        var oldA = (await snapshots.ReadAsync(first.Manifest, default)).Entries.Single(e => e.Name == "a.txt").Object;
+
+        var retention = engine.GetRequiredService<AppDataRetention>();
+        var dry = await retention.CleanupFilesAsync(dryRun: true, default);
+        Assert.Equal([first.Manifest, second.Manifest, oldA], dry.Deleted);
+        Assert.Equal(3, (await snapshots.ListAsync(default)).Count);
+
+        var done = await retention.CleanupFilesAsync(dryRun: false, default);
+        Assert.Equal(dry.Deleted, done.Deleted);
+        Assert.Empty(done.Failures);
+        Assert.Equal([third.Manifest], (await snapshots.ListAsync(default)).Select(s => s.Manifest));
+        Assert.Null(await store.GetAsync(oldA, default));
+        foreach (var entry in (await snapshots.ReadAsync(third.Manifest, default)).Entries)
+        {
+            Assert.NotNull(await store.GetAsync(entry.Object, default));
+        }
+        var gone = await Assert.ThrowsAsync<RecoveryException>(() => engine.GetRequiredService<FilesRestorer>().RestoreAsync(new FilesRestoreRequest(DateOnly.FromDateTime(start.UtcDateTime)), default));
+        Assert.Contains("no files snapshot was taken on or before", gone.Message);
+    }
 }

@@ -146,4 +146,34 @@ public sealed class ImmutabilityProtocolTests
             Assert.Fail($"the canary {left.Name} was left behind");
         }
     }
+
+    [Fact]
+    public async Task Once_its_policy_has_expired_retention_deletes_a_backup_with_its_records_metadata_first()
+    {
+        await using var db = await SmallDatabaseAsync();
+        await using var container = await new BlobTestContainer().CreateAsync();
+        using var second = new TempDirectory();
+        var recorder = new HttpRecorder();
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var settings = BlobEngine.Settings(container.ConnectionString, container.Name, "unlocked", db.Url);
+        settings["BACKUP_RETENTION_DAYS"] = "1";
+        settings["BACKUP_SECONDARY_STORE"] = "filesystem";
+        settings["BACKUP_SECONDARY_DIR"] = second.Path;
+        await using var engine = BlobEngine.Create(settings, recorder, new WormEmulator(clock), clock);
+        var meta = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata;
+        Assert.True((await engine.GetRequiredService<Floyo.Recovery.Storage.Secondary.SecondaryCopier>().CopyAsync(meta.Name, default)).Verified);
+
+        var planner = engine.GetRequiredService<RetentionPlanner>();
+        Assert.Empty((await planner.PlanAsync(default)).Deletions);
+        clock.Advance(TimeSpan.FromDays(2));
+        var plan = await planner.PlanAsync(default);
+        Assert.Equal(meta.Name, Assert.Single(plan.Deletions).Backup);
+        Assert.Empty(await planner.ApplyAsync(plan, default));
+
+        var deletes = recorder.Requests.Where(r => r.Method == "DELETE").Select(r => Uri.UnescapeDataString(r.Path)).ToList();
+        Assert.EndsWith(BackupName.MetadataOf(meta.Name), deletes[0]);
+        Assert.EndsWith("/" + meta.Name, deletes[1]);
+        Assert.Contains(deletes, d => d.Contains("/copies/" + meta.Name + "/", StringComparison.Ordinal));
+        Assert.Empty(await BlobStoreTests.ToListAsync(engine.GetRequiredService<IBackupStore>().ListAsync("", default)));
+    }
 }

@@ -28,7 +28,7 @@ internal static class BlobErrors
         {
             RecoveryException recovery => recovery,
             RequestFailedException { Status: 403 } r =>
-                new RecoveryException($"access to {location} was denied (HTTP 403 {r.ErrorCode}){(what is null ? "" : $" on {what}")}: check the account key / connection string, or that the managed identity has the 'Storage Blob Data Contributor' role on the container", e),
+                new RecoveryException($"access to {location} was denied (HTTP 403 {r.ErrorCode}){(what is null ? "" : $" on {what}")}: check the account key / connection string, or the managed identity's role on the container ('Storage Blob Data Owner': index tags and immutability need more than Contributor; BACKUP_BLOB_INDEX_TAGS=false writes without tags)", e),
             RequestFailedException { Status: 401 } r =>
                 new RecoveryException($"{location} refused our credentials (HTTP 401 {r.ErrorCode})", e),
             RequestFailedException { ErrorCode: "ContainerNotFound" } =>

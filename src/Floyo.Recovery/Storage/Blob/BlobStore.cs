@@ -69,7 +69,7 @@ public sealed partial class BlobStore : IBackupStore
             {
                 Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                 ImmutabilityPolicy = policy,
-                Tags = BlobIndexTags.For(name),
+                Tags = TagsFor(name),
             }, ct);
         }
         catch (RequestFailedException e) when (IsConflict(e))
@@ -104,7 +104,7 @@ public sealed partial class BlobStore : IBackupStore
     {
         await EnsureExistsAsync(ct);
         // Azurite rejects the immutability traits; they only mean something where immutability is on.
-        var traits = BlobTraits.Tags | (_settings.Mode == ImmutabilityMode.Off ? BlobTraits.None : BlobTraits.ImmutabilityPolicy | BlobTraits.LegalHold);
+        var traits = (_settings.IndexTags ? BlobTraits.Tags : BlobTraits.None) | (_settings.Mode == ImmutabilityMode.Off ? BlobTraits.None : BlobTraits.ImmutabilityPolicy | BlobTraits.LegalHold);
         var pages = _container.GetBlobsAsync(new GetBlobsOptions { Traits = traits, Prefix = prefix }, ct).AsPages().GetAsyncEnumerator(ct);
         try
         {
@@ -256,6 +256,8 @@ public sealed partial class BlobStore : IBackupStore
             }
         }
     }
+
+    private Dictionary<string, string>? TagsFor(string name) => _settings.IndexTags ? BlobIndexTags.For(name) : null;
 
     /// <summary>The policy a new object gets: none when immutability is off or nothing asks for retention.</summary>
     internal BlobImmutabilityPolicy? PolicyFor(ObjectRetention retention) =>
@@ -427,7 +429,7 @@ public sealed partial class BlobStore : IBackupStore
                 {
                     Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All },
                     ImmutabilityPolicy = policy,
-                    Tags = BlobIndexTags.For(blob.Name),
+                    Tags = store.TagsFor(blob.Name),
                 }, ct);
             }
             catch (RequestFailedException e) when (IsConflict(e))

@@ -27,7 +27,11 @@ public sealed class BlobStoreOptions
     [ConfigurationKeyName("BACKUP_BLOB_UPLOAD_PARALLELISM")]
     public int UploadParallelism { get; set; } = 4;
 
-    public BlobLocation Location() => new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode), "BACKUP_BLOB", BlockSizeMiB, UploadParallelism);
+    /// <summary>Blob index tags (database, type, date, kind) on every object; setting them needs the blob tags permission.</summary>
+    [ConfigurationKeyName("BACKUP_BLOB_INDEX_TAGS")]
+    public bool IndexTags { get; set; } = true;
+
+    public BlobLocation Location() => new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode), "BACKUP_BLOB", BlockSizeMiB, UploadParallelism, IndexTags);
 }
 
 /// <summary>The second copy (BACKUP_SECONDARY_*): another container/account, or a filesystem path.</summary>
@@ -56,7 +60,7 @@ public sealed class SecondaryStoreOptions
     public bool IsConfigured => Store is not ("none" or "");
 
     public BlobLocation Location(BlobStoreOptions primary) =>
-        new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode ?? primary.ImmutabilityMode), "BACKUP_SECONDARY_BLOB", primary.BlockSizeMiB, primary.UploadParallelism);
+        new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode ?? primary.ImmutabilityMode), "BACKUP_SECONDARY_BLOB", primary.BlockSizeMiB, primary.UploadParallelism, primary.IndexTags);
 }
 
 public enum ImmutabilityMode
@@ -87,4 +91,5 @@ public sealed record BlobLocation(
     ImmutabilityMode Mode,
     string SettingPrefix,
     int BlockSizeMiB = 8,
-    int UploadParallelism = 4);
+    int UploadParallelism = 4,
+    bool IndexTags = true);
