@@ -170,4 +170,30 @@ public sealed class FilesSnapshotTests
         var gone = await Assert.ThrowsAsync<RecoveryException>(() => engine.GetRequiredService<FilesRestorer>().RestoreAsync(new FilesRestoreRequest(DateOnly.FromDateTime(start.UtcDateTime)), default));
         Assert.Contains("no files snapshot was taken on or before", gone.Message);
     }
+
+    [Fact]
+    public async Task Floyo_dr_files_snapshot_list_and_restore_work_from_the_command_line()
+    {
+        await using var backups = new BlobTestContainer(prefix: "b");
+        await using var uploads = await new BlobTestContainer(prefix: "u").CreateAsync();
+        await using var target = new BlobTestContainer(prefix: "r");
+        await PutAsync(uploads.Client, "invoices/2026/01.pdf", RandomNumberGenerator.GetBytes(50_000));
+        await PutAsync(uploads.Client, "avatars/1.png", RandomNumberGenerator.GetBytes(5_000));
+        var env = new Dictionary<string, string?>(Settings(backups, uploads));
+
+        var snapshot = await FloyoDr.RunAsync(env, "files", "snapshot");
+        Assert.True(snapshot.ExitCode == 0, snapshot.All);
+        Assert.Contains("2 files", snapshot.StdOut);
+        var list = await FloyoDr.RunAsync(env, "files", "list", "--json");
+        Assert.True(list.ExitCode == 0, list.All);
+        Assert.Equal(2, System.Text.Json.JsonDocument.Parse(list.StdOut).RootElement[0].GetProperty("files").GetInt32());
+
+        var today = DateTime.UtcNow.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        var restore = await FloyoDr.RunAsync(env, "files", "restore", "--date", today, "--prefix", "invoices/", "--target-container", target.Name);
+        Assert.True(restore.ExitCode == 0, restore.All);
+        Assert.Equal(["invoices/2026/01.pdf"], await NamesAsync(target.Client));
+        var bad = await FloyoDr.RunAsync(env, "files", "restore", "--date", "yesterday");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal("error: --date must be a day as YYYY-MM-DD, not 'yesterday'", bad.StdErr.Trim());
+    }
 }
