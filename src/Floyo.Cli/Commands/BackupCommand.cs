@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Floyo.Recovery;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
@@ -37,7 +38,18 @@ internal static class BackupCommand
             }
             // The second copy is taken once the backup is committed (and proven, when asked).
             var copier = services.GetRequiredService<SecondaryCopier>();
-            var copy = copier.IsConfigured ? await copier.CopyAsync(meta.Name, token) : null;
+            CopyResult? copy = null;
+            if (copier.IsConfigured)
+            {
+                try
+                {
+                    copy = await copier.CopyAsync(meta.Name, token);
+                }
+                catch (RecoveryException e)
+                {
+                    return CliHost.Fail($"backup {meta.Name} is committed, but its second copy failed: {e.Message}");
+                }
+            }
             if (result.GetValue(json))
             {
                 Output.Json(new { backup = ListCommand.Row(meta, verification?.Passed ?? false), verification, secondary = copy });

@@ -122,9 +122,17 @@ public sealed class BlobCliTests
         Assert.Equal(1, fromPrimary.ExitCode);
         Assert.StartsWith("error: cannot reach blob storage at http://127.0.0.1:9/devstoreaccount1/", fromPrimary.StdErr);
 
+        // The second place being down hides nothing that is in the first, and a failed copy says the backup is safe.
+        var secondaryGone = new Dictionary<string, string?>(env) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = primaryGone["BACKUP_BLOB_CONNECTION_STRING"] };
+        Assert.Equal("unreachable", Assert.Single(Backups(await FloyoDr.RunAsync(secondaryGone, "list", "--json"))).GetProperty("copies").GetProperty("secondary").GetString());
+        var copyFails = await FloyoDr.RunAsync(secondaryGone, "backup", "--full");
+        Assert.Equal(1, copyFails.ExitCode);
+        Assert.Contains("is committed, but its second copy failed: cannot reach blob storage at http://127.0.0.1:9/", copyFails.StdErr);
+        Assert.Equal(2, Backups(await FloyoDr.RunAsync(env, "list", "--json")).Length);
+
         // A copy that disappears later is reported missing, not remembered as verified.
         await secondary.Client.DeleteBlobAsync(name);
-        Assert.Equal("incomplete", Assert.Single(Backups(await FloyoDr.RunAsync(env, "list", "--json"))).GetProperty("copies").GetProperty("secondary").GetString());
+        Assert.Equal("incomplete", Backups(await FloyoDr.RunAsync(env, "list", "--json")).Single(b => b.GetProperty("name").GetString() == name).GetProperty("copies").GetProperty("secondary").GetString());
 
         // A filesystem path works as the second place too.
         env["BACKUP_SECONDARY_STORE"] = "filesystem";

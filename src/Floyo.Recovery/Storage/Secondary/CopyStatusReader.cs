@@ -10,7 +10,7 @@ public sealed class CopyStatusReader(BackupStores stores)
 {
     /// <summary>
     /// <c>present</c>/<c>missing</c> for the primary; <c>verified</c>, <c>present</c> (not yet proven),
-    /// <c>incomplete</c>, <c>mismatch</c>, <c>missing</c> or <c>not configured</c> for the second copy.
+    /// <c>incomplete</c>, <c>mismatch</c>, <c>missing</c>, <c>unreachable</c> or <c>not configured</c> for the second copy.
     /// The secondary is asked live, so a copy removed later shows as missing.
     /// </summary>
     public async Task<CopyStatus> StatusAsync(BackupEntry entry, IBackupStore listedFrom, CancellationToken ct)
@@ -25,8 +25,17 @@ public sealed class CopyStatusReader(BackupStores stores)
             // Listing the second copy itself (the primary may be gone): it is what is shown.
             return new CopyStatus("unknown", "present", null);
         }
-        var data = await secondary.GetAsync(entry.Name, ct);
-        var meta = await secondary.GetAsync(BackupName.MetadataOf(entry.Name), ct);
+        StoredObject? data, meta;
+        try
+        {
+            data = await secondary.GetAsync(entry.Name, ct);
+            meta = await secondary.GetAsync(BackupName.MetadataOf(entry.Name), ct);
+        }
+        catch (RecoveryException)
+        {
+            // The other place being down must not hide the backups that are here.
+            return new CopyStatus("present", "unreachable", null);
+        }
         if (data is null && meta is null)
         {
             return new CopyStatus("present", "missing", null);
