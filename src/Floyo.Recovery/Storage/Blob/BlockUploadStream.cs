@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using Azure.Storage;
 using Azure.Storage.Blobs.Models;
@@ -128,7 +129,11 @@ internal sealed class BlockUploadStream : Stream
             // its much slower JavaScript CRC64 of every block, which dominated Blob backup time here).
             await _blob.StageBlockAsync(id, content, new BlockBlobStageBlockOptions
             {
-                TransferValidation = new UploadTransferValidationOptions { ChecksumAlgorithm = StorageChecksumAlgorithm.MD5 },
+                TransferValidation = new UploadTransferValidationOptions
+                {
+                    ChecksumAlgorithm = StorageChecksumAlgorithm.MD5,
+                    PrecalculatedChecksum = MD5.HashData(block.AsSpan(0, length)),
+                },
             }, linked.Token);
         }
         catch (Exception e) when (BlobErrors.IsStorageFailure(e))
