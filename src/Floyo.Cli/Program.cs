@@ -12,6 +12,10 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     AcceptCommand.Create(),
     DrillCommand.Create(),
     ReportCommand.Create(),
+    HoldCommand.Create(),
+    CheckImmutabilityCommand.Create(),
+    FilesCommand.Create(),
+    ConfigCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -1,4 +1,5 @@
 using Floyo.Recovery.Anomalies;
+using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Drills;
@@ -30,7 +31,8 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RecoveryTargetOptions>, RecoveryTargetOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
 
-        services.AddSingleton<IBackupStore>(sp => CreateStore(sp.GetRequiredService<IOptions<BackupOptions>>().Value));
+        services.AddBackupStores();
+        services.AddSingleton<IBackupStore>(sp => sp.GetRequiredService<BackupStores>().Primary);
         services.AddSingleton<PgTools>();
         services.AddSingleton<BackupCatalog>();
         services.AddSingleton<FullBackupRunner>();
@@ -45,12 +47,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<DrillSteps>();
         services.AddSingleton<DrillReports>();
         services.AddFloyoWorkflowServices();
+        services.AddApplicationData();
         return services;
     }
-
-    private static IBackupStore CreateStore(BackupOptions options) => options.Store switch
-    {
-        "filesystem" => new FilesystemStore(options.Directory),
-        _ => throw new RecoveryException($"BACKUP_STORE '{options.Store}' is not available in this build"),
-    };
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Floyo.Cli.Workflows;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Workflows.Models;
@@ -47,7 +48,7 @@ internal static class BackupCommand
                 VerificationRecord? verification = run.Verification is null ? null : entry.LastVerification;
                 if (result.GetValue(json))
                 {
-                    Output.Json(new { backup = BackupSummary.Of(entry), verification });
+                    Output.Json(new { backup = BackupSummary.Of(entry), verification, secondary = run.Replication });
                 }
                 else
                 {
@@ -56,6 +57,10 @@ internal static class BackupCommand
                     if (verification is not null)
                     {
                         Console.WriteLine(verification.Passed ? $"verified: restored and matched in {verification.DurationSeconds:F1} s" : $"verification FAILED: {string.Join("; ", verification.Problems)}");
+                    }
+                    if (run.Replication is { } copy)
+                    {
+                        Console.WriteLine($"second copy verified in {copy.Target} ({(copy.Copied ? "copied" : "already there")}, checksum matches)");
                     }
                 }
                 return verificationFailed ? 1 : 0;

@@ -10,10 +10,11 @@ internal static class CleanupCommand
     {
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan; delete nothing" };
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON" };
-        var command = new Command("cleanup", "Apply retention: BACKUP_RETENTION_DAYS for full backups, 7 days for incremental") { dryRun, json };
+        var source = SourceOption.Create();
+        var command = new Command("cleanup", "Apply retention: BACKUP_RETENTION_DAYS for full backups, 7 days for incremental") { dryRun, source, json };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
-            var planner = services.GetRequiredService<RetentionPlanner>();
+            var planner = SourceOption.Service<RetentionPlanner>(services, SourceOption.Parse(result, source));
             var plan = await planner.PlanAsync(token);
             var apply = !result.GetValue(dryRun);
             var failures = apply ? await planner.ApplyAsync(plan, token) : [];

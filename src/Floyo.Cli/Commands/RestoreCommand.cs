@@ -23,7 +23,8 @@ internal static class RestoreCommand
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var approveAs = new Option<string?>("--approve-as") { Description = "The second person approving this restore, when RESTORE_APPROVAL_REQUIRED asks for one" };
         var reason = new Option<string?>("--reason") { Description = "Why this restore is run (kept in the restore report)" };
-        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, json, approveAs, reason };
+        var source = SourceOption.Create();
+        var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, source, json, approveAs, reason };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var settings = services.GetRequiredService<IOptions<WorkflowOptions>>().Value;
@@ -54,7 +55,8 @@ internal static class RestoreCommand
 
             services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
             var input = new RestoreWorkflowInput(result.GetValue(file)!, targetName, result.GetValue(drop),
-                result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalRequired, settings.ApprovalTimeout, RetrySettings.Once);
+                result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalRequired, settings.ApprovalTimeout, RetrySettings.Once,
+                SourceOption.Parse(result, source));
             var id = await EmbeddedWorkflows.StartAsync(services, nameof(RestoreOrchestrator), input, EmbeddedWorkflows.NewInstanceId("restore"), token);
             var report = await FollowAsync(services.GetRequiredService<DurableTaskClient>(), id, requester, approver, atTerminal, token);
             Output.EndProgress();

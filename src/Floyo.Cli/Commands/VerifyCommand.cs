@@ -13,10 +13,12 @@ internal static class VerifyCommand
         var file = new Option<string?>("--file") { Description = "The backup, by the name 'floyo-dr list' prints" };
         var latest = new Option<bool>("--latest") { Description = "Verify the newest good backup (not flagged by anomaly detection)" };
         var json = new Option<bool>("--json") { Description = "Print the verification record as JSON" };
-        var command = new Command("verify", "Checksum, restore into a scratch database, and compare counts with the backup") { file, latest, json };
+        var source = SourceOption.Create();
+        var command = new Command("verify", "Checksum, restore into a scratch database, and compare counts with the backup") { file, latest, source, json };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
-            var catalog = services.GetRequiredService<BackupCatalog>();
+            var from = SourceOption.Parse(result, source);
+            var catalog = SourceOption.Catalog(services, from);
             var name = result.GetValue(file);
             if (name is not null == result.GetValue(latest))
             {
@@ -25,7 +27,7 @@ internal static class VerifyCommand
             var entry = name is not null
                 ? await catalog.FindAsync(name, token)
                 : await catalog.LatestGoodAsync(null, token) ?? throw new RecoveryException($"no good backup in {catalog.Store.Location} (see 'floyo-dr list')");
-            var record = await services.GetRequiredService<BackupVerifier>().VerifyAsync(entry, Output.Progress(), token);
+            var record = await SourceOption.Service<BackupVerifier>(services, from).VerifyAsync(entry, Output.Progress(), token);
             Output.EndProgress();
             if (result.GetValue(json))
             {

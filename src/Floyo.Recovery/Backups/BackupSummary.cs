@@ -20,6 +20,9 @@ public sealed record BackupSummary(
     string? AcceptedBy,
     bool LegalHold)
 {
+    /// <summary>Which copies exist and are verified; filled in where the copies were looked at.</summary>
+    public Storage.Secondary.CopyStatus? Copies { get; init; }
+
     public static BackupSummary Of(BackupEntry e) => new(
         e.Name, e.Metadata.Type, Iso(e.Metadata.Timestamp), e.Metadata.Database, e.Metadata.SizeBytes, e.Metadata.Compression,
         e.Metadata.Sha256, e.Verified, e.LastVerification is { } v ? Iso(v.Timestamp) : null, e.IsValid, e.Problems,

@@ -19,15 +19,8 @@ public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string
     }.Where(s => s is not null));
 }
 
-/// <summary>Which copy of the backups a drill reads: the data-centre scenario treats the primary as gone.</summary>
-public enum DrillSource
-{
-    Primary,
-    Secondary,
-}
-
 /// <summary>The restore point a drill uses.</summary>
-public sealed record DrillBackup(DrillSource Source, string Name, DateTimeOffset Timestamp, string Location);
+public sealed record DrillBackup(BackupSource Source, string Name, DateTimeOffset Timestamp, string Location);
 
 /// <summary>What the integrity checks found, split by what the plan says to do about it.</summary>
 public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOnlyList<string> NotRepairable)
@@ -39,11 +32,10 @@ public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOn
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
 /// </summary>
-public sealed class DrillSteps(
-    IBackupStore primary, BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options, ISecondaryBackupStore? secondary = null)
+public sealed class DrillSteps(BackupStores stores, BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
 {
     /// <summary>The newest good backup (verified, when asked) in the source's store.</summary>
-    public async Task<DrillBackup> ChooseBackupAsync(DrillSource source, bool requireVerified, CancellationToken ct)
+    public async Task<DrillBackup> ChooseBackupAsync(BackupSource source, bool requireVerified, CancellationToken ct)
     {
         var store = Store(source);
         var catalog = new BackupCatalog(store);
@@ -170,9 +162,7 @@ public sealed class DrillSteps(
         }
     }
 
-    private IBackupStore Store(DrillSource source) => source == DrillSource.Primary
-        ? primary
-        : secondary?.Store ?? throw new RecoveryException("no second copy is configured (BACKUP_SECONDARY_*): the data-centre scenario restores only from it");
+    private IBackupStore Store(BackupSource source) => stores.For(source);
 
     private static async Task<string?> ScalarAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
     {
@@ -191,10 +181,4 @@ public sealed class DrillSteps(
         }
         return result;
     }
-}
-
-/// <summary>The second copy of the backups, where one is configured (the data-centre scenario restores only from it).</summary>
-public interface ISecondaryBackupStore
-{
-    IBackupStore Store { get; }
 }

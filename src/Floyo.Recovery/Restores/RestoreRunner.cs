@@ -11,7 +11,7 @@ using Npgsql;
 
 namespace Floyo.Recovery.Restores;
 
-public sealed record RestoreRequest(string Backup, string? TargetDatabase = null, bool DropExisting = false);
+public sealed record RestoreRequest(string Backup, string? TargetDatabase = null, bool DropExisting = false, BackupSource From = BackupSource.Primary);
 
 /// <summary>What a restore will do, decided before anything is touched.</summary>
 public sealed record RestorePlan(BackupEntry Backup, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting);
@@ -26,6 +26,7 @@ public sealed record RestoreResult(string Backup, string Server, string TargetDa
 /// </summary>
 public sealed partial class RestoreRunner(
     BackupCatalog catalog,
+    BackupStores stores,
     BackupFetcher fetcher,
     DatabaseRestorer restorer,
     IOptions<DatabaseOptions> options,
@@ -38,7 +39,7 @@ public sealed partial class RestoreRunner(
         var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
         var target = request.TargetDatabase ?? server.Database!;
         CheckTargetName(target);
-        var entry = await catalog.FindAsync(request.Backup, ct);
+        var entry = await stores.Catalog(request.From, catalog).FindAsync(request.Backup, ct);
         if (!entry.IsValid)
         {
             throw new RecoveryException($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
@@ -61,7 +62,7 @@ public sealed partial class RestoreRunner(
     {
         var started = Stopwatch.StartNew();
         var plan = await PlanAsync(request, ct);
-        using var dump = await fetcher.FetchAsync(catalog.Store, plan.Backup, progress, ct);
+        using var dump = await fetcher.FetchAsync(stores.For(request.From), plan.Backup, progress, ct);
         return await ExecuteAsync(plan, dump, started, ct);
     }
 

@@ -74,9 +74,12 @@ public sealed class RetentionPlanner(BackupCatalog catalog, IOptions<BackupOptio
             {
                 await catalog.Store.DeleteAsync(BackupName.MetadataOf(decision.Backup), ct);
                 await catalog.Store.DeleteAsync(decision.Backup, ct);
-                await foreach (var record in catalog.Store.ListAsync($"{VerificationRecord.Prefix}{decision.Backup}/", ct))
+                foreach (var prefix in new[] { VerificationRecord.Prefix, "copies/" })
                 {
-                    await catalog.Store.DeleteAsync(record.Name, ct);
+                    await foreach (var record in catalog.Store.ListAsync($"{prefix}{decision.Backup}/", ct))
+                    {
+                        await catalog.Store.DeleteAsync(record.Name, ct);
+                    }
                 }
             }
             catch (ObjectProtectedException e)

@@ -28,6 +28,9 @@ public interface IBackupStore
 
     Task SetLegalHoldAsync(string name, bool hold, CancellationToken ct);
 
+    /// <summary>Pushes a committed object's retention out (never shortens it). Stores that do not enforce retention ignore this.</summary>
+    Task ExtendRetentionAsync(string name, ObjectRetention retention, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>An exclusive lock across processes (and, for remote stores, machines) on <paramref name="key"/>.</summary>
     Task<IAsyncDisposable> LockAsync(string key, TimeSpan wait, CancellationToken ct);
 }
@@ -47,6 +50,9 @@ public sealed record ObjectRetention(DateTimeOffset? RetainUntil)
 
 public sealed record StoredObject(string Name, long Size, DateTimeOffset LastModified, bool LegalHold, DateTimeOffset? RetainUntil)
 {
+    /// <summary>Index tags where the store keeps them (Blob: database, type, date, kind).</summary>
+    public IReadOnlyDictionary<string, string>? Tags { get; init; }
+
     public bool IsProtected(DateTimeOffset now) => LegalHold || RetainUntil > now;
 }
 

@@ -11,12 +11,12 @@ public sealed record ChecksumCheck(string Backup, bool Matched, long Bytes, stri
 /// Proves a stored backup still holds exactly the bytes its metadata describes (SHA-256 and size), reading
 /// it from the store without keeping a copy: cheap enough to run over every backup, weekly.
 /// </summary>
-public sealed class ChecksumChecker(BackupCatalog catalog)
+public static class ChecksumChecker
 {
-    public async Task<ChecksumCheck> CheckAsync(BackupEntry entry, CancellationToken ct)
+    public static async Task<ChecksumCheck> CheckAsync(IBackupStore store, BackupEntry entry, CancellationToken ct)
     {
         var meta = entry.Metadata;
-        await using var source = await catalog.Store.OpenReadAsync(meta.Name, ct);
+        await using var source = await store.OpenReadAsync(meta.Name, ct);
         using var hashing = new HashingStream(source);
         await hashing.CopyToAsync(Stream.Null, 1 << 20, ct);
         var actual = hashing.HexDigest();

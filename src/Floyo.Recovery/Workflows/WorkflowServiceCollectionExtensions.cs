@@ -10,20 +10,13 @@ namespace Floyo.Recovery.Workflows;
 
 public static class WorkflowServiceCollectionExtensions
 {
-    /// <summary>
-    /// What the activities need beyond the engine. Seams (<see cref="IBackupReplicator"/> and friends) are
-    /// added only when absent, so a real implementation registered before or after replaces the default.
-    /// </summary>
+    /// <summary>What the activities need beyond the engine.</summary>
     public static IServiceCollection AddFloyoWorkflowServices(this IServiceCollection services)
     {
         services.AddOptions<WorkflowOptions>().BindConfiguration("").ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WorkflowOptions>, WorkflowOptionsValidator>());
         services.TryAddSingleton(sp => new WorkflowRuntime(sp.GetService<IHostApplicationLifetime>()));
-        services.TryAddSingleton<ChecksumChecker>();
         services.TryAddSingleton<RpoCheck>();
-        services.TryAddSingleton<IBackupReplicator, UnconfiguredBackupReplicator>();
-        services.TryAddSingleton<IUploadedFilesSnapshotter, UnconfiguredFilesSnapshotter>();
-        services.TryAddSingleton<IConfigurationExporter, UnconfiguredConfigurationExporter>();
         return services;
     }
 }

@@ -7,7 +7,7 @@ namespace Floyo.Recovery.Tests.Support;
 /// <summary>The engine as the front ends build it, configured from the same setting names, for in-process tests.</summary>
 public static class Engine
 {
-    public static ServiceProvider Create(IDictionary<string, string?> settings, TimeProvider? clock = null)
+    public static ServiceProvider Create(IDictionary<string, string?> settings, TimeProvider? clock = null, Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
@@ -18,6 +18,7 @@ public static class Engine
         {
             services.AddSingleton(clock);
         }
+        configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 }

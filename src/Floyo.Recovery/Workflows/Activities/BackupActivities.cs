@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage;
+using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
@@ -31,14 +32,15 @@ public sealed class TakeIncrementalBackupActivity(WorkflowRuntime runtime, ILogg
 }
 
 /// <summary>Reads a stored backup end to end and checks its SHA-256; a mismatch can be recorded so the catalog marks the backup invalid.</summary>
-public sealed class CheckBackupChecksumActivity(BackupCatalog catalog, ChecksumChecker checker, TimeProvider clock, WorkflowRuntime runtime, ILogger<CheckBackupChecksumActivity> logger)
+public sealed class CheckBackupChecksumActivity(BackupCatalog catalog, BackupStores stores, TimeProvider clock, WorkflowRuntime runtime, ILogger<CheckBackupChecksumActivity> logger)
     : RecoveryActivity<ChecksumInput, ChecksumCheck>(runtime, logger)
 {
     protected override async Task<ChecksumCheck> ExecuteAsync(ChecksumInput input, TaskActivityContext context, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        var entry = await catalog.FindAsync(input.Backup, ct);
-        var check = await checker.CheckAsync(entry, ct);
+        var from = stores.Catalog(input.From, catalog);
+        var entry = await from.FindAsync(input.Backup, ct);
+        var check = await ChecksumChecker.CheckAsync(from.Store, entry, ct);
         if (!check.Matched)
         {
             logger.ChecksumMismatch(check.Backup, check.Problem ?? "mismatch");
@@ -46,7 +48,7 @@ public sealed class CheckBackupChecksumActivity(BackupCatalog catalog, ChecksumC
             {
                 // Only failures are recorded here: a checksum alone does not prove a backup restorable.
                 var record = new VerificationRecord(entry.Name, clock.GetUtcNow(), false, false, "checksum check", Math.Round(started.Elapsed.TotalSeconds, 3), [check.Problem ?? "checksum mismatch"]);
-                await catalog.Store.WriteAllAsync(VerificationRecord.NameFor(entry.Name, record.Timestamp),
+                await from.Store.WriteAllAsync(VerificationRecord.NameFor(entry.Name, record.Timestamp),
                     System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), new ObjectRetention(entry.Metadata.RetainUntil), ct);
             }
         }
@@ -65,12 +67,28 @@ public sealed class VerifyBackupActivity(BackupCatalog catalog, BackupVerifier v
     }
 }
 
-/// <summary>Makes the second copy of a checked backup through <see cref="IBackupReplicator"/>.</summary>
-public sealed class ReplicateBackupActivity(BackupCatalog catalog, IBackupReplicator replicator, WorkflowRuntime runtime, ILogger<ReplicateBackupActivity> logger)
-    : RecoveryActivity<string, ReplicationResult>(runtime, logger)
+/// <summary>Makes the second copy of a checked backup and proves its checksum; a bad copy fails the step.</summary>
+public sealed class ReplicateBackupActivity(SecondaryCopier copier, WorkflowRuntime runtime, ILogger<ReplicateBackupActivity> logger)
+    : RecoveryActivity<string, CopyResult?>(runtime, logger)
 {
-    protected override async Task<ReplicationResult> ExecuteAsync(string backup, TaskActivityContext context, CancellationToken ct) =>
-        await replicator.ReplicateAsync(await catalog.FindAsync(backup, ct), ct);
+    /// <summary>Null when no second copy is configured (BACKUP_SECONDARY_STORE).</summary>
+    protected override async Task<CopyResult?> ExecuteAsync(string backup, TaskActivityContext context, CancellationToken ct)
+    {
+        if (!copier.IsConfigured)
+        {
+            return null;
+        }
+        CopyResult copy;
+        try
+        {
+            copy = await copier.CopyAsync(backup, ct);
+        }
+        catch (RecoveryException e)
+        {
+            throw new RecoveryException($"backup {backup} is committed, but its second copy failed: {e.Message}", e);
+        }
+        return copy.Verified ? copy : throw new RecoveryException($"backup {backup} is committed, but its second copy is not good: {copy.Problem}");
+    }
 }
 
 /// <summary>The catalog, newest first, as small summaries.</summary>

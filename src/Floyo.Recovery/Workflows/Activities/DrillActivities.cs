@@ -1,3 +1,4 @@
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Drills;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
@@ -5,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Floyo.Recovery.Workflows.Activities;
 
 /// <summary>Input of <see cref="ChooseDrillBackupActivity"/>.</summary>
-public sealed record DrillBackupQuery(DrillSource Source, bool RequireVerified);
+public sealed record DrillBackupQuery(BackupSource Source, bool RequireVerified);
 
 public sealed class ChooseDrillBackupActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ChooseDrillBackupActivity> logger)
     : RecoveryActivity<DrillBackupQuery, DrillBackup>(runtime, logger)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Retention;
 using Floyo.Recovery.Storage;
@@ -20,18 +21,26 @@ public sealed class ApplyRetentionActivity(RetentionPlanner planner, WorkflowRun
     }
 }
 
-public sealed class SnapshotUploadedFilesActivity(IUploadedFilesSnapshotter snapshotter, WorkflowRuntime runtime, ILogger<SnapshotUploadedFilesActivity> logger)
+public sealed class SnapshotUploadedFilesActivity(FilesSnapshotter snapshotter, WorkflowRuntime runtime, ILogger<SnapshotUploadedFilesActivity> logger)
     : RecoveryActivity<DateTimeOffset, ScheduledJobResult>(runtime, logger)
 {
-    protected override Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct) =>
-        snapshotter.SnapshotAsync(slot, ct);
+    protected override async Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct)
+    {
+        var snapshot = await snapshotter.SnapshotAsync(ct);
+        return new ScheduledJobResult("files-snapshot", WorkflowOutcome.Succeeded,
+            $"{snapshot.Manifest}: {snapshot.Files} files, {snapshot.CopiedFiles} copied, {snapshot.ReusedFiles} unchanged");
+    }
 }
 
-public sealed class ExportConfigurationActivity(IConfigurationExporter exporter, WorkflowRuntime runtime, ILogger<ExportConfigurationActivity> logger)
+public sealed class ExportConfigurationActivity(ConfigExporter exporter, WorkflowRuntime runtime, ILogger<ExportConfigurationActivity> logger)
     : RecoveryActivity<DateTimeOffset, ScheduledJobResult>(runtime, logger)
 {
-    protected override Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct) =>
-        exporter.ExportAsync(slot, ct);
+    protected override async Task<ScheduledJobResult> ExecuteAsync(DateTimeOffset slot, TaskActivityContext context, CancellationToken ct)
+    {
+        var export = await exporter.ExportAsync(ct);
+        return new ScheduledJobResult("config-export", WorkflowOutcome.Succeeded,
+            $"{export.Name}: {export.Settings} settings ({export.Secrets} secret values withheld, {export.KeyVaultReferences} Key Vault references)");
+    }
 }
 
 /// <summary>

@@ -18,7 +18,7 @@ public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseO
 {
     protected override async Task<RestorePlanned> ExecuteAsync(RestorePlanInput input, TaskActivityContext context, CancellationToken ct)
     {
-        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting), ct);
+        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting, input.From), ct);
         var production = DatabaseUrl.Parse(database.Value.DatabaseUrl).Database;
         var meta = plan.Backup.Metadata;
         return new RestorePlanned(meta.Name, meta.Sha256, meta.SizeBytes, plan.Server, plan.TargetDatabase, plan.TargetExists, plan.ReplacesExisting,
@@ -81,14 +81,14 @@ public sealed class StopWritesActivity(IBackupStore store, IOptions<DatabaseOpti
 /// compares it, closes it to the application like the target, and renames it into place. One activity,
 /// because the local dump exists only on the worker that fetched it.
 /// </summary>
-public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupCatalog catalog, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
+public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupStores stores, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
     : RecoveryActivity<RestoreStepInput, RestoreResult>(runtime, logger)
 {
     protected override async Task<RestoreResult> ExecuteAsync(RestoreStepInput input, TaskActivityContext context, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting), ct);
-        using var dump = await fetcher.FetchAsync(catalog.Store, plan.Backup, Runtime.Progress, ct);
+        var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting, input.From), ct);
+        using var dump = await fetcher.FetchAsync(stores.For(input.From), plan.Backup, Runtime.Progress, ct);
         var freeze = input.Freeze;
         return await runner.ExecuteAsync(plan, dump, started, ct, freeze.Applied
             ? (admin, staging, token) => WriteGate.RevokeAsync(admin, staging, freeze.ConnectGrantees, freeze.AppRoles, token)
@@ -97,12 +97,12 @@ public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fe
 }
 
 /// <summary>Checks the database now holding the target's name against the backup (IntegrityChecker); read-only.</summary>
-public sealed class CheckIntegrityActivity(BackupCatalog catalog, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<CheckIntegrityActivity> logger)
+public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores stores, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<CheckIntegrityActivity> logger)
     : RecoveryActivity<IntegrityInput, IntegrityReport>(runtime, logger)
 {
     protected override async Task<IntegrityReport> ExecuteAsync(IntegrityInput input, TaskActivityContext context, CancellationToken ct)
     {
-        var entry = await catalog.FindAsync(input.Backup, ct);
+        var entry = await stores.Catalog(input.From, catalog).FindAsync(input.Backup, ct);
         var problems = await IntegrityChecker.CheckAsync(DatabaseUrl.Parse(database.Value.DatabaseUrl), input.TargetDatabase, entry.Metadata, ct);
         return new IntegrityReport(input.TargetDatabase, problems.Count == 0, problems);
     }

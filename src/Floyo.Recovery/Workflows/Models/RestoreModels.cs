@@ -1,3 +1,4 @@
+using Floyo.Recovery.Storage;
 using System.Text.Json.Serialization;
 
 namespace Floyo.Recovery.Workflows.Models;
@@ -36,9 +37,10 @@ public sealed record RestoreWorkflowInput(
     RestoreSource Source,
     bool ApprovalRequired,
     TimeSpan ApprovalTimeout,
-    RetrySettings? Retry = null);
+    RetrySettings? Retry = null,
+    BackupSource From = BackupSource.Primary);
 
-public sealed record RestorePlanInput(string Backup, string? TargetDatabase, bool DropExisting);
+public sealed record RestorePlanInput(string Backup, string? TargetDatabase, bool DropExisting, BackupSource From = BackupSource.Primary);
 
 public sealed record RestorePlanned(string Backup, string Sha256, long SizeBytes, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting, bool IsProductionDatabase);
 
@@ -47,9 +49,9 @@ public sealed record RestoreApproval(string Approver, string? Comment = null);
 
 public sealed record StopWritesInput(string InstanceId, string TargetDatabase);
 
-public sealed record RestoreStepInput(string Backup, string TargetDatabase, bool DropExisting, Restores.WriteFreeze Freeze);
+public sealed record RestoreStepInput(string Backup, string TargetDatabase, bool DropExisting, Restores.WriteFreeze Freeze, BackupSource From = BackupSource.Primary);
 
-public sealed record IntegrityInput(string Backup, string TargetDatabase);
+public sealed record IntegrityInput(string Backup, string TargetDatabase, BackupSource From = BackupSource.Primary);
 
 public sealed record IntegrityReport(string TargetDatabase, bool Passed, IReadOnlyList<string> Problems);
 

@@ -31,11 +31,9 @@ public sealed record BackupWorkflowInput(BackupKind Kind, bool Verify, string Tr
 
 public sealed record BackupTaken(string Name, string Database, string Sha256, long SizeBytes, long DumpBytes, int Tables, long Rows, double DurationSeconds, DateTimeOffset Timestamp);
 
-public sealed record ChecksumInput(string Backup, bool RecordMismatch);
+public sealed record ChecksumInput(string Backup, bool RecordMismatch, Storage.BackupSource From = Storage.BackupSource.Primary);
 
 public sealed record VerificationSummary(string Backup, bool Passed, bool ChecksumMatched, string Server, double DurationSeconds, IReadOnlyList<string> Problems);
-
-public sealed record ReplicationResult(string Backup, bool Copied, string Detail);
 
 public sealed record BackupWorkflowResult(
     string InstanceId,
@@ -45,7 +43,7 @@ public sealed record BackupWorkflowResult(
     BackupTaken? Backup,
     Verification.ChecksumCheck? Checksum,
     VerificationSummary? Verification,
-    ReplicationResult? Replication,
+    Storage.Secondary.CopyResult? Replication,
     string? Error,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,

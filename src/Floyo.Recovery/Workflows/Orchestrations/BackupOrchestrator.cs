@@ -1,3 +1,4 @@
+using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
@@ -25,7 +26,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         var retry = WorkflowTasks.Options(input.Retry);
         logger.WorkflowStarted(nameof(BackupOrchestrator), context.InstanceId, input.Trigger);
 
-        BackupWorkflowResult Result(WorkflowOutcome outcome, BackupTaken? taken, ChecksumCheck? checksum, VerificationSummary? verification, ReplicationResult? replication, string? error) =>
+        BackupWorkflowResult Result(WorkflowOutcome outcome, BackupTaken? taken, ChecksumCheck? checksum, VerificationSummary? verification, CopyResult? replication, string? error) =>
             new(context.InstanceId, input.Kind, input.Trigger, outcome, taken, checksum, verification, replication, error,
                 started, context.CurrentUtcDateTime, Math.Round((context.CurrentUtcDateTime - started).TotalSeconds, 3));
 
@@ -48,7 +49,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         var errors = new List<string>();
         ChecksumCheck? checksum = null;
         VerificationSummary? verification = null;
-        ReplicationResult? replication = null;
+        CopyResult? replication = null;
         try
         {
             context.SetCustomStatus("checking checksum");
@@ -70,7 +71,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             {
                 // Only a proven backup is worth a second copy.
                 context.SetCustomStatus("copying");
-                replication = await context.CallActivityAsync<ReplicationResult>(nameof(ReplicateBackupActivity), taken.Name, retry);
+                replication = await context.CallActivityAsync<CopyResult?>(nameof(ReplicateBackupActivity), taken.Name, retry);
             }
         }
         catch (TaskFailedException e)

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Storage;
 using System.Globalization;
 using Floyo.Recovery.Drills;
 using Floyo.Recovery.Workflows.Activities;
@@ -41,13 +42,13 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
             switch (scenario)
             {
                 case DrillScenario.RestoreTest:
-                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, DrillSource.Primary, requireVerified: false);
+                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Primary, requireVerified: false);
                     break;
                 case DrillScenario.ServerFailure:
-                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, DrillSource.Primary, requireVerified: true);
+                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Primary, requireVerified: true);
                     break;
                 case DrillScenario.DatacenterOutage:
-                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, DrillSource.Secondary, requireVerified: true);
+                    (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Secondary, requireVerified: true);
                     break;
                 case DrillScenario.DatabaseCorruption:
                     (backup, serviceVerifiedAt) = await CorruptionAsync(timeline);
@@ -87,7 +88,7 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
     }
 
     /// <summary>restore-test, server-failure, datacenter-outage: the backup onto staging, verified, and the application's login proven.</summary>
-    private static async Task<(DrillBackup, DateTimeOffset)> RestoreAndProveAsync(Timeline timeline, DrillSource source, bool requireVerified)
+    private static async Task<(DrillBackup, DateTimeOffset)> RestoreAndProveAsync(Timeline timeline, BackupSource source, bool requireVerified)
     {
         var backup = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(source, requireVerified),
             b => $"{b.Name} (taken {b.Timestamp.UtcDateTime:u}) from {b.Location}");
@@ -99,7 +100,7 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
     /// <summary>Copy onto staging, damage it, detect, repair in place what can be, restore what cannot, verify.</summary>
     private static async Task<(DrillBackup, DateTimeOffset)> CorruptionAsync(Timeline timeline)
     {
-        var backup = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(DrillSource.Primary, false), b => b.Name);
+        var backup = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(BackupSource.Primary, false), b => b.Name);
         await RestoreVerifiedAsync(timeline, backup, "copy backup onto staging");
 
         await timeline.StepAsync<Damage>("damage: invalidate an index", nameof(DamageStagingActivity), true, d => d.ToString());

@@ -34,10 +34,10 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         {
             run.Stage(RestoreStages.Validating);
             plan = await context.CallActivityAsync<RestorePlanned>(nameof(PlanRestoreActivity),
-                new RestorePlanInput(input.Backup, input.TargetDatabase, input.DropExisting), run.Retry);
+                new RestorePlanInput(input.Backup, input.TargetDatabase, input.DropExisting, input.From), run.Retry);
             run.Plan = plan;
             run.Stage(RestoreStages.CheckingBackup);
-            var checksum = await context.CallActivityAsync<ChecksumCheck>(nameof(CheckBackupChecksumActivity), new ChecksumInput(plan.Backup, RecordMismatch: true), run.Retry);
+            var checksum = await context.CallActivityAsync<ChecksumCheck>(nameof(CheckBackupChecksumActivity), new ChecksumInput(plan.Backup, RecordMismatch: true, input.From), run.Retry);
             if (!checksum.Matched)
             {
                 throw new RecoveryException($"{checksum.Problem ?? "checksum mismatch"}; nothing was restored");
@@ -84,11 +84,11 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         {
             run.Stage(RestoreStages.Restoring);
             var restored = await context.CallActivityAsync<RestoreResult>(nameof(RestoreBackupActivity),
-                new RestoreStepInput(plan.Backup, plan.TargetDatabase, input.DropExisting, freeze), run.Retry);
+                new RestoreStepInput(plan.Backup, plan.TargetDatabase, input.DropExisting, freeze, input.From), run.Retry);
             run.Restored = restored;
 
             run.Stage(RestoreStages.CheckingIntegrity);
-            var integrity = await context.CallActivityAsync<IntegrityReport>(nameof(CheckIntegrityActivity), new IntegrityInput(plan.Backup, plan.TargetDatabase), run.Retry);
+            var integrity = await context.CallActivityAsync<IntegrityReport>(nameof(CheckIntegrityActivity), new IntegrityInput(plan.Backup, plan.TargetDatabase, input.From), run.Retry);
             if (!integrity.Passed)
             {
                 run.Problems.AddRange(integrity.Problems);

@@ -117,7 +117,7 @@ internal static class ScheduledDrill
     }
 }
 
-/// <summary>Daily snapshot of the application's uploaded files, through <see cref="IUploadedFilesSnapshotter"/>.</summary>
+/// <summary>Daily snapshot of the application's uploaded files, (<see cref="AppData.FilesSnapshotter"/>).</summary>
 public sealed class FilesSnapshotOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
 {
     public const string RecordName = "files-snapshot";
@@ -126,7 +126,7 @@ public sealed class FilesSnapshotOrchestrator : TaskOrchestrator<ScheduledWorkfl
         ScheduledJob.RunAsync(context, input, nameof(FilesSnapshotOrchestrator), RecordName, nameof(SnapshotUploadedFilesActivity));
 }
 
-/// <summary>Daily export of the application's configuration, through <see cref="IConfigurationExporter"/>.</summary>
+/// <summary>Daily export of the application's configuration, (<see cref="AppData.ConfigExporter"/>).</summary>
 public sealed class ConfigExportOrchestrator : TaskOrchestrator<ScheduledWorkflowInput, ScheduledJobResult>
 {
     public const string RecordName = "config-export";

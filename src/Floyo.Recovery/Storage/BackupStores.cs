@@ -1,0 +1,75 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Storage.Blob;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Storage;
+
+/// <summary>Which copy of the backups to read: the primary store, or the second copy kept elsewhere.</summary>
+public enum BackupSource
+{
+    Primary,
+    Secondary,
+}
+
+/// <summary>
+/// The stores the configuration names: the primary (BACKUP_STORE) and, when BACKUP_SECONDARY_STORE is
+/// set, the second copy. Each is built on first use, so a run that reads only the secondary (the primary
+/// data centre is gone) never touches the primary.
+/// </summary>
+public sealed class BackupStores
+{
+    private readonly Lazy<IBackupStore> _primary;
+    private readonly Lazy<IBackupStore?> _secondary;
+
+    public BackupStores(
+        IOptions<BackupOptions> backup,
+        IOptions<BlobStoreOptions> blob,
+        IOptions<SecondaryStoreOptions> secondary,
+        BlobClientFactory clients,
+        TimeProvider clock,
+        ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger<BlobStore>();
+        _primary = new(() => backup.Value.Store switch
+        {
+            "filesystem" => new FilesystemStore(backup.Value.Directory),
+            "blob" => CreateBlob(clients, blob.Value.Location(), clock, logger),
+            var other => throw new RecoveryException($"BACKUP_STORE '{other}' is not available in this build"),
+        });
+        _secondary = new(() => secondary.Value.Store switch
+        {
+            "none" or "" => null,
+            "filesystem" => new FilesystemStore(secondary.Value.Directory!),
+            "blob" => CreateBlob(clients, secondary.Value.Location(blob.Value), clock, logger),
+            var other => throw new RecoveryException($"BACKUP_SECONDARY_STORE '{other}' is not available in this build"),
+        });
+    }
+
+    public IBackupStore Primary => _primary.Value;
+
+    public IBackupStore? Secondary => _secondary.Value;
+
+    public bool HasSecondary => Secondary is not null;
+
+    public IBackupStore For(BackupSource source) => source switch
+    {
+        BackupSource.Primary => Primary,
+        _ => Secondary ?? throw new RecoveryException("no second copy is configured: set BACKUP_SECONDARY_STORE (blob or filesystem) and its BACKUP_SECONDARY_* settings"),
+    };
+
+    /// <summary>A catalog over one source; the primary's is the shared singleton.</summary>
+    public BackupCatalog Catalog(BackupSource source, BackupCatalog primaryCatalog) =>
+        source == BackupSource.Primary ? primaryCatalog : new BackupCatalog(For(source));
+
+    public static BackupSource ParseSource(string? value) => value?.ToLowerInvariant() switch
+    {
+        null or "" or "primary" => BackupSource.Primary,
+        "secondary" => BackupSource.Secondary,
+        _ => throw new RecoveryException($"--source must be 'primary' or 'secondary', not '{value}'"),
+    };
+
+    private static BlobStore CreateBlob(BlobClientFactory clients, BlobLocation location, TimeProvider clock, ILogger logger) =>
+        new(clients.Container(location), location, clock, logger);
+}
