@@ -3,6 +3,7 @@ using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,6 +31,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<RetentionPlanner>();
+        services.AddFloyoSecrets();
         return services;
     }
 

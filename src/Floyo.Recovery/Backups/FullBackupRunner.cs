@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,7 +22,7 @@ public sealed record BackupResult(BackupMetadata Metadata);
 public sealed partial class FullBackupRunner(
     IBackupStore store,
     PgTools tools,
-    IOptions<DatabaseOptions> database,
+    DatabaseConnections connections,
     IOptions<BackupOptions> backup,
     TimeProvider clock,
     ILogger<FullBackupRunner> logger)
@@ -30,7 +31,7 @@ public sealed partial class FullBackupRunner(
 
     public async Task<BackupResult> RunAsync(IProgress<TransferProgress>? progress, CancellationToken ct)
     {
-        var source = DatabaseUrl.Parse(database.Value.DatabaseUrl);
+        var source = await connections.DatabaseAsync(ct);
         var started = Stopwatch.StartNew();
         await using var connection = await PgConnector.OpenAsync(source, ct);
         var pgDumpVersion = await tools.EnsureCompatibleAsync("pg_dump", connection.PostgreSqlVersion.Major * 10000, ct);
