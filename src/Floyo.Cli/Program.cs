@@ -8,5 +8,8 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     RestoreCommand.Create(),
     VerifyCommand.Create(),
     CleanupCommand.Create(),
+    CredentialsCommand.Create(),
+    RotateCredentialsCommand.Create(),
+    SecretsCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
