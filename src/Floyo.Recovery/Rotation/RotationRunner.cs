@@ -62,7 +62,11 @@ public sealed partial class RotationRunner(
         if (wait > TimeSpan.Zero)
         {
             LogWaiting(logger, wait.TotalSeconds);
-            await Task.Delay(wait, clock, ct);
+        }
+        // Timers run on a monotonic clock that can drift from wall time; wait until the wall clock agrees.
+        while (retireAfter - clock.GetUtcNow() is { Ticks: > 0 } remaining)
+        {
+            await Task.Delay(remaining + TimeSpan.FromMilliseconds(20), clock, ct);
         }
 
         var outcomes = new List<RotationOutcome>();

@@ -26,7 +26,10 @@ public interface ISecretStore
     /// <summary>Replaces one version's tags (Key Vault keeps tags per version).</summary>
     Task UpdateTagsAsync(string name, string version, IReadOnlyDictionary<string, string> tags, CancellationToken ct);
 
-    /// <summary>The current version of every secret carrying the <see cref="SecretTags.Rotation"/> tag.</summary>
+    /// <summary>
+    /// Every secret whose current version carries the <see cref="SecretTags.Rotation"/> tag, with that version's
+    /// properties. Key Vault's list does not name the version: <see cref="SecretVersion.Version"/> is then empty.
+    /// </summary>
     Task<IReadOnlyList<SecretVersion>> ListTaggedForRotationAsync(CancellationToken ct);
 }
 

@@ -178,7 +178,7 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
 
     private static SecretVersion Describe(SecretProperties p) => new(
         p.Name,
-        p.Version,
+        p.Version ?? "",
         p.Enabled ?? true,
         p.CreatedOn ?? DateTimeOffset.MinValue,
         new Dictionary<string, string>(p.Tags, StringComparer.Ordinal),

@@ -55,7 +55,7 @@ public sealed class CredentialRotationTests
         await using var scenario = await RotationScenario.CreateAsync(storeKind);
         await using var engine = scenario.Engine(graceSeconds: 2);
         var store = scenario.Store(engine);
-        await engine.GetRequiredService<CredentialProvisioner>().InitAsync(default);
+        await scenario.InitAsync(engine);
         // The first credential: nothing to retire, so no grace wait.
         var initial = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), default);
         Assert.Equal(scenario.Blue, initial.Rotated.Single().Role);
@@ -129,7 +129,7 @@ public sealed class CredentialRotationTests
         ServiceProvider Engine(IRotationCheckpoint? checkpoint = null) => scenario.Engine(grace, checkpoint);
         await using (var setup = Engine())
         {
-            await setup.GetRequiredService<CredentialProvisioner>().InitAsync(default);
+            await scenario.InitAsync(setup);
             await setup.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
             await scenario.Store(setup).SetAsync("session-key", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
         }
@@ -195,23 +195,22 @@ public sealed class CredentialRotationTests
     {
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 3600);
-        await engine.GetRequiredService<CredentialProvisioner>().InitAsync(default);
+        await scenario.InitAsync(engine);
         var rotator = engine.GetRequiredService<DatabaseCredentialRotator>();
         var store = scenario.Store(engine);
 
         var first = await rotator.PublishAsync(await rotator.PlanAsync("rot-first", default), default);
-        var stale = await rotator.PlanAsync("rot-stale", default);
         // First rotation has no previous credential, so it may retire at once.
         await rotator.CompleteAsync((await rotator.EndOldSessionsAsync(await rotator.RetireOldRoleAsync((await rotator.DisablePreviousAsync(first, default)).Plan, default), default)).Plan, default);
 
-        var stalePlan = await rotator.PlanAsync("rot-second", default);
-        var second = await rotator.PublishAsync(stalePlan, default);
+        // Two plans made from the same state: both target green. Only the first to publish may change it.
+        var stale = await rotator.PlanAsync("rot-stale", default);
+        var second = await rotator.PublishAsync(await rotator.PlanAsync("rot-second", default), default);
         var early = await Assert.ThrowsAsync<RecoveryException>(() => rotator.DisablePreviousAsync(second, default));
         Assert.Contains("grace period", early.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await scenario.EnabledCredentialsAsync(store)).Count);
 
-        // A plan made before the second rotation targets green, which the store now points at.
-        var refused = await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale with { RotationId = "rot-late" }, default));
+        var refused = await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale, default));
         Assert.Contains("changed since", refused.Message, StringComparison.Ordinal);
         await AssertEveryEnabledCredentialWorksAsync(scenario, store, "after the refused stale plan");
 
@@ -245,6 +244,7 @@ public sealed class CredentialRotationTests
         env["FLOYO_LOG_LEVEL"] = "Trace";
         var outputs = new List<string>();
         outputs.Add((await FloyoDr.RunAsync(env, "credentials", "init")).All);
+        await scenario.GrantAsync();
         await using (var engine = scenario.Engine(graceSeconds: 1))
         {
             await scenario.Store(engine).SetAsync("webhook-token", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);

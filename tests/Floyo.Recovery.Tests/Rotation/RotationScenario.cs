@@ -95,6 +95,15 @@ public sealed class RotationScenario : IAsyncDisposable
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 
+    /// <summary>floyo-dr credentials init, then what the application's migrations would grant to the group.</summary>
+    public async Task InitAsync(ServiceProvider engine)
+    {
+        await engine.GetRequiredService<Floyo.Recovery.Rotation.CredentialProvisioner>().InitAsync(default);
+        await GrantAsync();
+    }
+
+    public Task GrantAsync() => Database.ExecuteAsync($"GRANT SELECT, INSERT ON notes TO {Group}; GRANT USAGE ON SEQUENCE notes_id_seq TO {Group}");
+
     public ISecretStore Store(ServiceProvider engine) => engine.GetRequiredService<ISecretStore>();
 
     public NpgsqlConnectionStringBuilder AppConnection(DatabaseCredential credential) => new(DatabaseUrl.WithDatabase(TestServers.Primary, Database.Name).ConnectionString)

@@ -83,11 +83,11 @@ public abstract class SecretStoreContract
         // Tagged once, untagged by its newest version: no longer rotated.
         await store.SetAsync("was-rotated", "y1", new Dictionary<string, string> { ["floyo-rotation"] = "random" }, null, default);
         await store.SetAsync("was-rotated", "y2", NoTags, null, default);
-        var newest = await store.SetAsync("webhook-token", "w", new Dictionary<string, string> { ["floyo-rotation"] = "random" }, null, default);
+        await store.SetAsync("webhook-token", "w", new Dictionary<string, string> { ["floyo-rotation"] = "random", ["owner"] = "hooks" }, null, default);
 
         var tagged = await store.ListTaggedForRotationAsync(default);
         Assert.Equal(["session-key", "webhook-token"], tagged.Select(t => t.Name));
-        Assert.Equal(newest.Version, tagged[1].Version);
+        Assert.Equal("hooks", tagged[1].Tag("owner"));
     }
 
     [Fact]
