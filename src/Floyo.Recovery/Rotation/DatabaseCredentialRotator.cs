@@ -26,14 +26,18 @@ public sealed partial class DatabaseCredentialRotator(
 {
     private RotationOptions Settings => options.Value;
 
-    /// <summary>Decides what this rotation must do, from what the store holds now.</summary>
-    public async Task<RotationPlan> PlanAsync(string rotationId, CancellationToken ct)
+    /// <summary>
+    /// Decides what this rotation must do, from what the store holds now. <paramref name="grace"/> overrides
+    /// ROTATION_GRACE_SECONDS (a breach rotates with none: the old credential may be the attacker's).
+    /// </summary>
+    public async Task<RotationPlan> PlanAsync(string rotationId, TimeSpan? grace, CancellationToken ct)
     {
+        var graceSeconds = (grace ?? Settings.Grace).TotalSeconds;
         var current = await store.GetCurrentAsync(Settings.Secret, ct);
         RotationPlan plan;
         if (current is null)
         {
-            plan = new RotationPlan(rotationId, Settings.Secret, RotationKind.PostgresLogin, RotationPhase.Publish, null, null, Settings.BlueRole);
+            plan = new RotationPlan(rotationId, Settings.Secret, RotationKind.PostgresLogin, RotationPhase.Publish, null, null, Settings.BlueRole, graceSeconds);
         }
         else
         {
@@ -43,11 +47,11 @@ public sealed partial class DatabaseCredentialRotator(
                 // An earlier rotation published this version and stopped before retiring the previous one.
                 var publishedAt = PublishedAt(current.Properties);
                 plan = new RotationPlan(current.Properties.Tag(SecretTags.RotationId) ?? rotationId, Settings.Secret, RotationKind.PostgresLogin,
-                    RotationPhase.Retire, null, Other(role), role, current.Properties.Version, publishedAt, publishedAt + Settings.Grace);
+                    RotationPhase.Retire, null, Other(role), role, graceSeconds, current.Properties.Version, publishedAt, publishedAt + TimeSpan.FromSeconds(graceSeconds));
             }
             else
             {
-                plan = new RotationPlan(rotationId, Settings.Secret, RotationKind.PostgresLogin, RotationPhase.Publish, current.Properties.Version, role, Other(role));
+                plan = new RotationPlan(rotationId, Settings.Secret, RotationKind.PostgresLogin, RotationPhase.Publish, current.Properties.Version, role, Other(role), graceSeconds);
             }
         }
         LogPlanned(logger, plan.Secret, plan.Phase, plan.TargetRole ?? "", plan.RotationId);
@@ -191,7 +195,7 @@ public sealed partial class DatabaseCredentialRotator(
     {
         var at = PublishedAt(version);
         // With no previous credential there is nobody to give time to.
-        var retireAfter = plan.PreviousVersion is null ? at : at + Settings.Grace;
+        var retireAfter = plan.PreviousVersion is null ? at : at + TimeSpan.FromSeconds(plan.GraceSeconds);
         return plan with { NewVersion = version.Version, PublishedAt = at, RetireAfter = retireAfter, CompletedSteps = [.. plan.CompletedSteps, RotationSteps.Published] };
     }
 

@@ -21,8 +21,9 @@ public sealed partial class RandomSecretRotator(
 {
     private static readonly string[] StateTags = [SecretTags.RotatedAt, SecretTags.RotationId, SecretTags.RotationState];
 
-    public async Task<RotationPlan> PlanAsync(string secret, string rotationId, CancellationToken ct)
+    public async Task<RotationPlan> PlanAsync(string secret, string rotationId, TimeSpan? grace, CancellationToken ct)
     {
+        var graceSeconds = (grace ?? options.Value.Grace).TotalSeconds;
         SecretName.Check(secret);
         var current = await store.GetCurrentAsync(secret, ct)
             ?? throw new RecoveryException($"secret '{secret}' is not in {store.Location}");
@@ -35,11 +36,11 @@ public sealed partial class RandomSecretRotator(
         {
             var at = PublishedAt(current.Properties);
             plan = new RotationPlan(current.Properties.Tag(SecretTags.RotationId) ?? rotationId, secret, RotationKind.Random, RotationPhase.Retire,
-                null, null, null, current.Properties.Version, at, at + options.Value.Grace);
+                null, null, null, graceSeconds, current.Properties.Version, at, at + TimeSpan.FromSeconds(graceSeconds));
         }
         else
         {
-            plan = new RotationPlan(rotationId, secret, RotationKind.Random, RotationPhase.Publish, current.Properties.Version, null, null);
+            plan = new RotationPlan(rotationId, secret, RotationKind.Random, RotationPhase.Publish, current.Properties.Version, null, null, graceSeconds);
         }
         await checkpoint.ReachedAsync(plan, RotationSteps.Plan, ct);
         return plan.With(RotationSteps.Plan);
@@ -107,7 +108,7 @@ public sealed partial class RandomSecretRotator(
     private RotationPlan Published(RotationPlan plan, SecretVersion version)
     {
         var at = PublishedAt(version);
-        return plan with { NewVersion = version.Version, PublishedAt = at, RetireAfter = at + options.Value.Grace, CompletedSteps = [.. plan.CompletedSteps, RotationSteps.Published] };
+        return plan with { NewVersion = version.Version, PublishedAt = at, RetireAfter = at + TimeSpan.FromSeconds(plan.GraceSeconds), CompletedSteps = [.. plan.CompletedSteps, RotationSteps.Published] };
     }
 
     private async Task<SecretValue> RequireCurrentAsync(RotationPlan plan, CancellationToken ct)

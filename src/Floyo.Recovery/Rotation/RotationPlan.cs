@@ -32,6 +32,7 @@ public sealed record RotationPlan(
     string? PreviousVersion,
     string? PreviousRole,
     string? TargetRole,
+    double GraceSeconds,
     string? NewVersion = null,
     DateTimeOffset? PublishedAt = null,
     DateTimeOffset? RetireAfter = null)
@@ -56,7 +57,10 @@ public static class RotationSteps
     public const string Completed = "completed";
 }
 
-/// <summary>What a rotation did, for people and the breach timeline: names and versions, never values.</summary>
+/// <summary>
+/// What a rotation did, for people and the breach timeline: names and versions, never values.
+/// <paramref name="Resumed"/>: this run only finished an earlier, interrupted rotation.
+/// </summary>
 public sealed record RotationOutcome(
     string Secret,
     RotationKind Kind,
@@ -66,4 +70,5 @@ public sealed record RotationOutcome(
     IReadOnlyList<string> DisabledVersions,
     int SessionsEnded,
     DateTimeOffset PublishedAt,
-    DateTimeOffset CompletedAt);
+    DateTimeOffset CompletedAt,
+    bool Resumed = false);

@@ -9,7 +9,8 @@ using Npgsql;
 
 namespace Floyo.Recovery.Rotation;
 
-public sealed record RotationRequest(bool DatabaseCredential = true, bool TaggedSecrets = true);
+/// <param name="Grace">Overrides ROTATION_GRACE_SECONDS for this run (a breach uses zero).</param>
+public sealed record RotationRequest(bool DatabaseCredential = true, bool TaggedSecrets = true, TimeSpan? Grace = null);
 
 public sealed record RotationReport(string RotationId, IReadOnlyList<RotationOutcome> Rotated, IReadOnlyList<string> Skipped);
 
@@ -38,7 +39,7 @@ public sealed partial class RotationRunner(
         var skipped = new List<string>();
         if (request.DatabaseCredential)
         {
-            plans.Add(await database.PublishAsync(await database.PlanAsync(rotationId, ct), ct));
+            plans.Add(await database.PublishAsync(await database.PlanAsync(rotationId, request.Grace, ct), ct));
         }
         if (request.TaggedSecrets)
         {
@@ -53,7 +54,7 @@ public sealed partial class RotationRunner(
                     skipped.Add($"{secret.Name} ({SecretTags.Rotation}={secret.Tag(SecretTags.Rotation)} is not handled here)");
                     continue;
                 }
-                plans.Add(await random.PublishAsync(await random.PlanAsync(secret.Name, rotationId, ct), ct));
+                plans.Add(await random.PublishAsync(await random.PlanAsync(secret.Name, rotationId, request.Grace, ct), ct));
             }
         }
 
@@ -83,14 +84,14 @@ public sealed partial class RotationRunner(
         var retired = await database.RetireOldRoleAsync(disabledPlan, ct);
         var (ended, sessions) = await database.EndOldSessionsAsync(retired, ct);
         await database.CompleteAsync(ended, ct);
-        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, plan.TargetRole, database.Other(plan.TargetRole!), disabled, sessions, plan.PublishedAt!.Value, clock.GetUtcNow());
+        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, plan.TargetRole, database.Other(plan.TargetRole!), disabled, sessions, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
     private async Task<RotationOutcome> RetireRandomAsync(RotationPlan plan, CancellationToken ct)
     {
         var (disabledPlan, disabled) = await random.DisablePreviousAsync(plan, ct);
         await random.CompleteAsync(disabledPlan, ct);
-        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, null, null, disabled, 0, plan.PublishedAt!.Value, clock.GetUtcNow());
+        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, null, null, disabled, 0, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
     /// <summary>One rotation at a time per server: a session-level advisory lock, released if this process dies.</summary>

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Rotation;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,6 +16,8 @@ public static class SecretsServiceCollectionExtensions
         services.AddOptions<RotationOptions>().BindConfiguration("").ValidateOnStart();
         services.AddSingleton<IValidateOptions<SecretOptions>, SecretOptionsValidator>();
         services.AddSingleton<IValidateOptions<RotationOptions>, RotationOptionsValidator>();
+        services.AddOptions<BreachOptions>().BindConfiguration("").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BreachOptions>, BreachOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
 
         services.TryAddSingleton<ISecretStore>(sp => CreateStore(sp.GetRequiredService<IOptions<SecretOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
@@ -24,6 +27,15 @@ public static class SecretsServiceCollectionExtensions
         services.AddSingleton<RandomSecretRotator>();
         services.AddSingleton<RotationRunner>();
         services.AddSingleton<CredentialProvisioner>();
+
+        services.TryAddSingleton<IBackupAnomalyCheck, NoAnomalyCheck>();
+        services.AddSingleton<CleanBackupSelector>();
+        services.AddSingleton<BreachPreflight>();
+        services.AddSingleton<DatabaseIsolator>();
+        services.AddSingleton<EvidenceCollector>();
+        services.AddSingleton<BackupHolds>();
+        services.AddSingleton<PostMortemWriter>();
+        services.AddSingleton<BreachRunner>();
         return services;
     }
 

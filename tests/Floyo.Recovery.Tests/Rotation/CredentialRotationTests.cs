@@ -199,13 +199,13 @@ public sealed class CredentialRotationTests
         var rotator = engine.GetRequiredService<DatabaseCredentialRotator>();
         var store = scenario.Store(engine);
 
-        var first = await rotator.PublishAsync(await rotator.PlanAsync("rot-first", default), default);
+        var first = await rotator.PublishAsync(await rotator.PlanAsync("rot-first", null, default), default);
         // First rotation has no previous credential, so it may retire at once.
         await rotator.CompleteAsync((await rotator.EndOldSessionsAsync(await rotator.RetireOldRoleAsync((await rotator.DisablePreviousAsync(first, default)).Plan, default), default)).Plan, default);
 
         // Two plans made from the same state: both target green. Only the first to publish may change it.
-        var stale = await rotator.PlanAsync("rot-stale", default);
-        var second = await rotator.PublishAsync(await rotator.PlanAsync("rot-second", default), default);
+        var stale = await rotator.PlanAsync("rot-stale", null, default);
+        var second = await rotator.PublishAsync(await rotator.PlanAsync("rot-second", null, default), default);
         var early = await Assert.ThrowsAsync<RecoveryException>(() => rotator.DisablePreviousAsync(second, default));
         Assert.Contains("grace period", early.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await scenario.EnabledCredentialsAsync(store)).Count);
@@ -215,7 +215,7 @@ public sealed class CredentialRotationTests
         await AssertEveryEnabledCredentialWorksAsync(scenario, store, "after the refused stale plan");
 
         // A rerun now resumes the published rotation instead of starting another.
-        var resumed = await rotator.PlanAsync("rot-third", default);
+        var resumed = await rotator.PlanAsync("rot-third", null, default);
         Assert.Equal(RotationPhase.Retire, resumed.Phase);
         Assert.Equal("rot-second", resumed.RotationId);
     }
@@ -251,7 +251,7 @@ public sealed class CredentialRotationTests
             await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
             // An error path too: a plan that went stale while it was carried.
             var rotator = engine.GetRequiredService<DatabaseCredentialRotator>();
-            var stale = await rotator.PlanAsync("rot-stale", default);
+            var stale = await rotator.PlanAsync("rot-stale", null, default);
             await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
             outputs.Add((await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale, default))).ToString());
         }
