@@ -243,8 +243,14 @@ public sealed class CredentialRotationTests
         var env = scenario.Settings(graceSeconds: 1);
         env["FLOYO_LOG_LEVEL"] = "Trace";
         var outputs = new List<string>();
-        outputs.Add((await FloyoDr.RunAsync(env, "credentials", "init")).All);
+        var init = await FloyoDr.RunAsync(env, "credentials", "init");
+        Assert.True(init.ExitCode == 0, init.All);
+        Assert.Contains($"issued the first credential: secret '{RotationScenario.Secret}'", init.StdOut, StringComparison.Ordinal);
+        outputs.Add(init.All);
         await scenario.GrantAsync();
+        var generated = await FloyoDr.RunAsync(env, "secrets", "set", "api-signing-key", "--generate", "--tag", "floyo-rotation=random");
+        Assert.True(generated.ExitCode == 0, generated.All);
+        outputs.Add(generated.All);
         await using (var engine = scenario.Engine(graceSeconds: 1))
         {
             await scenario.Store(engine).SetAsync("webhook-token", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
@@ -258,9 +264,21 @@ public sealed class CredentialRotationTests
         var rotate = await FloyoDr.RunAsync(env, "rotate-credentials");
         Assert.True(rotate.ExitCode == 0, rotate.All);
         outputs.Add(rotate.All);
-        outputs.Add((await FloyoDr.RunAsync(env, "rotate-credentials", "--json")).All);
-        outputs.Add((await FloyoDr.RunAsync(env, "secrets", "list", RotationScenario.Secret)).All);
+        Assert.Contains("rotated api-signing-key: version", rotate.StdOut, StringComparison.Ordinal);
+        var rotateJson = await FloyoDr.RunAsync(env, "rotate-credentials", "--json");
+        Assert.True(rotateJson.ExitCode == 0, rotateJson.All);
+        outputs.Add(rotateJson.All);
+        var listed = await FloyoDr.RunAsync(env, "secrets", "list", RotationScenario.Secret);
+        Assert.Contains("disabled", listed.StdOut, StringComparison.Ordinal);
+        outputs.Add(listed.All);
         outputs.Add((await FloyoDr.RunAsync(env, "secrets", "list", "--json")).All);
+        // A failing run: the secrets file opened up to the group is refused, with one line.
+        File.SetUnixFileMode(scenario.SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var refused = await FloyoDr.RunAsync(env, "rotate-credentials");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("error: the secrets file", refused.StdErr, StringComparison.Ordinal);
+        outputs.Add(refused.All);
+        File.SetUnixFileMode(scenario.SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         outputs.Add(scenario.Logs.All);
 
         await using var reader = scenario.Engine(graceSeconds: 1);
