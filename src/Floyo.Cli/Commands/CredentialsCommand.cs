@@ -22,7 +22,7 @@ internal static class CredentialsCommand
             if (await store.GetCurrentAsync(settings.Secret, token) is null)
             {
                 // No credential yet: the first rotation has nothing to retire, so it does not wait.
-                issued = await services.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(DatabaseCredential: true, TaggedSecrets: false), token);
+                issued = await services.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(DatabaseCredential: true, TaggedSecrets: false), null, token);
             }
             if (result.GetValue(json))
             {

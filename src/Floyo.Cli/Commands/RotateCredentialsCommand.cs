@@ -18,7 +18,7 @@ internal static class RotateCredentialsCommand
         {
             var which = result.GetValue(only);
             var request = new RotationRequest(DatabaseCredential: which is null or "database", TaggedSecrets: which is null or "secrets");
-            var report = await services.GetRequiredService<RotationRunner>().RunAsync(request, token);
+            var report = await services.GetRequiredService<RotationRunner>().RunAsync(request, new Progress<string>(Console.Error.WriteLine), token);
             if (result.GetValue(json))
             {
                 Output.Json(report);

@@ -54,12 +54,12 @@ public sealed class BreachRunner(
         timeline.Add(Entry("backups-held", $"legal hold on {held.Backups.Count} backups"));
 
         var request = new RotationRequest(Grace: TimeSpan.FromSeconds(breach.Value.RotationGraceSeconds));
-        var report = await rotation.RunAsync(request, ct);
+        var report = await rotation.RunAsync(request, null, ct);
         var rotations = report.Rotated.ToList();
         if (rotations.Any(r => r.Resumed))
         {
             // Finishing an interrupted rotation is not enough: the credential it published predates the breach response.
-            rotations.AddRange((await rotation.RunAsync(request, ct)).Rotated);
+            rotations.AddRange((await rotation.RunAsync(request, null, ct)).Rotated);
         }
         foreach (var r in rotations)
         {

@@ -31,7 +31,8 @@ public sealed partial class RotationRunner(
     public static string NewRotationId(TimeProvider clock) =>
         $"rot-{clock.GetUtcNow().UtcDateTime.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture)}-{RandomNumberGenerator.GetHexString(6, lowercase: true)}";
 
-    public async Task<RotationReport> RunAsync(RotationRequest request, CancellationToken ct)
+    /// <param name="progress">Told when the run waits out the grace period, so a person knows why it is quiet.</param>
+    public async Task<RotationReport> RunAsync(RotationRequest request, IProgress<string>? progress, CancellationToken ct)
     {
         var rotationId = NewRotationId(clock);
         await using var exclusive = request.DatabaseCredential ? await LockAsync(ct) : null;
@@ -63,6 +64,7 @@ public sealed partial class RotationRunner(
         if (wait > TimeSpan.Zero)
         {
             LogWaiting(logger, wait.TotalSeconds);
+            progress?.Report($"published; the previous credentials stay valid for {wait.TotalSeconds:F0} s of grace before they are retired (safe to interrupt: rerun to finish)");
         }
         // Timers run on a monotonic clock that can drift from wall time; wait until the wall clock agrees.
         while (retireAfter - clock.GetUtcNow() is { Ticks: > 0 } remaining)

@@ -102,7 +102,7 @@ public sealed class BreachTests
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 0);
         await scenario.InitAsync(engine);
-        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
         await TakeBackupsAsync(scenario);
         var credential = await CurrentCredentialAsync(scenario, engine);
         var before = await AccessAsync(scenario);
@@ -127,7 +127,7 @@ public sealed class BreachTests
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 600);
         await scenario.InitAsync(engine);
-        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
         await scenario.Store(engine).SetAsync("session-key", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
         var backups = await TakeBackupsAsync(scenario);
         var compromised = await CurrentCredentialAsync(scenario, engine);
@@ -222,7 +222,7 @@ public sealed class BreachTests
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 0);
         await scenario.InitAsync(engine);
-        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+        await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
         var credential = await CurrentCredentialAsync(scenario, engine);
         var before = await AccessAsync(scenario);
         var incident = new Incident(Incident.NewId(DateTimeOffset.UtcNow), DateTimeOffset.UtcNow.AddHours(-1), DateTimeOffset.UtcNow, Drill: true);

@@ -57,7 +57,7 @@ public sealed class CredentialRotationTests
         var store = scenario.Store(engine);
         await scenario.InitAsync(engine);
         // The first credential: nothing to retire, so no grace wait.
-        var initial = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), default);
+        var initial = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), null, default);
         Assert.Equal(scenario.Blue, initial.Rotated.Single().Role);
         DatabaseCredential.TryParse((await store.GetCurrentAsync(RotationScenario.Secret, default))!.Value, out var original);
 
@@ -93,8 +93,8 @@ public sealed class CredentialRotationTests
         });
 
         await Task.Delay(500);
-        var first = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), default);
-        var second = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), default);
+        var first = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), null, default);
+        var second = await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(TaggedSecrets: false), null, default);
         await Task.Delay(500);
         await stop.CancelAsync();
         await loop;
@@ -130,7 +130,7 @@ public sealed class CredentialRotationTests
         await using (var setup = Engine())
         {
             await scenario.InitAsync(setup);
-            await setup.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+            await setup.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
             await scenario.Store(setup).SetAsync("session-key", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
         }
 
@@ -138,7 +138,7 @@ public sealed class CredentialRotationTests
         var counter = new CrashAfter(int.MaxValue);
         await using (var counting = Engine(counter))
         {
-            await counting.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+            await counting.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
         }
         var steps = counter.Reached;
         Assert.Contains("PostgresLogin:password-set", steps);
@@ -149,13 +149,13 @@ public sealed class CredentialRotationTests
         {
             await using (var crashing = Engine(new CrashAfter(k)))
             {
-                var crash = await Assert.ThrowsAsync<SimulatedCrash>(() => crashing.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default));
+                var crash = await Assert.ThrowsAsync<SimulatedCrash>(() => crashing.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default));
                 await AssertEveryEnabledCredentialWorksAsync(scenario, scenario.Store(crashing), $"after crash at step {k} ({steps[k - 1]})");
             }
             await using (var rerun = Engine())
             {
                 var store = scenario.Store(rerun);
-                await rerun.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+                await rerun.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
                 var (version, _) = Assert.Single(await scenario.EnabledCredentialsAsync(store));
                 Assert.Equal(SecretTags.StateComplete, version.Tag(SecretTags.RotationState));
                 Assert.Single(await store.ListVersionsAsync("session-key", default), v => v.Enabled);
@@ -226,12 +226,12 @@ public sealed class CredentialRotationTests
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 0);
         var runner = engine.GetRequiredService<RotationRunner>();
-        var missing = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), default));
+        var missing = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
         Assert.Equal($"login role '{scenario.Blue}' does not exist: run 'floyo-dr credentials init' first", missing.Message);
         Assert.Null(await scenario.Store(engine).GetCurrentAsync(RotationScenario.Secret, default));
 
         await scenario.Store(engine).SetAsync(RotationScenario.Secret, new DatabaseCredential("legacy_app", "pw-legacy-1234").ToJson(), new Dictionary<string, string>(), null, default);
-        var foreign = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), default));
+        var foreign = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
         Assert.Contains("role 'legacy_app', which is neither", foreign.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("pw-legacy", foreign.Message, StringComparison.Ordinal);
     }
@@ -254,11 +254,11 @@ public sealed class CredentialRotationTests
         await using (var engine = scenario.Engine(graceSeconds: 1))
         {
             await scenario.Store(engine).SetAsync("webhook-token", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
-            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
             // An error path too: a plan that went stale while it was carried.
             var rotator = engine.GetRequiredService<DatabaseCredentialRotator>();
             var stale = await rotator.PlanAsync("rot-stale", null, default);
-            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), default);
+            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
             outputs.Add((await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale, default))).ToString());
         }
         var rotate = await FloyoDr.RunAsync(env, "rotate-credentials");
