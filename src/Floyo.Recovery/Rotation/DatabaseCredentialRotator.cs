@@ -132,7 +132,7 @@ public sealed partial class DatabaseCredentialRotator(
     }
 
     /// <summary>Gives the role the secret no longer points at a random password nobody is told.</summary>
-    public async Task<RotationPlan> RetireOldRoleAsync(RotationPlan plan, CancellationToken ct)
+    public async Task<(RotationPlan Plan, string Role)> RetireOldRoleAsync(RotationPlan plan, CancellationToken ct)
     {
         var current = await RequireCurrentAsync(plan, ct);
         RequireGraceOver(plan);
@@ -148,7 +148,7 @@ public sealed partial class DatabaseCredentialRotator(
         LogRetired(logger, old);
         var result = plan.With(RotationSteps.OldRoleRetired);
         await checkpoint.ReachedAsync(result, RotationSteps.OldRoleRetired, ct);
-        return result;
+        return (result, old);
     }
 
     public async Task<(RotationPlan Plan, int Ended)> EndOldSessionsAsync(RotationPlan plan, CancellationToken ct)

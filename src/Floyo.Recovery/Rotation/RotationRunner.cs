@@ -83,10 +83,10 @@ public sealed partial class RotationRunner(
     private async Task<RotationOutcome> RetireDatabaseAsync(RotationPlan plan, CancellationToken ct)
     {
         var (disabledPlan, disabled) = await database.DisablePreviousAsync(plan, ct);
-        var retired = await database.RetireOldRoleAsync(disabledPlan, ct);
+        var (retired, role) = await database.RetireOldRoleAsync(disabledPlan, ct);
         var (ended, sessions) = await database.EndOldSessionsAsync(retired, ct);
         await database.CompleteAsync(ended, ct);
-        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, plan.TargetRole, database.Other(plan.TargetRole!), disabled, sessions, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
+        return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, plan.TargetRole, role, disabled, sessions, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
     private async Task<RotationOutcome> RetireRandomAsync(RotationPlan plan, CancellationToken ct)

@@ -22,10 +22,10 @@ namespace Floyo.Recovery.Tests.Breach;
 /// </summary>
 public sealed class BreachTests
 {
-    private static readonly DateTimeOffset Day0 = DateTimeOffset.UtcNow.AddDays(-3).AddMinutes(-30);
+    internal static readonly DateTimeOffset Day0 = DateTimeOffset.UtcNow.AddDays(-3).AddMinutes(-30);
 
     /// <summary>Backups at day 0 (verified), day 1 (verified), day 2 (not verified).</summary>
-    private static async Task<List<BackupEntry>> TakeBackupsAsync(RotationScenario scenario)
+    internal static async Task<List<BackupEntry>> TakeBackupsAsync(RotationScenario scenario)
     {
         var clock = new FakeTimeProvider(Day0);
         await using var engine = scenario.Engine(graceSeconds: 0, clock: clock);
@@ -250,7 +250,7 @@ public sealed class BreachTests
     }
 
     /// <summary>The database's ACL as text, e.g. {=Tc/admin,admin=CTc/admin,grp=c/admin}.</summary>
-    private static async Task<string> AccessAsync(RotationScenario scenario)
+    internal static async Task<string> AccessAsync(RotationScenario scenario)
     {
         await using var admin = await PgConnector.OpenAsync(TestServers.Primary, default);
         await using var command = new NpgsqlCommand("SELECT coalesce(datacl::text, 'default') FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = scenario.Database.Name } } };

@@ -201,7 +201,7 @@ public sealed class CredentialRotationTests
 
         var first = await rotator.PublishAsync(await rotator.PlanAsync("rot-first", null, default), default);
         // First rotation has no previous credential, so it may retire at once.
-        await rotator.CompleteAsync((await rotator.EndOldSessionsAsync(await rotator.RetireOldRoleAsync((await rotator.DisablePreviousAsync(first, default)).Plan, default), default)).Plan, default);
+        await rotator.CompleteAsync((await rotator.EndOldSessionsAsync((await rotator.RetireOldRoleAsync((await rotator.DisablePreviousAsync(first, default)).Plan, default)).Plan, default)).Plan, default);
 
         // Two plans made from the same state: both target green. Only the first to publish may change it.
         var stale = await rotator.PlanAsync("rot-stale", null, default);
