@@ -36,7 +36,8 @@ public sealed class DatabaseConnections(IOptions<DatabaseOptions> database, IOpt
         }
         else
         {
-            builder.Password = secret.Value.Trim();
+            // A trailing newline is a common accident of `az keyvault secret set --file`; other whitespace is kept.
+            builder.Password = secret.Value.TrimEnd('\r', '\n');
         }
         return builder;
     }
