@@ -16,6 +16,9 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     CheckImmutabilityCommand.Create(),
     FilesCommand.Create(),
     ConfigCommand.Create(),
+    CredentialsCommand.Create(),
+    RotateCredentialsCommand.Create(),
+    SecretsCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -6,6 +6,7 @@ using Floyo.Recovery.Drills;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows;
@@ -48,6 +49,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<DrillReports>();
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();
+        services.AddFloyoSecrets();
         return services;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,7 @@ public sealed partial class FullBackupRunner(
     BackupCatalog catalog,
     AnomalyDetector anomalyDetector,
     PgTools tools,
-    IOptions<DatabaseOptions> database,
+    DatabaseConnections connections,
     IOptions<BackupOptions> backup,
     TimeProvider clock,
     ILogger<FullBackupRunner> logger)
@@ -33,7 +34,7 @@ public sealed partial class FullBackupRunner(
 
     public async Task<BackupResult> RunAsync(IProgress<TransferProgress>? progress, CancellationToken ct)
     {
-        var source = DatabaseUrl.Parse(database.Value.DatabaseUrl);
+        var source = await connections.DatabaseAsync(ct);
         var started = Stopwatch.StartNew();
         await using var connection = await PgConnector.OpenAsync(source, ct);
         var pgDumpVersion = await tools.EnsureCompatibleAsync("pg_dump", connection.PostgreSqlVersion.Major * 10000, ct);

@@ -1,12 +1,11 @@
 using System.Diagnostics;
 using System.Text;
 using Floyo.Recovery.Backups;
-using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Floyo.Recovery.Restores;
@@ -29,14 +28,14 @@ public sealed partial class RestoreRunner(
     BackupStores stores,
     BackupFetcher fetcher,
     DatabaseRestorer restorer,
-    IOptions<DatabaseOptions> options,
+    DatabaseConnections connections,
     ILogger<RestoreRunner> logger)
 {
     private static readonly HashSet<string> SystemDatabases = new(StringComparer.Ordinal) { "postgres", "template0", "template1" };
 
     public async Task<RestorePlan> PlanAsync(RestoreRequest request, CancellationToken ct)
     {
-        var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
+        var server = await connections.DatabaseAsync(ct);
         var target = request.TargetDatabase ?? server.Database!;
         CheckTargetName(target);
         var entry = await stores.Catalog(request.From, catalog).FindAsync(request.Backup, ct);
@@ -74,7 +73,7 @@ public sealed partial class RestoreRunner(
         RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct,
         Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null)
     {
-        var server = DatabaseUrl.Parse(options.Value.DatabaseUrl);
+        var server = await connections.DatabaseAsync(ct);
         var meta = plan.Backup.Metadata;
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);

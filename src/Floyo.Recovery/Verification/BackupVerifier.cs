@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using Floyo.Recovery.Backups;
-using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Verification;
 
@@ -18,14 +17,14 @@ public sealed partial class BackupVerifier(
     BackupCatalog catalog,
     BackupFetcher fetcher,
     DatabaseRestorer restorer,
-    IOptions<DatabaseOptions> options,
+    DatabaseConnections connections,
     TimeProvider clock,
     ILogger<BackupVerifier> logger)
 {
     public async Task<VerificationRecord> VerifyAsync(BackupEntry entry, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
-        var server = VerificationServer();
+        var server = await connections.VerificationServerAsync(ct);
         var problems = new List<string>();
         var checksumOk = true;
         try
@@ -59,11 +58,6 @@ public sealed partial class BackupVerifier(
         LogVerified(logger, entry.Name, record.Passed, problems.Count);
         return record;
     }
-
-    private Npgsql.NpgsqlConnectionStringBuilder VerificationServer() =>
-        string.IsNullOrWhiteSpace(options.Value.VerifyDatabaseUrl)
-            ? DatabaseUrl.Parse(options.Value.DatabaseUrl)
-            : DatabaseUrl.Parse(options.Value.VerifyDatabaseUrl, "VERIFY_DATABASE_URL");
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Verified {Backup}: passed={Passed}, {Problems} problems")]
     private static partial void LogVerified(ILogger logger, string backup, bool passed, int problems);

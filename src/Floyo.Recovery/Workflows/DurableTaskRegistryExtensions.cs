@@ -1,3 +1,5 @@
+using Floyo.Recovery.Breach;
+using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.DurableTask;
@@ -20,6 +22,8 @@ public static class DurableTaskRegistryExtensions
         typeof(RetentionCleanupOrchestrator),
         typeof(DrDrillOrchestrator),
         typeof(DrillOrchestrator),
+        typeof(RotationOrchestrator),
+        typeof(BreachContainmentOrchestrator),
         typeof(FilesSnapshotOrchestrator),
         typeof(ConfigExportOrchestrator),
     ];
@@ -49,6 +53,8 @@ public static class DurableTaskRegistryExtensions
         typeof(RepairStagingActivity),
         typeof(ProveApplicationLoginActivity),
         typeof(SaveDrillReportActivity),
+        .. RotationOrchestrator.Activities,
+        .. BreachContainmentOrchestrator.Activities,
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

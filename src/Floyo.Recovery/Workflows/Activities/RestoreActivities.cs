@@ -4,6 +4,7 @@ using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
+using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
@@ -30,14 +31,14 @@ public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseO
 /// Stops the application's writes to the target: records who holds CONNECT (in the store, before changing
 /// anything, so a retried attempt or an operator can give back exactly that), revokes it, ends sessions.
 /// </summary>
-public sealed class StopWritesActivity(IBackupStore store, IOptions<DatabaseOptions> database, IOptions<WorkflowOptions> options, WorkflowRuntime runtime, ILogger<StopWritesActivity> logger)
+public sealed class StopWritesActivity(IBackupStore store, DatabaseConnections connections, IOptions<WorkflowOptions> options, WorkflowRuntime runtime, ILogger<StopWritesActivity> logger)
     : RecoveryActivity<StopWritesInput, WriteFreeze>(runtime, logger)
 {
     public static string RecordNameFor(string instanceId) => $"{RecordRunActivity.Prefix}write-freezes/{instanceId}.json";
 
     protected override async Task<WriteFreeze> ExecuteAsync(StopWritesInput input, TaskActivityContext context, CancellationToken ct)
     {
-        var server = DatabaseUrl.Parse(database.Value.DatabaseUrl);
+        var server = await connections.DatabaseAsync(ct);
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         if (!await PgConnector.DatabaseExistsAsync(admin, input.TargetDatabase, ct))
         {
@@ -97,19 +98,19 @@ public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fe
 }
 
 /// <summary>Checks the database now holding the target's name against the backup (IntegrityChecker); read-only.</summary>
-public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores stores, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<CheckIntegrityActivity> logger)
+public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores stores, DatabaseConnections connections, WorkflowRuntime runtime, ILogger<CheckIntegrityActivity> logger)
     : RecoveryActivity<IntegrityInput, IntegrityReport>(runtime, logger)
 {
     protected override async Task<IntegrityReport> ExecuteAsync(IntegrityInput input, TaskActivityContext context, CancellationToken ct)
     {
         var entry = await stores.Catalog(input.From, catalog).FindAsync(input.Backup, ct);
-        var problems = await IntegrityChecker.CheckAsync(DatabaseUrl.Parse(database.Value.DatabaseUrl), input.TargetDatabase, entry.Metadata, ct);
+        var problems = await IntegrityChecker.CheckAsync(await connections.DatabaseAsync(ct), input.TargetDatabase, entry.Metadata, ct);
         return new IntegrityReport(input.TargetDatabase, problems.Count == 0, problems);
     }
 }
 
 /// <summary>Gives CONNECT back to exactly the grantees recorded when writes were stopped.</summary>
-public sealed class ResumeWritesActivity(IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<ResumeWritesActivity> logger)
+public sealed class ResumeWritesActivity(DatabaseConnections connections, WorkflowRuntime runtime, ILogger<ResumeWritesActivity> logger)
     : RecoveryActivity<WriteFreeze, bool>(runtime, logger)
 {
     protected override async Task<bool> ExecuteAsync(WriteFreeze freeze, TaskActivityContext context, CancellationToken ct)
@@ -118,7 +119,7 @@ public sealed class ResumeWritesActivity(IOptions<DatabaseOptions> database, Wor
         {
             return false;
         }
-        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(DatabaseUrl.Parse(database.Value.DatabaseUrl), ct);
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(await connections.DatabaseAsync(ct), ct);
         await WriteGate.GrantAsync(admin, freeze, ct);
         logger.WritesResumed(freeze.Database, string.Join(", ", freeze.ConnectGrantees));
         return true;

@@ -1,0 +1,43 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Verification;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Breach;
+
+public sealed record HeldBackups(IReadOnlyList<string> Backups, IReadOnlyList<string> Objects);
+
+/// <summary>
+/// Puts every backup from the last one taken before the breach onward under legal hold (data, metadata
+/// and verification records): the clean restore point and everything that may show what the attacker
+/// did. Retention cannot delete them until the hold is lifted by a person. Setting a hold twice is harmless.
+/// </summary>
+public sealed partial class BackupHolds(BackupCatalog catalog, ILogger<BackupHolds> logger)
+{
+    public async Task<HeldBackups> HoldAsync(string database, DateTimeOffset since, CancellationToken ct)
+    {
+        var entries = (await catalog.ListAsync(ct)).Where(e => e.Metadata.Database == database).ToList();
+        var lastBefore = entries.Where(e => e.Metadata.Timestamp < since).MaxBy(e => e.Metadata.Timestamp);
+        var from = lastBefore?.Metadata.Timestamp ?? since;
+        var held = entries.Where(e => e.Metadata.Timestamp >= from).OrderBy(e => e.Metadata.Timestamp).ToList();
+        var objects = new List<string>();
+        foreach (var entry in held)
+        {
+            var names = new List<string> { entry.Data.Name, entry.MetadataObject.Name };
+            await foreach (var record in catalog.Store.ListAsync($"{VerificationRecord.Prefix}{entry.Name}/", ct))
+            {
+                names.Add(record.Name);
+            }
+            foreach (var name in names)
+            {
+                await catalog.Store.SetLegalHoldAsync(name, true, ct);
+                objects.Add(name);
+            }
+        }
+        LogHeld(logger, held.Count, objects.Count);
+        return new HeldBackups([.. held.Select(e => e.Name)], objects);
+    }
+
+    [LoggerMessage(EventId = 6120, Level = LogLevel.Warning, Message = "Legal hold set on {Backups} backups ({Objects} objects)")]
+    private static partial void LogHeld(ILogger logger, int backups, int objects);
+}

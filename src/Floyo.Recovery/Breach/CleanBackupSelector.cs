@@ -1,0 +1,65 @@
+using Floyo.Recovery.Backups;
+
+namespace Floyo.Recovery.Breach;
+
+/// <summary>
+/// Extension point for anomaly detection (for example a backup whose row counts dropped sharply, or
+/// taken while suspicious sessions were active). A flagged backup is never chosen as clean. Until
+/// anomaly flags exist, <see cref="NoAnomalyCheck"/> flags nothing.
+/// </summary>
+public interface IBackupAnomalyCheck
+{
+    /// <summary>Reasons the backup looks tampered with or suspicious; empty when it looks clean.</summary>
+    Task<IReadOnlyList<string>> FindAnomaliesAsync(BackupEntry backup, CancellationToken ct);
+}
+
+public sealed class NoAnomalyCheck : IBackupAnomalyCheck
+{
+    public Task<IReadOnlyList<string>> FindAnomaliesAsync(BackupEntry backup, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
+}
+
+/// <summary>The backup a breach recovery restores, and why the newer ones were passed over.</summary>
+public sealed record CleanBackupChoice(string Backup, DateTimeOffset Timestamp, string Database, DateTimeOffset? VerifiedAt, IReadOnlyList<string> PassedOver);
+
+/// <summary>Chooses the newest backup taken before the breach that is complete, verified and not flagged.</summary>
+public sealed class CleanBackupSelector(BackupCatalog catalog, IBackupAnomalyCheck anomalies)
+{
+    public async Task<CleanBackupChoice> ChooseAsync(string database, DateTimeOffset since, CancellationToken ct)
+    {
+        var all = (await catalog.ListAsync(ct)).Where(b => b.Metadata.Database == database).ToList();
+        if (all.Count == 0)
+        {
+            throw new RecoveryException($"there are no backups of '{database}' in {catalog.Store.Location}; there is nothing clean to restore");
+        }
+        var before = all.Where(b => b.Metadata.Timestamp < since).ToList();
+        if (before.Count == 0)
+        {
+            var oldest = all.MinBy(b => b.Metadata.Timestamp)!;
+            throw new RecoveryException(
+                $"--since {BreachSince.Format(since)} is before every backup of '{database}' (the oldest is {oldest.Name}); there is no clean backup to restore");
+        }
+        var passedOver = new List<string>();
+        foreach (var entry in before)
+        {
+            if (!entry.IsValid)
+            {
+                passedOver.Add($"{entry.Name}: invalid ({string.Join("; ", entry.Problems)})");
+                continue;
+            }
+            if (!entry.Verified)
+            {
+                passedOver.Add($"{entry.Name}: {(entry.LastVerification is null ? "never verified" : "verification failed")}");
+                continue;
+            }
+            var flags = await anomalies.FindAnomaliesAsync(entry, ct);
+            if (flags.Count > 0)
+            {
+                passedOver.Add($"{entry.Name}: anomalous ({string.Join("; ", flags)})");
+                continue;
+            }
+            return new CleanBackupChoice(entry.Name, entry.Metadata.Timestamp, database, entry.LastVerification?.Timestamp, passedOver);
+        }
+        throw new RecoveryException(
+            $"none of the {before.Count} backups of '{database}' taken before {BreachSince.Format(since)} is verified and clean (newest: {passedOver[0]}); verify one with 'floyo-dr verify'");
+    }
+}

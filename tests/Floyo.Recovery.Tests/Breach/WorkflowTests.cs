@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Sockets;
+using Floyo.Recovery.Breach;
+using Floyo.Recovery.Rotation;
+using Floyo.Recovery.Secrets;
+using Floyo.Recovery.Tests.Rotation;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Floyo.Recovery.Tests.Breach;
+
+/// <summary>The rotation and breach-containment orchestrations on the in-process Durable host, over the real engine and server.</summary>
+public sealed class WorkflowTests
+{
+    private static async Task<DurableTaskTestHost> StartHostAsync(RotationScenario scenario, double graceSeconds)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(scenario.Settings(graceSeconds)).Build();
+        return await DurableTaskTestHost.StartAsync(r =>
+        {
+            r.AddOrchestrator<RotationOrchestrator>();
+            r.AddOrchestrator<BreachContainmentOrchestrator>();
+            foreach (var activity in RotationOrchestrator.Activities.Concat(BreachContainmentOrchestrator.Activities))
+            {
+                r.AddActivity(activity);
+            }
+        }, new DurableTaskTestHostOptions
+        {
+            Port = FreePort(),
+            ConfigureServices = services =>
+            {
+                services.AddSingleton<IConfiguration>(configuration);
+                services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(scenario.Logs));
+                services.AddFloyoRecovery();
+            },
+        });
+    }
+
+    private static async Task<OrchestrationMetadata> RunAsync(DurableTaskTestHost host, string name, object input)
+    {
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(name, input);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        return await host.Client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
+    }
+
+    [Fact]
+    public async Task The_rotation_orchestration_publishes_waits_on_a_durable_timer_and_retires()
+    {
+        await using var scenario = await RotationScenario.CreateAsync();
+        await using (var engine = scenario.Engine(graceSeconds: 0))
+        {
+            await scenario.InitAsync(engine);
+            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
+            await scenario.Store(engine).SetAsync("session-key", RandomSecret.Create(), new Dictionary<string, string> { [SecretTags.Rotation] = SecretTags.Random }, null, default);
+        }
+        await using var reader = scenario.Engine(graceSeconds: 0);
+        var store = scenario.Store(reader);
+        var (_, original) = Assert.Single(await scenario.EnabledCredentialsAsync(store));
+
+        await using var host = await StartHostAsync(scenario, graceSeconds: 2);
+        var done = await RunAsync(host, nameof(RotationOrchestrator), new RotationWorkflowInput());
+
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ErrorMessage);
+        var result = done.ReadOutputAs<RotationWorkflowResult>()!;
+        var database = Assert.Single(result.Rotated, r => r.Kind == RotationKind.PostgresLogin);
+        Assert.Equal(scenario.Green, database.Role);
+        Assert.Equal(scenario.Blue, database.RetiredRole);
+        Assert.True(database.CompletedAt - database.PublishedAt >= TimeSpan.FromSeconds(2), "the previous credential kept its grace period");
+        Assert.Single(result.Rotated, r => r.Secret == "session-key");
+        var (version, current) = Assert.Single(await scenario.EnabledCredentialsAsync(store));
+        Assert.Equal(SecretTags.StateComplete, version.Tag(SecretTags.RotationState));
+        Assert.Null(await scenario.TryLoginAsync(current));
+        Assert.Equal("28P01", await scenario.TryLoginAsync(original));
+        // The orchestration's history (inputs and outputs) holds no secret value.
+        Assert.DoesNotContain(original.Password, done.SerializedOutput ?? "", StringComparison.Ordinal);
+        Assert.DoesNotContain(current.Password, done.SerializedOutput ?? "", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_containment_orchestration_stops_at_approval_and_a_bad_since_fails_it_before_any_change()
+    {
+        await using var scenario = await RotationScenario.CreateAsync();
+        await using (var engine = scenario.Engine(graceSeconds: 0))
+        {
+            await scenario.InitAsync(engine);
+            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
+        }
+        var backups = await BreachTests.TakeBackupsAsync(scenario);
+        var accessBefore = await BreachTests.AccessAsync(scenario);
+        await using var host = await StartHostAsync(scenario, graceSeconds: 600);
+
+        var rejected = await RunAsync(host, nameof(BreachContainmentOrchestrator), new BreachContainmentInput(BreachSince.Format(DateTimeOffset.UtcNow.AddDays(2)), Drill: true));
+        Assert.Equal(OrchestrationRuntimeStatus.Failed, rejected.RuntimeStatus);
+        Assert.Contains("is in the future", rejected.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(accessBefore, await BreachTests.AccessAsync(scenario));
+
+        var done = await RunAsync(host, nameof(BreachContainmentOrchestrator), new BreachContainmentInput(BreachSince.Format(BreachTests.Day0.AddDays(1.5)), Drill: true));
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ErrorMessage);
+        Assert.Contains("awaiting approval", done.SerializedCustomStatus, StringComparison.Ordinal);
+        var prep = done.ReadOutputAs<BreachPreparation>()!;
+        Assert.Equal(backups[1].Name, prep.Backup.Backup);
+        Assert.NotEqual(accessBefore, await BreachTests.AccessAsync(scenario));
+        Assert.Equal([backups[1].Name, backups[2].Name], prep.Holds.Backups);
+        Assert.Contains(prep.Rotations, r => r.Kind == RotationKind.PostgresLogin && r.DisabledVersions.Count == 1);
+        Assert.Equal(["started", "clean-backup-chosen", "evidence-captured", "isolated", "backups-held", "credential-rotated", "evidence-captured", "awaiting-approval"],
+            prep.Timeline.Select(t => t.Step));
+
+        await using var reader = scenario.Engine(graceSeconds: 0);
+        foreach (var secret in await scenario.AllSecretValuesAsync(scenario.Store(reader)))
+        {
+            Assert.DoesNotContain(secret, done.SerializedOutput ?? "", StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, scenario.Logs.All, StringComparison.Ordinal);
+        }
+        await reader.GetRequiredService<DatabaseIsolator>().ReleaseAsync(prep.Incident.Id, default);
+        Assert.Equal(accessBefore, await BreachTests.AccessAsync(scenario));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
