@@ -81,9 +81,7 @@ public sealed partial class RestoreRunner(
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);
         try
         {
-            await restorer.CreateDatabaseAsync(admin, staging, meta, ct);
-            await restorer.RunPgRestoreAsync(server, staging, dump, ct);
-            var problems = FactsComparison.Compare(meta.Facts, await DatabaseRestorer.ReadFactsAsync(server, staging, ct));
+            var problems = await restorer.RestoreNewAsync(admin, server, staging, meta, dump, ct);
             if (problems.Count > 0)
             {
                 throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
