@@ -22,12 +22,6 @@ public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string
 /// <summary>The restore point a drill uses.</summary>
 public sealed record DrillBackup(BackupSource Source, string Name, DateTimeOffset Timestamp, string Location);
 
-/// <summary>What the integrity checks found, split by what the plan says to do about it.</summary>
-public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOnlyList<string> NotRepairable)
-{
-    public bool Clean => Repairable.Count == 0 && NotRepairable.Count == 0;
-}
-
 /// <summary>
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
@@ -89,21 +83,11 @@ public sealed class DrillSteps(BackupStores stores, BackupFetcher fetcher, Datab
         return new Damage(table, index, null);
     }
 
-    /// <summary>
-    /// Row and object counts against the backup (lost data: not repairable in place) and invalid
-    /// indexes (repairable with REINDEX).
-    /// </summary>
+    /// <summary>The same checks a restore ends with, against the staging copy.</summary>
     public async Task<IntegrityFindings> CheckIntegrityAsync(DrillBackup backup, CancellationToken ct)
     {
         var entry = await new BackupCatalog(Store(backup.Source)).FindAsync(backup.Name, ct);
-        var server = staging.Server;
-        var notRepairable = Verification.FactsComparison.Compare(entry.Metadata.Facts, await DatabaseRestorer.ReadFactsAsync(server, server.Database!, ct));
-        await using var connection = await PgConnector.OpenAsync(server, ct);
-        var invalid = await ListAsync(connection, """
-            SELECT format('%I.%I', n.nspname, c.relname) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT i.indisvalid ORDER BY 1
-            """, ct);
-        return new IntegrityFindings([.. invalid.Select(i => $"index {i} is invalid")], notRepairable);
+        return await IntegrityChecker.CheckAsync(staging.Server, staging.Database, entry.Metadata, ct);
     }
 
     /// <summary>The in-place repair the plan allows: rebuild invalid indexes, then VACUUM FULL what they belong to.</summary>

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Drills;
 using Microsoft.DurableTask;

@@ -104,8 +104,8 @@ public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores s
     protected override async Task<IntegrityReport> ExecuteAsync(IntegrityInput input, TaskActivityContext context, CancellationToken ct)
     {
         var entry = await stores.Catalog(input.From, catalog).FindAsync(input.Backup, ct);
-        var problems = await IntegrityChecker.CheckAsync(await connections.DatabaseAsync(ct), input.TargetDatabase, entry.Metadata, ct);
-        return new IntegrityReport(input.TargetDatabase, problems.Count == 0, problems);
+        var findings = await IntegrityChecker.CheckAsync(await connections.DatabaseAsync(ct), input.TargetDatabase, entry.Metadata, ct);
+        return new IntegrityReport(input.TargetDatabase, findings.Clean, findings.All);
     }
 }
 

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
 using System.Globalization;
 using Floyo.Recovery.Drills;
