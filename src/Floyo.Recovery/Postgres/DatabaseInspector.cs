@@ -11,10 +11,11 @@ public static class DatabaseInspector
     private const string UserSchemas =
         "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
-    public static async Task<DatabaseFacts> CaptureAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <param name="countRows">False skips the row counts (a full scan of every table): catalog facts only.</param>
+    public static async Task<DatabaseFacts> CaptureAsync(NpgsqlConnection connection, CancellationToken ct, bool countRows = true)
     {
         var (version, versionNum, properties) = await ReadServerAsync(connection, ct);
-        var tables = await CountRowsAsync(connection, ct);
+        var tables = countRows ? await CountRowsAsync(connection, ct) : [];
         var objects = await CountObjectsAsync(connection, ct);
         var sequences = await ReadSequencesAsync(connection, ct);
         var roles = await ReadRolesAsync(connection, ct);

@@ -20,19 +20,30 @@ public sealed record IntegrityFindings(IReadOnlyList<string> Repairable, IReadOn
 /// </summary>
 public static class IntegrityChecker
 {
-    public static async Task<IntegrityFindings> CheckAsync(NpgsqlConnectionStringBuilder server, string database, BackupMetadata meta, CancellationToken ct)
+    /// <param name="verifiedOid">
+    /// When the rows were already proven on this very database before it was renamed into place (a
+    /// restore's staging copy), its OID: the check then confirms the name holds that database and skips
+    /// counting every row a second time. 0 counts rows.
+    /// </param>
+    public static async Task<IntegrityFindings> CheckAsync(NpgsqlConnectionStringBuilder server, string database, BackupMetadata meta, CancellationToken ct, uint verifiedOid = 0)
     {
         var problems = new List<string>();
         var invalid = new List<string>();
         await using (var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct))
-        await using (var command = new NpgsqlCommand("SELECT datallowconn FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = database } } })
+        await using (var command = new NpgsqlCommand("SELECT oid, datallowconn FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = database } } })
+        await using (var row = await command.ExecuteReaderAsync(ct))
         {
-            switch (await command.ExecuteScalarAsync(ct))
+            if (!await row.ReadAsync(ct))
             {
-                case null:
-                    return new IntegrityFindings([], [$"database '{database}' does not exist"]);
-                case false:
-                    return new IntegrityFindings([], [$"database '{database}' does not allow connections"]);
+                return new IntegrityFindings([], [$"database '{database}' does not exist"]);
+            }
+            if (verifiedOid != 0 && row.GetFieldValue<uint>(0) != verifiedOid)
+            {
+                return new IntegrityFindings([], [$"database '{database}' is not the restored copy that was checked (oid {row.GetFieldValue<uint>(0)}, expected {verifiedOid})"]);
+            }
+            if (!row.GetBoolean(1))
+            {
+                return new IntegrityFindings([], [$"database '{database}' does not allow connections"]);
             }
         }
         await using var connection = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, database), ct);
@@ -49,7 +60,8 @@ public static class IntegrityChecker
                 invalid.Add($"index {reader.GetString(0)} is invalid");
             }
         }
-        problems.AddRange(FactsComparison.Compare(meta.Facts, await DatabaseInspector.CaptureAsync(connection, ct)));
+        var countRows = verifiedOid == 0;
+        problems.AddRange(FactsComparison.Compare(meta.Facts, await DatabaseInspector.CaptureAsync(connection, ct, countRows), countRows));
         return new IntegrityFindings(invalid, problems);
     }
 }

@@ -15,7 +15,8 @@ public sealed record RestoreRequest(string Backup, string? TargetDatabase = null
 /// <summary>What a restore will do, decided before anything is touched.</summary>
 public sealed record RestorePlan(BackupEntry Backup, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting);
 
-public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles);
+/// <param name="DatabaseOid">The restored database's OID: the copy whose rows were proven before it took the target's name.</param>
+public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles, uint DatabaseOid = 0);
 
 /// <summary>
 /// Restores a backup so that nothing can be lost by accident: the target is only ever the database of
@@ -78,6 +79,7 @@ public sealed partial class RestoreRunner(
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
         var staging = StagingName(plan.TargetDatabase, "restore");
+        uint oid;
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);
         try
         {
@@ -86,6 +88,7 @@ public sealed partial class RestoreRunner(
             {
                 throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
             }
+            oid = await DatabaseOidAsync(admin, staging, ct);
             if (beforeSwap is not null)
             {
                 await beforeSwap(admin, staging, ct);
@@ -98,7 +101,7 @@ public sealed partial class RestoreRunner(
             throw;
         }
         LogRestored(logger, meta.Name, plan.TargetDatabase, started.Elapsed.TotalSeconds);
-        return new RestoreResult(meta.Name, plan.Server, plan.TargetDatabase, plan.ReplacesExisting, Math.Round(started.Elapsed.TotalSeconds, 3), created);
+        return new RestoreResult(meta.Name, plan.Server, plan.TargetDatabase, plan.ReplacesExisting, Math.Round(started.Elapsed.TotalSeconds, 3), created, oid);
     }
 
     /// <summary>
@@ -135,6 +138,12 @@ public sealed partial class RestoreRunner(
     }
 
     /// <summary>Refuses names PostgreSQL would reject and the system databases; used by every front end before anything starts.</summary>
+    internal static async Task<uint> DatabaseOidAsync(NpgsqlConnection admin, string database, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT oid FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = database } } };
+        return (uint)(await command.ExecuteScalarAsync(ct))!;
+    }
+
     public static void CheckTargetName(string target)
     {
         if (string.IsNullOrWhiteSpace(target) || Encoding.UTF8.GetByteCount(target) > 63 || target.Any(char.IsControl))

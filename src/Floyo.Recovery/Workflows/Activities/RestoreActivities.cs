@@ -104,7 +104,7 @@ public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores s
     protected override async Task<IntegrityReport> ExecuteAsync(IntegrityInput input, TaskActivityContext context, CancellationToken ct)
     {
         var entry = await stores.Catalog(input.From, catalog).FindAsync(input.Backup, ct);
-        var findings = await IntegrityChecker.CheckAsync(await connections.DatabaseAsync(ct), input.TargetDatabase, entry.Metadata, ct);
+        var findings = await IntegrityChecker.CheckAsync(await connections.DatabaseAsync(ct), input.TargetDatabase, entry.Metadata, ct, input.VerifiedOid);
         return new IntegrityReport(input.TargetDatabase, findings.Clean, findings.All);
     }
 }

@@ -51,7 +51,8 @@ public sealed record StopWritesInput(string InstanceId, string TargetDatabase);
 
 public sealed record RestoreStepInput(string Backup, string TargetDatabase, bool DropExisting, Restores.WriteFreeze Freeze, BackupSource From = BackupSource.Primary);
 
-public sealed record IntegrityInput(string Backup, string TargetDatabase, BackupSource From = BackupSource.Primary);
+/// <param name="VerifiedOid">The database whose rows were already proven (RestoreResult.DatabaseOid); 0: count rows again.</param>
+public sealed record IntegrityInput(string Backup, string TargetDatabase, BackupSource From = BackupSource.Primary, uint VerifiedOid = 0);
 
 public sealed record IntegrityReport(string TargetDatabase, bool Passed, IReadOnlyList<string> Problems);
 

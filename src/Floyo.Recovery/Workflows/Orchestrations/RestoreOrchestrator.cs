@@ -88,7 +88,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             run.Restored = restored;
 
             run.Stage(RestoreStages.CheckingIntegrity);
-            var integrity = await context.CallActivityAsync<IntegrityReport>(nameof(CheckIntegrityActivity), new IntegrityInput(plan.Backup, plan.TargetDatabase, input.From), run.Retry);
+            var integrity = await context.CallActivityAsync<IntegrityReport>(nameof(CheckIntegrityActivity), new IntegrityInput(plan.Backup, plan.TargetDatabase, input.From, restored.DatabaseOid), run.Retry);
             if (!integrity.Passed)
             {
                 run.Problems.AddRange(integrity.Problems);
