@@ -5,13 +5,18 @@ using Floyo.Recovery.Storage;
 
 namespace Floyo.Recovery.Drills;
 
-/// <summary>Drill reports, JSON for machines and Markdown for people, stored write-once under <c>reports/drills/</c>.</summary>
-public sealed class DrillReports(IBackupStore store)
+/// <summary>
+/// Drill reports, JSON for machines and Markdown for people, stored write-once under <c>reports/drills/</c>.
+/// A data-centre drill treats the primary store as gone, so its report goes to the second copy; history
+/// and reports are read from both.
+/// </summary>
+public sealed class DrillReports(BackupStores stores)
 {
     private static readonly TimeSpan Keep = TimeSpan.FromDays(400);
 
     public async Task SaveAsync(DrillReport report, CancellationToken ct)
     {
+        var store = report.Scenario == DrillScenario.DatacenterOutage && stores.HasSecondary ? stores.Secondary! : stores.Primary;
         var retention = new ObjectRetention(report.FinishedAt + Keep);
         await store.WriteAllAsync(report.JsonName, JsonSerializer.SerializeToUtf8Bytes(report, Json.Options), retention, ct);
         await store.WriteAllAsync(report.MarkdownName, Encoding.UTF8.GetBytes(DrillReportMarkdown.Render(report)), retention, ct);
@@ -20,19 +25,23 @@ public sealed class DrillReports(IBackupStore store)
     /// <summary>Every stored drill, newest first.</summary>
     public async Task<IReadOnlyList<DrillReport>> HistoryAsync(CancellationToken ct)
     {
-        var reports = new List<DrillReport>();
-        await foreach (var item in store.ListAsync(DrillReport.Prefix, ct))
+        var reports = new Dictionary<string, DrillReport>(StringComparer.Ordinal);
+        RecoveryException? unreachable = null;
+        var read = 0;
+        foreach (var store in Stores())
         {
-            if (item.Name.EndsWith(".json", StringComparison.Ordinal))
+            try
             {
-                await using var stream = await store.OpenReadAsync(item.Name, ct);
-                if (await JsonSerializer.DeserializeAsync<DrillReport>(stream, Json.Options, ct) is { } report)
-                {
-                    reports.Add(report);
-                }
+                await ReadAllAsync(store, reports, ct);
+                read++;
+            }
+            catch (RecoveryException e)
+            {
+                // One store gone (the outage a drill rehearses) must not hide the reports in the other.
+                unreachable ??= e;
             }
         }
-        return [.. reports.OrderByDescending(r => r.FinishedAt)];
+        return read == 0 && unreachable is not null ? throw unreachable : [.. reports.Values.OrderByDescending(r => r.FinishedAt)];
     }
 
     public async Task<string> MarkdownAsync(string id, CancellationToken ct)
@@ -41,15 +50,32 @@ public sealed class DrillReports(IBackupStore store)
         {
             throw new RecoveryException($"'{id}' is not a drill id (see 'floyo-dr drill history')");
         }
-        try
+        foreach (var store in Stores())
         {
-            await using var stream = await store.OpenReadAsync($"{DrillReport.Prefix}{id}.md", ct);
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            return await reader.ReadToEndAsync(ct);
+            if (await store.GetAsync($"{DrillReport.Prefix}{id}.md", ct) is not null)
+            {
+                await using var stream = await store.OpenReadAsync($"{DrillReport.Prefix}{id}.md", ct);
+                using var reader = new StreamReader(stream, Encoding.UTF8);
+                return await reader.ReadToEndAsync(ct);
+            }
         }
-        catch (ObjectNotFoundException)
+        throw new RecoveryException($"no drill report '{id}' (see 'floyo-dr drill history')");
+    }
+
+    private static async Task ReadAllAsync(IBackupStore store, Dictionary<string, DrillReport> reports, CancellationToken ct)
+    {
+        await foreach (var item in store.ListAsync(DrillReport.Prefix, ct))
         {
-            throw new RecoveryException($"no drill report '{id}' in {store.Location} (see 'floyo-dr drill history')");
+            if (item.Name.EndsWith(".json", StringComparison.Ordinal))
+            {
+                await using var stream = await store.OpenReadAsync(item.Name, ct);
+                if (await JsonSerializer.DeserializeAsync<DrillReport>(stream, Json.Options, ct) is { } report)
+                {
+                    reports.TryAdd(report.Id, report);
+                }
+            }
         }
     }
+
+    private IEnumerable<IBackupStore> Stores() => stores.HasSecondary ? [stores.Primary, stores.Secondary!] : [stores.Primary];
 }

@@ -111,6 +111,33 @@ public sealed class DrillTests
     }
 
     [Fact]
+    public async Task Datacenter_outage_restores_only_from_the_second_copy_with_the_primary_container_gone()
+    {
+        await using var primary = new BlobTestContainer(prefix: "p");
+        await using var secondary = new BlobTestContainer(prefix: "s");
+        await using var scene = await Scene.CreateAsync(
+            ("BACKUP_STORE", "blob"), ("BACKUP_BLOB_CONNECTION_STRING", primary.ConnectionString), ("BACKUP_BLOB_CONTAINER", primary.Name),
+            ("BACKUP_IMMUTABILITY_MODE", "off"), ("BACKUP_SECONDARY_STORE", "blob"),
+            ("BACKUP_SECONDARY_BLOB_CONNECTION_STRING", secondary.ConnectionString), ("BACKUP_SECONDARY_BLOB_CONTAINER", secondary.Name));
+        var backup = await scene.BackupAsync("--verify");
+
+        // Without a second copy the scenario cannot pass, and says why.
+        var noCopy = new Dictionary<string, string?>(scene.Env) { ["BACKUP_SECONDARY_STORE"] = "none" };
+        var refused = await FloyoDr.RunAsync(noCopy, "drill", "--scenario", "datacenter-outage");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("no second copy is configured", refused.StdErr, StringComparison.Ordinal);
+
+        await primary.Client.DeleteAsync();
+        var drill = await scene.DrillAsync("datacenter-outage");
+        Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+        Assert.Equal(backup, drill.Json.GetProperty("backup").GetString());
+        Assert.Contains(secondary.Name, drill.Steps[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+        var id = drill.Json.GetProperty("id").GetString()!;
+        Assert.True((await secondary.Client.GetBlobClient($"reports/drills/{id}.md").ExistsAsync()).Value, "the report goes to the copy that survived");
+    }
+
+    [Fact]
     public async Task Unknown_scenario_is_a_clear_error()
     {
         await using var scene = await Scene.CreateAsync();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Verification;
 using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Storage.Secondary;
@@ -62,6 +63,17 @@ public sealed partial class SecondaryCopier(BackupStores stores, BackupCatalog c
         if (problem is null && !await MetadataMatchesAsync(target, meta, ct))
         {
             problem = $"the metadata copied to {target.Location} does not describe the same backup";
+        }
+
+        if (problem is null && entry.LastVerification is { Passed: true } proof)
+        {
+            // The copy is byte-for-byte the verified backup (same SHA-256): its proof travels with it, so the
+            // second place can name its latest verified backup when the first is gone.
+            var proofName = VerificationRecord.NameFor(meta.Name, proof.Timestamp);
+            if (await target.GetAsync(proofName, ct) is null)
+            {
+                await target.WriteAllAsync(proofName, JsonSerializer.SerializeToUtf8Bytes(proof, Json.Options), retention, ct);
+            }
         }
 
         var now = clock.GetUtcNow();
