@@ -96,11 +96,17 @@ public sealed partial class RotationRunner(
         return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, null, null, disabled, 0, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
-    /// <summary>One rotation at a time per server: a session-level advisory lock, released if this process dies.</summary>
+    /// <summary>
+    /// One rotation at a time of one application's logins (its group role) on a server: a session-level
+    /// advisory lock, released if this process dies.
+    /// </summary>
     private async Task<NpgsqlConnection> LockAsync(CancellationToken ct)
     {
         var connection = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct);
-        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('floyo-dr rotation'))", connection);
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('floyo-dr rotation ' || $1))", connection)
+        {
+            Parameters = { new() { Value = options.Value.GroupRole } },
+        };
         if ((bool)(await command.ExecuteScalarAsync(ct))!)
         {
             return connection;

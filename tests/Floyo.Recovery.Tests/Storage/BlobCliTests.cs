@@ -83,7 +83,7 @@ public sealed class BlobCliTests
         env["BACKUP_BLOB_CONTAINER"] = container.Name + "-missing";
         var missing = await FloyoDr.RunAsync(env, "backup", "--full");
         Assert.Equal(1, missing.ExitCode);
-        Assert.Contains($"the container http://127.0.0.1:10000/devstoreaccount1/{container.Name}-missing does not exist; with BACKUP_IMMUTABILITY_MODE=locked", missing.StdErr);
+        Assert.Contains($"the container {TestServers.BlobEndpoint}/{container.Name}-missing does not exist; with BACKUP_IMMUTABILITY_MODE=locked", missing.StdErr);
     }
 
     [Fact]

@@ -112,7 +112,7 @@ public sealed class BlobStoreTests
         await using (engine)
         {
             var error = await Assert.ThrowsAsync<RecoveryException>(() => store.WriteAllAsync("a.json", "{}"u8.ToArray(), ObjectRetention.None, default));
-            Assert.Contains($"the container http://127.0.0.1:10000/devstoreaccount1/{container.Name} does not exist", error.Message);
+            Assert.Contains($"the container {TestServers.BlobEndpoint}/{container.Name} does not exist", error.Message);
             Assert.Contains("BACKUP_IMMUTABILITY_MODE=off", error.Message);
             Assert.DoesNotContain('\n', error.Message);
             Assert.False((await container.Client.ExistsAsync()).Value);
@@ -137,7 +137,7 @@ public sealed class BlobStoreTests
         var store = engine.GetRequiredService<IBackupStore>();
 
         var error = await Assert.ThrowsAsync<RecoveryException>(async () => await ToListAsync(store.ListAsync("", default)));
-        Assert.StartsWith($"access to http://127.0.0.1:10000/devstoreaccount1/{container.Name} was denied (HTTP 403", error.Message);
+        Assert.StartsWith($"access to {TestServers.BlobEndpoint}/{container.Name} was denied (HTTP 403", error.Message);
         Assert.DoesNotContain(wrongKey, error.Message);
         Assert.DoesNotContain('\n', error.Message);
     }

@@ -16,6 +16,10 @@ public static class TestServers
     public static string BlobConnectionString => Environment.GetEnvironmentVariable("FLOYO_TEST_BLOB_CONNECTION")
         ?? throw new InvalidOperationException("FLOYO_TEST_BLOB_CONNECTION is not set: run the suite with scripts/test.sh");
 
+    /// <summary>Azurite's blob endpoint as the SDK reports it in messages (it follows the port the services use).</summary>
+    public static string BlobEndpoint =>
+        BlobConnectionString.Split(';').Select(p => p.Trim()).First(p => p.StartsWith("BlobEndpoint=", StringComparison.OrdinalIgnoreCase))["BlobEndpoint=".Length..].TrimEnd('/');
+
     private static NpgsqlConnectionStringBuilder Server(string variable) =>
         DatabaseUrl.Parse(Environment.GetEnvironmentVariable(variable)
             ?? throw new InvalidOperationException($"{variable} is not set: run the suite with scripts/test.sh"), variable);
