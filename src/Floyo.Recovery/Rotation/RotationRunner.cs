@@ -35,7 +35,7 @@ public sealed partial class RotationRunner(
     public async Task<RotationReport> RunAsync(RotationRequest request, IProgress<string>? progress, CancellationToken ct)
     {
         var rotationId = NewRotationId(clock);
-        await using var exclusive = request.DatabaseCredential ? await LockAsync(ct) : null;
+        await using var exclusive = request.DatabaseCredential ? await LockServerAsync(connections, ct) : null;
         var plans = new List<RotationPlan>();
         var skipped = new List<string>();
         if (request.DatabaseCredential)
@@ -96,9 +96,13 @@ public sealed partial class RotationRunner(
         return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, null, null, disabled, 0, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
-    /// <summary>One rotation at a time per server: a session-level advisory lock, released if this process dies.</summary>
-    private async Task<NpgsqlConnection> LockAsync(CancellationToken ct)
+    /// <summary>
+    /// One rotation at a time per server: a session-level advisory lock, held until the returned connection is
+    /// disposed and released if this process dies. floyo-dr takes it around the rotation workflow too.
+    /// </summary>
+    public static async Task<NpgsqlConnection> LockServerAsync(DatabaseConnections connections, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(connections);
         var connection = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct);
         await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('floyo-dr rotation'))", connection);
         if ((bool)(await command.ExecuteScalarAsync(ct))!)
