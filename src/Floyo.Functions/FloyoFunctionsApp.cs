@@ -31,6 +31,7 @@ public static class FloyoFunctionsApp
         });
         builder.Services.AddFloyoRecovery();
         builder.Services.TryAddSingleton<ScheduledStarter>();
+        builder.Services.TryAddSingleton<Rotation.CredentialRotationStarter>();
         // Class-based orchestrators and activities: the Durable extension turns each into a function at start-up.
         builder.ConfigureDurableWorker().AddTasks(r => r.AddFloyoWorkflows());
         return builder;

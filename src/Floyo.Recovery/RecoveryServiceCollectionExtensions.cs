@@ -40,6 +40,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<BackupFetcher>();
         services.AddSingleton<DatabaseRestorer>();
         services.AddSingleton<RestoreRunner>();
+        services.AddSingleton<Access.ConnectGate>();
         services.AddSingleton<BackupVerifier>();
         services.AddSingleton<RetentionPlanner>();
         services.AddSingleton<AnomalyDetector>();

@@ -29,6 +29,9 @@ param filesSnapshot string = '0 0 1 * * *'
 @description('Configuration export, daily.')
 param configExport string = '0 15 1 * * *'
 
+@description('Credential rotation (application database login and secrets tagged floyo-rotation=random), monthly; Key Vault near-expiry events also start it.')
+param credentialRotation string = '0 0 3 15 * *'
+
 output appSettings array = [
   { name: 'SCHEDULE_FULL_BACKUP', value: fullBackup }
   { name: 'SCHEDULE_INCREMENTAL_BACKUP', value: incrementalBackup }
@@ -38,4 +41,5 @@ output appSettings array = [
   { name: 'SCHEDULE_RETENTION_CLEANUP', value: retentionCleanup }
   { name: 'SCHEDULE_FILES_SNAPSHOT', value: filesSnapshot }
   { name: 'SCHEDULE_CONFIG_EXPORT', value: configExport }
+  { name: 'SCHEDULE_CREDENTIAL_ROTATION', value: credentialRotation }
 ]

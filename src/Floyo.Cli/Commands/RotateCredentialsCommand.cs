@@ -1,9 +1,18 @@
 using System.CommandLine;
+using Floyo.Cli.Workflows;
+using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Rotation;
+using Floyo.Recovery.Secrets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Cli.Commands;
 
+/// <summary>
+/// Runs the rotation workflow (the one the Functions app runs on its schedule and on Key Vault's near-expiry
+/// event) on the embedded Durable host: the grace period is its durable timer. Interrupted, nothing is lost
+/// but the wait: the secret's tags say where the rotation stopped, and the next run finishes it.
+/// </summary>
 internal static class RotateCredentialsCommand
 {
     public static Command Create()
@@ -17,8 +26,22 @@ internal static class RotateCredentialsCommand
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var which = result.GetValue(only);
-            var request = new RotationRequest(DatabaseCredential: which is null or "database", TaggedSecrets: which is null or "secrets");
-            var report = await services.GetRequiredService<RotationRunner>().RunAsync(request, new Progress<string>(Console.Error.WriteLine), token);
+            var input = new RotationWorkflowInput(
+                DatabaseCredential: which is null or "database",
+                TaggedSecrets: which is null or "secrets",
+                RotationId: RotationRunner.NewRotationId(TimeProvider.System));
+            // The workflow's steps refuse anything unsafe on their own; the lock keeps two floyo-dr runs from racing to say so.
+            await using var exclusive = input.DatabaseCredential ? await RotationRunner.LockServerAsync(services.GetRequiredService<DatabaseConnections>(), services.GetRequiredService<IOptions<RotationOptions>>().Value.GroupRole, token) : null;
+            var id = await EmbeddedWorkflows.StartAsync(services, nameof(RotationOrchestrator), input, EmbeddedWorkflows.NewInstanceId("rotate-credentials"), token);
+            var done = await EmbeddedWorkflows.WaitAsync<RotationWorkflowResult>(services, id, status =>
+            {
+                if (RotationStatus.From(status) is { Stage: RotationStatus.GracePeriod, RetireAfter: { } after })
+                {
+                    var wait = Math.Max(0, (after - DateTimeOffset.UtcNow).TotalSeconds);
+                    Console.Error.WriteLine($"published; the previous credentials stay valid for {wait:F0} s of grace before they are retired (safe to interrupt: rerun to finish)");
+                }
+            }, token);
+            var report = new RotationReport(done.RotationId, done.Rotated, done.Skipped ?? []);
             if (result.GetValue(json))
             {
                 Output.Json(report);
@@ -38,7 +61,7 @@ internal static class RotateCredentialsCommand
                 Console.WriteLine("nothing to rotate");
             }
             return 0;
-        }, ct));
+        }, ct, workflows: true));
         return command;
     }
 }

@@ -38,6 +38,29 @@ internal static class EmbeddedWorkflows
         return Output<TOutput>(state, instanceId);
     }
 
+    /// <summary>Waits for the orchestration's end, telling <paramref name="onStatus"/> each new custom status on the way.</summary>
+    public static async Task<TOutput> WaitAsync<TOutput>(IServiceProvider services, string instanceId, Action<string?> onStatus, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(onStatus);
+        var client = services.GetRequiredService<DurableTaskClient>();
+        string? last = null;
+        while (true)
+        {
+            var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct)
+                ?? throw new RecoveryException($"workflow {instanceId} does not exist");
+            if (state.IsCompleted)
+            {
+                return Output<TOutput>(state, instanceId);
+            }
+            if (state.SerializedCustomStatus != last)
+            {
+                last = state.SerializedCustomStatus;
+                onStatus(last);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+    }
+
     public static TOutput Output<TOutput>(OrchestrationMetadata state, string instanceId) => state.RuntimeStatus switch
     {
         OrchestrationRuntimeStatus.Completed => state.ReadOutputAs<TOutput>() ?? throw new RecoveryException($"workflow {instanceId} finished without a result"),

@@ -1,4 +1,5 @@
 using Cronos;
+using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Workflows.Orchestrations;
 
 namespace Floyo.Functions.Timers;
@@ -26,6 +27,7 @@ public static class Schedules
     public const string RetentionSetting = "SCHEDULE_RETENTION_CLEANUP";
     public const string FilesSnapshotSetting = "SCHEDULE_FILES_SNAPSHOT";
     public const string ConfigExportSetting = "SCHEDULE_CONFIG_EXPORT";
+    public const string CredentialRotationSetting = "SCHEDULE_CREDENTIAL_ROTATION";
 
     public static readonly Schedule FullBackup = new("FullBackupTimer", FullBackupSetting, "0 0 2 * * *", nameof(BackupOrchestrator), "full-backup", "full backup, daily 02:00 UTC");
     public static readonly Schedule IncrementalBackup = new("IncrementalBackupTimer", IncrementalBackupSetting, "0 0 */6 * * *", nameof(BackupOrchestrator), "incremental-backup", "incremental backup, every 6 hours");
@@ -36,7 +38,10 @@ public static class Schedules
     public static readonly Schedule FilesSnapshot = new("FilesSnapshotTimer", FilesSnapshotSetting, "0 0 1 * * *", nameof(FilesSnapshotOrchestrator), "files-snapshot", "uploaded-files snapshot, daily 01:00");
     public static readonly Schedule ConfigExport = new("ConfigExportTimer", ConfigExportSetting, "0 15 1 * * *", nameof(ConfigExportOrchestrator), "config-export", "configuration export, daily 01:15");
 
-    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport];
+    /// <summary>Not slot-based: every rotation runs under one fixed instance id (see <see cref="Rotation.CredentialRotationStarter"/>).</summary>
+    public static readonly Schedule CredentialRotation = new("CredentialRotationTimer", CredentialRotationSetting, "0 0 3 15 * *", nameof(RotationOrchestrator), Rotation.CredentialRotationStarter.InstanceId, "credential rotation, monthly (15th, 03:00)");
+
+    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport, CredentialRotation];
 
     /// <summary>A timer that fires this much early still serves the slot it was meant for.</summary>
     private static readonly TimeSpan EarlyFireTolerance = TimeSpan.FromSeconds(10);

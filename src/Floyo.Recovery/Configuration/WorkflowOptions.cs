@@ -15,12 +15,23 @@ public sealed class WorkflowOptions
     [ConfigurationKeyName("RESTORE_APPROVAL_TIMEOUT")]
     public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>Comma-separated application roles whose CONNECT is revoked and sessions ended while a restore runs.</summary>
+    /// <summary>
+    /// Comma-separated application roles whose CONNECT is revoked, whose sessions end and which are proven shut
+    /// out while a restore runs. Unset: the group and both login roles (APP_DB_GROUP/BLUE/GREEN_ROLE), those
+    /// that exist, with every non-superuser session on the target ended.
+    /// </summary>
     [ConfigurationKeyName("APP_DB_ROLES")]
     public string? AppRoles { get; set; }
 
     public IReadOnlyList<string> AppRoleList =>
         (AppRoles ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();
+
+    /// <summary>The roles a restore shuts out, and whether an operator named them (then a missing one is refused rather than skipped).</summary>
+    public (IReadOnlyList<string> Roles, bool Named) AppRolesOrDefault(RotationOptions rotation)
+    {
+        ArgumentNullException.ThrowIfNull(rotation);
+        return AppRoleList is { Count: > 0 } named ? (named, true) : ([rotation.GroupRole, rotation.BlueRole, rotation.GreenRole], false);
+    }
 }
 
 internal sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOptions>

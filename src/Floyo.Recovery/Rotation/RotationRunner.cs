@@ -35,7 +35,7 @@ public sealed partial class RotationRunner(
     public async Task<RotationReport> RunAsync(RotationRequest request, IProgress<string>? progress, CancellationToken ct)
     {
         var rotationId = NewRotationId(clock);
-        await using var exclusive = request.DatabaseCredential ? await LockAsync(ct) : null;
+        await using var exclusive = request.DatabaseCredential ? await LockServerAsync(connections, options.Value.GroupRole, ct) : null;
         var plans = new List<RotationPlan>();
         var skipped = new List<string>();
         if (request.DatabaseCredential)
@@ -98,14 +98,16 @@ public sealed partial class RotationRunner(
 
     /// <summary>
     /// One rotation at a time of one application's logins (its group role) on a server: a session-level
-    /// advisory lock, released if this process dies.
+    /// advisory lock, held until the returned connection is disposed and released if this process dies.
+    /// floyo-dr takes it around the rotation workflow too.
     /// </summary>
-    private async Task<NpgsqlConnection> LockAsync(CancellationToken ct)
+    public static async Task<NpgsqlConnection> LockServerAsync(DatabaseConnections connections, string groupRole, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(connections);
         var connection = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct);
         await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('floyo-dr rotation ' || $1))", connection)
         {
-            Parameters = { new() { Value = options.Value.GroupRole } },
+            Parameters = { new() { Value = groupRole } },
         };
         if ((bool)(await command.ExecuteScalarAsync(ct))!)
         {

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.Json;
+using Floyo.Recovery.Access;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
@@ -28,10 +28,12 @@ public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseO
 }
 
 /// <summary>
-/// Stops the application's writes to the target: records who holds CONNECT (in the store, before changing
-/// anything, so a retried attempt or an operator can give back exactly that), revokes it, ends sessions.
+/// Stops the application's writes to the target through the <see cref="ConnectGate"/>: records who holds
+/// CONNECT (in the store, before changing anything, so a retried attempt or an operator can give back
+/// exactly that), revokes it from everyone but superusers, proves the application roles are out, ends sessions.
 /// </summary>
-public sealed class StopWritesActivity(IBackupStore store, DatabaseConnections connections, IOptions<WorkflowOptions> options, WorkflowRuntime runtime, ILogger<StopWritesActivity> logger)
+public sealed class StopWritesActivity(ConnectGate gate, DatabaseConnections connections, IOptions<WorkflowOptions> options, IOptions<RotationOptions> rotation,
+    WorkflowRuntime runtime, ILogger<StopWritesActivity> logger)
     : RecoveryActivity<StopWritesInput, WriteFreeze>(runtime, logger)
 {
     public static string RecordNameFor(string instanceId) => $"{RecordRunActivity.Prefix}write-freezes/{instanceId}.json";
@@ -45,35 +47,11 @@ public sealed class StopWritesActivity(IBackupStore store, DatabaseConnections c
             return WriteFreeze.NotNeeded(input.TargetDatabase);
         }
         var recordName = ObjectName.Check(RecordNameFor(input.InstanceId));
-        WriteFreeze freeze;
-        if (await store.GetAsync(recordName, ct) is not null)
-        {
-            // An earlier attempt already revoked: its record, not today's ACL, says what to give back.
-            await using var stream = await store.OpenReadAsync(recordName, ct);
-            freeze = await JsonSerializer.DeserializeAsync<WriteFreeze>(stream, Json.Options, ct)
-                ?? throw new RecoveryException($"{recordName} in {store.Location} is empty; reopen '{input.TargetDatabase}' by hand");
-        }
-        else
-        {
-            var roles = options.Value.AppRoleList;
-            await WriteGate.CheckAppRolesAsync(admin, roles, $"{server.Host}:{server.Port}", ct);
-            var grantees = await WriteGate.ReadConnectGranteesAsync(admin, input.TargetDatabase, ct);
-            freeze = new WriteFreeze(input.TargetDatabase, true, grantees, roles, 0, recordName);
-            await store.WriteAllAsync(recordName, JsonSerializer.SerializeToUtf8Bytes(freeze, Json.Options), ObjectRetention.None, ct);
-        }
-        try
-        {
-            await WriteGate.RevokeAsync(admin, freeze.Database, freeze.ConnectGrantees, freeze.AppRoles, ct);
-        }
-        catch (RecoveryException)
-        {
-            // Writes could not be stopped for every role: give back what was taken and fail before any restore.
-            await WriteGate.GrantAsync(admin, freeze, CancellationToken.None);
-            throw;
-        }
-        var sessions = await WriteGate.TerminateSessionsAsync(admin, freeze.Database, freeze.AppRoles, ct);
-        logger.WritesStopped(freeze.Database, string.Join(", ", freeze.ConnectGrantees.Concat(freeze.AppRoles).Distinct()), sessions);
-        return freeze with { TerminatedSessions = sessions };
+        var (roles, named) = options.Value.AppRolesOrDefault(rotation.Value);
+        var closed = await gate.CloseAsync(admin, recordName, input.TargetDatabase, GatePolicy.ForRestore(roles, named), ct);
+        var freeze = new WriteFreeze(input.TargetDatabase, true, closed.Record, closed.SessionsEnded, recordName);
+        logger.WritesStopped(freeze.Database, string.Join(", ", freeze.ConnectGrantees.Concat(closed.Record.Roles).Distinct()), closed.SessionsEnded);
+        return freeze;
     }
 }
 
@@ -82,7 +60,7 @@ public sealed class StopWritesActivity(IBackupStore store, DatabaseConnections c
 /// compares it, closes it to the application like the target, and renames it into place. One activity,
 /// because the local dump exists only on the worker that fetched it.
 /// </summary>
-public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupStores stores, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
+public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupStores stores, ConnectGate gate, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
     : RecoveryActivity<RestoreStepInput, RestoreResult>(runtime, logger)
 {
     protected override async Task<RestoreResult> ExecuteAsync(RestoreStepInput input, TaskActivityContext context, CancellationToken ct)
@@ -91,8 +69,8 @@ public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fe
         var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting, input.From), ct);
         using var dump = await fetcher.FetchAsync(stores.For(input.From), plan.Backup, Runtime.Progress, ct);
         var freeze = input.Freeze;
-        return await runner.ExecuteAsync(plan, dump, started, ct, freeze.Applied
-            ? (admin, staging, token) => WriteGate.RevokeAsync(admin, staging, freeze.ConnectGrantees, freeze.AppRoles, token)
+        return await runner.ExecuteAsync(plan, dump, started, ct, freeze is { Applied: true, Gate: { } record }
+            ? (admin, staging, token) => gate.CloseCopyAsync(admin, staging, record, token)
             : null);
     }
 }
@@ -110,18 +88,18 @@ public sealed class CheckIntegrityActivity(BackupCatalog catalog, BackupStores s
 }
 
 /// <summary>Gives CONNECT back to exactly the grantees recorded when writes were stopped.</summary>
-public sealed class ResumeWritesActivity(DatabaseConnections connections, WorkflowRuntime runtime, ILogger<ResumeWritesActivity> logger)
+public sealed class ResumeWritesActivity(ConnectGate gate, DatabaseConnections connections, WorkflowRuntime runtime, ILogger<ResumeWritesActivity> logger)
     : RecoveryActivity<WriteFreeze, bool>(runtime, logger)
 {
     protected override async Task<bool> ExecuteAsync(WriteFreeze freeze, TaskActivityContext context, CancellationToken ct)
     {
-        if (!freeze.Applied)
+        if (freeze is not { Applied: true, Gate: { } record })
         {
             return false;
         }
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(await connections.DatabaseAsync(ct), ct);
-        await WriteGate.GrantAsync(admin, freeze, ct);
-        logger.WritesResumed(freeze.Database, string.Join(", ", freeze.ConnectGrantees));
+        var granted = await gate.ReopenAsync(admin, record, ct);
+        logger.WritesResumed(freeze.Database, string.Join(", ", granted));
         return true;
     }
 }

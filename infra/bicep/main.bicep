@@ -1,0 +1,281 @@
+// Floyo DR in Azure: the Functions app (Flex Consumption) with its own storage, the immutable backup
+// account and a second one in another region, Key Vault (RBAC), Application Insights with Log Analytics,
+// one user-assigned identity holding every permission the app needs, and (once the app's code is
+// published) Key Vault's secret-expiry events wired to the app's webhook.
+//
+//   az deployment group create -g <rg> -f infra/bicep/main.bicep -p infra/bicep/main.bicepparam
+//
+// Every setting the app reads in Azure is set here (local-only ones, e.g. BACKUP_DIR, are not); see
+// local.settings.sample.json for what each means. settingsOverrides replaces any of them by name.
+
+@description('Short name for this deployment, used in resource names.')
+@minLength(3)
+@maxLength(12)
+param name string = 'floyodr'
+
+@description('Region of everything but the second backup copy.')
+param location string = resourceGroup().location
+
+@description('Region of the second backup copy: another region than location, so a regional outage leaves one copy.')
+param secondaryLocation string
+
+@description('floyo-dr\'s own login to the production database, without a password (it comes from Key Vault), e.g. postgresql://floyo_admin@server.postgres.database.azure.com:5432/floyo?sslmode=require')
+param databaseUrl string
+
+@secure()
+@description('floyo-dr\'s database password, stored as the DATABASE_PASSWORD_SECRET secret. Empty: leave the secret as it is.')
+param databasePassword string = ''
+
+@description('Secret holding floyo-dr\'s database password (DATABASE_PASSWORD_SECRET).')
+param databasePasswordSecretName string = 'floyo-dr-db'
+
+@description('Server for verification and restore tests (VERIFY_DATABASE_URL), without a password. Empty: DATABASE_URL\'s server.')
+param verifyDatabaseUrl string = ''
+
+@description('Secret holding VERIFY_DATABASE_URL\'s password (VERIFY_DATABASE_PASSWORD_SECRET). Empty: none.')
+param verifyDatabasePasswordSecretName string = ''
+
+@description('Secret whose value is STAGING_DATABASE_URL (it carries a password), read through a Key Vault reference. Empty: drills are not configured.')
+param stagingDatabaseUrlSecretName string = ''
+
+@description('Folder of pg_dump/pg_restore inside the deployed package (PG_BIN_DIR). The Functions image has no PostgreSQL client: ship one with the app.')
+param pgBinDir string = ''
+
+@description('The application\'s credential secret and login roles (APP_DB_*).')
+param appDbSecretName string = 'floyo-app-db'
+param appDbGroupRole string = 'floyo_app'
+param appDbBlueRole string = 'floyo_app_blue'
+param appDbGreenRole string = 'floyo_app_green'
+
+@description('The application\'s database (APP_DB_DATABASE). Empty: DATABASE_URL\'s database.')
+param appDbDatabase string = ''
+
+@minValue(0)
+@maxValue(604800)
+@description('How long the previous application credential keeps working after a rotation (ROTATION_GRACE_SECONDS).')
+param rotationGraceSeconds int = 900
+
+@description('The application\'s existing uploads account, for the daily files snapshot. Empty: no files snapshot.')
+param uploadsAccountName string = ''
+
+@description('Resource group of the uploads account.')
+param uploadsResourceGroupName string = resourceGroup().name
+
+param uploadsContainerName string = 'uploads'
+
+param backupContainerName string = 'backups'
+
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param backupSku string = 'Standard_ZRS'
+
+@allowed(['Standard_LRS', 'Standard_ZRS', 'Standard_GRS', 'Standard_RAGRS', 'Standard_GZRS', 'Standard_RAGZRS'])
+param secondaryBackupSku string = 'Standard_LRS'
+
+@minValue(1)
+@maxValue(365)
+@description('Blob and container soft delete, both backup accounts.')
+param softDeleteDays int = 14
+
+@allowed(['unlocked', 'locked'])
+@description('Immutability of each backup (BACKUP_IMMUTABILITY_MODE): unlocked policies can still be shortened by an administrator, locked ones never.')
+param immutabilityMode string = 'unlocked'
+
+@minValue(1)
+param backupRetentionDays int = 30
+
+@description('Every restore waits for a second person (RESTORE_APPROVAL_REQUIRED); HTTP restores into production need one regardless.')
+param restoreApprovalRequired bool = true
+
+@description('Object id of an Entra group of on-call engineers: Key Vault Secrets Officer, and Storage Blob Data Reader on both backup containers. Empty: none.')
+param operatorPrincipalId string = ''
+
+@description('Subscribe the app\'s webhook to Key Vault\'s secret near-expiry and expired events. Event Grid validates the endpoint at once, so turn this on in a second deployment, after the app\'s code is published.')
+param enableKeyVaultEvents bool = false
+
+@description('App settings by name, applied last (any schedule or tuning setting of local.settings.sample.json).')
+param settingsOverrides object = {}
+
+param tags object = {}
+
+var token = toLower(uniqueString(resourceGroup().id, name))
+var allTags = union({ application: 'floyo-dr' }, tags)
+var deploymentContainerName = 'app-package'
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${name}-${token}'
+  location: location
+  tags: allTags
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    workspaceName: 'log-${name}-${token}'
+    appInsightsName: 'appi-${name}-${token}'
+    location: location
+    tags: allTags
+  }
+}
+
+module hostStorage 'modules/host-storage.bicep' = {
+  name: 'host-storage'
+  params: {
+    name: 'sth${token}'
+    location: location
+    tags: allTags
+    deploymentContainerName: deploymentContainerName
+    principalId: identity.properties.principalId
+  }
+}
+
+module backups 'modules/backup-storage.bicep' = {
+  name: 'backup-storage'
+  params: {
+    name: 'stb${token}'
+    location: location
+    tags: allTags
+    containerName: backupContainerName
+    sku: backupSku
+    softDeleteDays: softDeleteDays
+    ownerPrincipalId: identity.properties.principalId
+    readerPrincipalId: operatorPrincipalId
+  }
+}
+
+module secondaryBackups 'modules/backup-storage.bicep' = {
+  name: 'backup-storage-secondary'
+  params: {
+    name: 'sts${token}'
+    location: secondaryLocation
+    tags: allTags
+    containerName: backupContainerName
+    sku: secondaryBackupSku
+    softDeleteDays: softDeleteDays
+    ownerPrincipalId: identity.properties.principalId
+    readerPrincipalId: operatorPrincipalId
+  }
+}
+
+module uploads 'modules/uploads-access.bicep' = if (!empty(uploadsAccountName)) {
+  name: 'uploads-access'
+  scope: resourceGroup(uploadsResourceGroupName)
+  params: {
+    accountName: uploadsAccountName
+    containerName: uploadsContainerName
+    principalId: identity.properties.principalId
+  }
+}
+
+module vault 'modules/key-vault.bicep' = {
+  name: 'key-vault'
+  params: {
+    name: 'kv-${token}'
+    location: location
+    tags: allTags
+    appPrincipalId: identity.properties.principalId
+    operatorPrincipalId: operatorPrincipalId
+    databasePasswordSecretName: databasePasswordSecretName
+    databasePassword: databasePassword
+  }
+}
+
+module schedules 'modules/schedule-settings.bicep' = {
+  name: 'schedules'
+}
+
+// Everything floyo-dr reads in Azure (local.settings.sample.json explains each). Not set, because they are
+// local only: BACKUP_DIR, BACKUP_SECONDARY_DIR and FLOYO_SECRETS_FILE (filesystem stores), the *_CONNECTION_STRING
+// settings (Azurite; Azure uses the identity), FLOYO_LOG_LEVEL (floyo-dr), and FUNCTIONS_WORKER_RUNTIME and
+// AzureWebJobsStorage (Flex sets the runtime; host storage is identity-based, see modules/function-app.bicep).
+var floyoSettings = {
+  DATABASE_URL: databaseUrl
+  VERIFY_DATABASE_URL: verifyDatabaseUrl
+  PG_BIN_DIR: pgBinDir
+  RESTORE_JOBS: '2'
+  FLOYO_WORK_DIR: ''
+  BACKUP_STORE: 'blob'
+  BACKUP_RETENTION_DAYS: string(backupRetentionDays)
+  BACKUP_INCREMENTAL_RETENTION_DAYS: '7'
+  BACKUP_COMPRESSION: 'true'
+  BACKUP_COMPRESSION_LEVEL: '3'
+  BACKUP_LOCK_WAIT_SECONDS: '0'
+  RESTORE_APPROVAL_REQUIRED: restoreApprovalRequired ? 'true' : 'false'
+  RESTORE_APPROVAL_TIMEOUT: '01:00:00'
+  APP_DB_ROLES: ''
+  RPO_TARGET: '01:00:00'
+  RPO_MAX: '1.00:00:00'
+  RTO_TARGET: '04:00:00'
+  RTO_MAX: '1.00:00:00'
+  STAGING_DATABASE_URL: empty(stagingDatabaseUrlSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${stagingDatabaseUrlSecretName})'
+  DRILL_APP_LOGIN: ''
+  ANOMALY_ROW_DROP_RATIO: '0.5'
+  ANOMALY_MIN_ROWS: '100'
+  ANOMALY_SIZE_DROP_RATIO: '0.5'
+  BACKUP_BLOB_SERVICE_URI: backups.outputs.blobEndpoint
+  BACKUP_BLOB_CONTAINER: backups.outputs.containerName
+  BACKUP_IMMUTABILITY_MODE: immutabilityMode
+  BACKUP_BLOB_BLOCK_SIZE_MB: '8'
+  BACKUP_BLOB_UPLOAD_PARALLELISM: '4'
+  BACKUP_BLOB_INDEX_TAGS: 'true'
+  BACKUP_SECONDARY_STORE: 'blob'
+  BACKUP_SECONDARY_BLOB_SERVICE_URI: secondaryBackups.outputs.blobEndpoint
+  BACKUP_SECONDARY_BLOB_CONTAINER: secondaryBackups.outputs.containerName
+  BACKUP_SECONDARY_IMMUTABILITY_MODE: immutabilityMode
+  UPLOADS_BLOB_SERVICE_URI: empty(uploadsAccountName) ? '' : 'https://${uploadsAccountName}.blob.${environment().suffixes.storage}/'
+  UPLOADS_CONTAINER: uploadsContainerName
+  FILES_RETENTION_DAYS: '90'
+  FILES_PARALLELISM: '4'
+  CONFIG_RETENTION_DAYS: '90'
+  CONFIG_HOST_JSON: ''
+  SECRET_STORE: 'keyvault'
+  KEY_VAULT_URI: vault.outputs.uri
+  DATABASE_PASSWORD_SECRET: databasePasswordSecretName
+  VERIFY_DATABASE_PASSWORD_SECRET: verifyDatabasePasswordSecretName
+  APP_DB_SECRET: appDbSecretName
+  APP_DB_GROUP_ROLE: appDbGroupRole
+  APP_DB_BLUE_ROLE: appDbBlueRole
+  APP_DB_GREEN_ROLE: appDbGreenRole
+  APP_DB_DATABASE: appDbDatabase
+  ROTATION_GRACE_SECONDS: string(rotationGraceSeconds)
+  BREACH_ISOLATE: 'true'
+  BREACH_ISOLATE_ROLES: ''
+  BREACH_ISOLATE_PUBLIC: 'true'
+  BREACH_ROTATION_GRACE_SECONDS: '0'
+}
+
+var scheduleSettings = toObject(schedules.outputs.appSettings, s => s.name, s => s.value)
+
+module app 'modules/function-app.bicep' = {
+  name: 'function-app'
+  params: {
+    name: 'func-${name}-${token}'
+    planName: 'plan-${name}-${token}'
+    location: location
+    tags: allTags
+    identityId: identity.id
+    identityClientId: identity.properties.clientId
+    hostStorageName: hostStorage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    appInsightsName: monitoring.outputs.appInsightsName
+    appSettings: union(floyoSettings, scheduleSettings, settingsOverrides)
+  }
+}
+
+module keyVaultEvents 'modules/keyvault-events.bicep' = if (enableKeyVaultEvents) {
+  name: 'keyvault-events'
+  params: {
+    vaultName: vault.outputs.name
+    location: location
+    tags: allTags
+    functionAppName: app.outputs.name
+  }
+}
+
+output functionAppName string = app.outputs.name
+output functionAppUrl string = 'https://${app.outputs.defaultHostName}'
+output keyVaultUri string = vault.outputs.uri
+output backupAccountName string = backups.outputs.name
+output secondaryBackupAccountName string = secondaryBackups.outputs.name
+output identityClientId string = identity.properties.clientId
+output identityPrincipalId string = identity.properties.principalId
+output keyVaultEventsTopic string = enableKeyVaultEvents ? keyVaultEvents!.outputs.topicName : ''

@@ -1,0 +1,13 @@
+// An example deployment: copy, adjust, and deploy with
+//   az deployment group create -g <resource-group> -f infra/bicep/main.bicep -p infra/bicep/main.bicepparam
+// Secrets (databasePassword) are passed on the command line or left empty and set with az keyvault secret set.
+using 'main.bicep'
+
+param name = 'floyodr'
+param secondaryLocation = 'northeurope'
+param databaseUrl = 'postgresql://floyo_admin@floyo-pg.postgres.database.azure.com:5432/floyo?sslmode=require'
+param pgBinDir = '/home/site/wwwroot/pgsql/bin'
+param uploadsAccountName = ''
+param operatorPrincipalId = ''
+param restoreApprovalRequired = true
+param enableKeyVaultEvents = false
