@@ -63,7 +63,7 @@ internal static class CliHost
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables();
-        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; o.UseUtcTimestamp = true; });
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var level) ? level : LogLevel.Warning);
         // The host reports its own start-up failures as stack traces; ours is the one-line error.

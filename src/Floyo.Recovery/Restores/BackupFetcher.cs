@@ -33,14 +33,19 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
                 try
                 {
                     await using var decoded = meta.IsCompressed ? new DecompressionStream(hashing, 1 << 20, leaveOpen: true) : (Stream)hashing;
-                    var buffer = new byte[1 << 20];
+                    // Two buffers: one is written to disk while the next is decompressed into the other.
+                    byte[] buffer = new byte[1 << 20], spare = new byte[1 << 20];
+                    var pending = Task.CompletedTask;
                     int read;
                     while ((read = await decoded.ReadAsync(buffer, ct)) > 0)
                     {
-                        await file.WriteAsync(buffer.AsMemory(0, read), ct);
+                        await pending;
+                        pending = file.WriteAsync(buffer.AsMemory(0, read), ct).AsTask();
+                        (buffer, spare) = (spare, buffer);
                         written += read;
                         progress?.Report(new TransferProgress("fetch", hashing.BytesRead, written));
                     }
+                    await pending;
                 }
                 catch (Exception e) when (e is ZstdException or EndOfStreamException or InvalidDataException)
                 {
