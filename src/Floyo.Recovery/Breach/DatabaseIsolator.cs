@@ -2,7 +2,7 @@ using System.Text.Json;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
-using Floyo.Recovery.Secrets;
+using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -10,7 +10,11 @@ using Npgsql;
 
 namespace Floyo.Recovery.Breach;
 
-/// <summary>What isolation found before changing anything, so that resuming writes restores exactly that.</summary>
+/// <summary>
+/// What isolation found before changing anything, so that resuming writes restores exactly that.
+/// <paramref name="InheritedFrom"/>: an earlier incident on the same database that isolated it and never
+/// released it; its record, not the (already isolated) ACL, holds the state to go back to.
+/// </summary>
 public sealed record IsolationRecord(
     string IncidentId,
     string Database,
@@ -18,18 +22,34 @@ public sealed record IsolationRecord(
     IReadOnlyList<string> RolesWithConnect,
     IReadOnlyList<string> MissingRoles,
     bool PublicHadConnect,
-    DateTimeOffset At);
+    DateTimeOffset At,
+    string? Server = null,
+    string? InheritedFrom = null)
+{
+    /// <summary>The statement that gives access back, for an operator when the workflow does not (approval timed out, restore failed).</summary>
+    public string ReleaseSql
+    {
+        get
+        {
+            var grantees = RolesWithConnect.Select(PgConnector.Quote).Concat(PublicHadConnect ? ["PUBLIC"] : []).ToList();
+            return Skipped || grantees.Count == 0
+                ? "-- nothing to give back"
+                : $"GRANT CONNECT ON DATABASE {PgConnector.Quote(Database)} TO {string.Join(", ", grantees)}";
+        }
+    }
+}
 
 public sealed record IsolationResult(IsolationRecord Record, int SessionsEnded, IReadOnlyList<string> StillCanConnect);
 
 /// <summary>
 /// Cuts the application off its database: revokes CONNECT from the application roles (and from PUBLIC,
-/// which PostgreSQL grants it by default), then ends their sessions, in that order so none can reconnect
-/// in between. What held CONNECT beforehand is recorded in the store before anything changes, so a rerun
-/// after a crash, and later the release, know the original state.
+/// which PostgreSQL grants it by default), then ends their sessions on that database, in that order so
+/// none can reconnect in between. What held CONNECT beforehand is recorded in the store before anything
+/// changes, so a rerun after a crash, and later the release, know the original state. Works on the
+/// breach target (<see cref="BreachTargets"/>): in a drill, the staging database only.
 /// </summary>
 public sealed partial class DatabaseIsolator(
-    DatabaseConnections connections,
+    BreachTargets targets,
     IBackupStore store,
     IOptions<RotationOptions> rotation,
     IOptions<BreachOptions> breach,
@@ -38,41 +58,38 @@ public sealed partial class DatabaseIsolator(
 {
     public static string RecordName(string incidentId) => $"incidents/{incidentId}/isolation.json";
 
+    public static string ReleasedName(string incidentId) => $"incidents/{incidentId}/isolation-released.json";
+
+    private IReadOnlyList<string> Roles => breach.Value.RolesToIsolate(rotation.Value);
+
     public async Task<IsolationResult> IsolateAsync(Incident incident, CancellationToken ct)
     {
-        var server = await connections.DatabaseAsync(ct);
-        var database = rotation.Value.Database ?? server.Database!;
-        var roles = breach.Value.RolesToIsolate(rotation.Value);
+        var target = await targets.ConnectionAsync(incident.Drill, ct);
+        var database = target.Database!;
+        var server = $"{target.Host}:{target.Port}";
         if (!breach.Value.Isolate)
         {
             LogSkipped(logger, incident.Id);
-            return new IsolationResult(new IsolationRecord(incident.Id, database, true, [], [], false, clock.GetUtcNow()), 0, []);
+            return new IsolationResult(new IsolationRecord(incident.Id, database, true, [], [], false, clock.GetUtcNow(), server), 0, []);
         }
-        await using var admin = await PgConnector.OpenAsync(server, ct);
-        var record = await ReadRecordAsync(incident.Id, ct);
+        await using var admin = await PgConnector.OpenAsync(target, ct);
+        var record = await ReadAsync<IsolationRecord>(RecordName(incident.Id), ct);
         if (record is null)
         {
-            var (withConnect, missing, publicHad) = await ReadAccessAsync(admin, database, roles, ct);
-            record = new IsolationRecord(incident.Id, database, false, withConnect, missing, publicHad, clock.GetUtcNow());
+            var (withConnect, missing, publicHad) = await ReadAccessAsync(admin, database, Roles, ct);
+            record = new IsolationRecord(incident.Id, database, false, withConnect, missing, publicHad, clock.GetUtcNow(), server);
+            if (await FindUnreleasedAsync(incident.Id, server, database, ct) is { } earlier)
+            {
+                record = record with { RolesWithConnect = earlier.RolesWithConnect, PublicHadConnect = earlier.PublicHadConnect, InheritedFrom = earlier.IncidentId };
+                LogInherited(logger, incident.Id, earlier.IncidentId, database);
+            }
             await store.WriteAllAsync(RecordName(incident.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), ObjectRetention.None, ct);
         }
 
-        var db = PgConnector.Quote(database);
-        foreach (var role in roles.Except(record.MissingRoles))
-        {
-            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {PgConnector.Quote(role)}", ct);
-        }
-        if (breach.Value.IsolatePublic)
-        {
-            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM PUBLIC", ct);
-        }
-        var ended = 0;
-        foreach (var role in roles.Except(record.MissingRoles))
-        {
-            ended += await Rotation.LoginRoles.EndSessionsAsync(admin, role, ct);
-        }
+        await CloseAsync(admin, database, record.MissingRoles, ct);
+        var ended = await EndSessionsAsync(admin, database, Roles.Except(record.MissingRoles).ToList(), ct);
         var still = new List<string>();
-        foreach (var role in roles.Except(record.MissingRoles))
+        foreach (var role in Roles.Except(record.MissingRoles))
         {
             if ((await Rotation.LoginRoles.AccessAsync(admin, role, database, ct)).CanConnect)
             {
@@ -87,15 +104,38 @@ public sealed partial class DatabaseIsolator(
         return new IsolationResult(record, ended, still);
     }
 
-    /// <summary>Resumes access as it was before isolation: CONNECT back to exactly the roles (and PUBLIC) that had it.</summary>
-    public async Task<IsolationRecord?> ReleaseAsync(string incidentId, CancellationToken ct)
+    /// <summary>
+    /// Runs on a restored copy just before it takes the target's name: it gets the target's CONNECT grants as
+    /// they are now (isolated), so the application cannot reach it until the release. A restored database
+    /// otherwise carries PostgreSQL's default, CONNECT for PUBLIC.
+    /// </summary>
+    public async Task CloseRestoredAsync(NpgsqlConnection admin, string restored, string target, CancellationToken ct)
     {
-        var record = await ReadRecordAsync(incidentId, ct);
+        var targetGrantees = await WriteGate.ReadConnectGranteesAsync(admin, target, ct);
+        var restoredGrantees = await WriteGate.ReadConnectGranteesAsync(admin, restored, ct);
+        var db = PgConnector.Quote(restored);
+        foreach (var grantee in restoredGrantees.Except(targetGrantees))
+        {
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {Grantee(grantee)}", ct);
+        }
+        foreach (var grantee in targetGrantees.Except(restoredGrantees))
+        {
+            if (grantee == WriteFreeze.Public || await Rotation.LoginRoles.ExistsAsync(admin, grantee, ct))
+            {
+                await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {db} TO {Grantee(grantee)}", ct);
+            }
+        }
+    }
+
+    /// <summary>Resumes access as it was before isolation: CONNECT back to exactly the roles (and PUBLIC) that had it.</summary>
+    public async Task<IsolationRecord?> ReleaseAsync(Incident incident, CancellationToken ct)
+    {
+        var record = await ReadAsync<IsolationRecord>(RecordName(incident.Id), ct);
         if (record is null || record.Skipped)
         {
             return record;
         }
-        await using var admin = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct);
+        await using var admin = await PgConnector.OpenAsync(await targets.ConnectionAsync(incident.Drill, ct), ct);
         var db = PgConnector.Quote(record.Database);
         foreach (var role in record.RolesWithConnect)
         {
@@ -108,37 +148,78 @@ public sealed partial class DatabaseIsolator(
         {
             await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {db} TO PUBLIC", ct);
         }
-        LogReleased(logger, incidentId, record.Database);
+        if (await store.GetAsync(ReleasedName(incident.Id), ct) is null)
+        {
+            var released = new { incidentId = incident.Id, database = record.Database, server = record.Server, at = clock.GetUtcNow() };
+            await store.WriteAllAsync(ReleasedName(incident.Id), JsonSerializer.SerializeToUtf8Bytes(released, Json.Options), ObjectRetention.None, ct);
+        }
+        LogReleased(logger, incident.Id, record.Database);
         return record;
     }
 
-    private async Task<IsolationRecord?> ReadRecordAsync(string incidentId, CancellationToken ct)
+    private async Task CloseAsync(NpgsqlConnection admin, string database, IReadOnlyList<string> missing, CancellationToken ct)
     {
-        if (await store.GetAsync(RecordName(incidentId), ct) is null)
+        var db = PgConnector.Quote(database);
+        foreach (var role in Roles.Except(missing))
         {
-            return null;
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {PgConnector.Quote(role)}", ct);
         }
-        await using var stream = await store.OpenReadAsync(RecordName(incidentId), ct);
-        return await JsonSerializer.DeserializeAsync<IsolationRecord>(stream, Json.Options, ct);
+        if (breach.Value.IsolatePublic)
+        {
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM PUBLIC", ct);
+        }
+    }
+
+    /// <summary>Ends the roles' sessions on this database only: other databases on a shared server (production, beside staging) are not ours to touch.</summary>
+    private static async Task<int> EndSessionsAsync(NpgsqlConnection admin, string database, IReadOnlyList<string> roles, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+            WHERE datname = $1 AND usename = ANY($2::text[]) AND pid <> pg_backend_pid()
+            """;
+        await using var command = new NpgsqlCommand(sql, admin) { Parameters = { new() { Value = database }, new() { Value = roles.ToArray() } } };
+        return (int)(long)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    /// <summary>The oldest other incident that isolated this database and has not released it.</summary>
+    private async Task<IsolationRecord?> FindUnreleasedAsync(string incidentId, string server, string database, CancellationToken ct)
+    {
+        var names = new List<string>();
+        await foreach (var item in store.ListAsync("incidents/", ct))
+        {
+            names.Add(item.Name);
+        }
+        var released = names.Where(n => n.EndsWith("/isolation-released.json", StringComparison.Ordinal)).Select(n => n.Split('/')[1]).ToHashSet(StringComparer.Ordinal);
+        IsolationRecord? oldest = null;
+        foreach (var name in names.Where(n => n.EndsWith("/isolation.json", StringComparison.Ordinal)))
+        {
+            var id = name.Split('/')[1];
+            if (id == incidentId || released.Contains(id) || await ReadAsync<IsolationRecord>(name, ct) is not { Skipped: false } other)
+            {
+                continue;
+            }
+            if (other.Database == database && other.Server == server && (oldest is null || other.At < oldest.At))
+            {
+                oldest = other;
+            }
+        }
+        return oldest;
+    }
+
+    private async Task<T?> ReadAsync<T>(string name, CancellationToken ct)
+    {
+        if (await store.GetAsync(name, ct) is null)
+        {
+            return default;
+        }
+        await using var stream = await store.OpenReadAsync(name, ct);
+        return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct);
     }
 
     /// <summary>Explicit CONNECT grants on the database (its ACL, or the default ACL when it has none).</summary>
     private static async Task<(List<string> WithConnect, List<string> Missing, bool PublicHad)> ReadAccessAsync(NpgsqlConnection admin, string database, IReadOnlyList<string> roles, CancellationToken ct)
     {
-        const string sql = """
-            SELECT coalesce(r.rolname, 'PUBLIC') FROM pg_database d, aclexplode(coalesce(d.datacl, acldefault('d', d.datdba))) a
-            LEFT JOIN pg_roles r ON r.oid = a.grantee
-            WHERE d.datname = $1 AND a.privilege_type = 'CONNECT'
-            """;
-        var grantees = new HashSet<string>(StringComparer.Ordinal);
-        await using (var command = new NpgsqlCommand(sql, admin) { Parameters = { new() { Value = database } } })
-        await using (var reader = await command.ExecuteReaderAsync(ct))
-        {
-            while (await reader.ReadAsync(ct))
-            {
-                grantees.Add(reader.GetString(0));
-            }
-        }
+        var grantees = (await WriteGate.ReadConnectGranteesAsync(admin, database, ct)).ToHashSet(StringComparer.Ordinal);
         var missing = new List<string>();
         foreach (var role in roles)
         {
@@ -147,8 +228,10 @@ public sealed partial class DatabaseIsolator(
                 missing.Add(role);
             }
         }
-        return ([.. roles.Where(grantees.Contains)], missing, grantees.Contains("PUBLIC"));
+        return ([.. roles.Where(grantees.Contains)], missing, grantees.Contains(WriteFreeze.Public));
     }
+
+    private static string Grantee(string role) => role == WriteFreeze.Public ? "PUBLIC" : PgConnector.Quote(role);
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "Incident {IncidentId}: isolated {Database}, ended {Sessions} application sessions")]
     private static partial void LogIsolated(ILogger logger, string incidentId, string database, int sessions);
@@ -161,4 +244,7 @@ public sealed partial class DatabaseIsolator(
 
     [LoggerMessage(EventId = 6103, Level = LogLevel.Warning, Message = "Incident {IncidentId}: access to {Database} restored as it was before isolation")]
     private static partial void LogReleased(ILogger logger, string incidentId, string database);
+
+    [LoggerMessage(EventId = 6104, Level = LogLevel.Warning, Message = "Incident {IncidentId}: {Database} is still isolated by incident {Earlier}; its record of the original access is kept")]
+    private static partial void LogInherited(ILogger logger, string incidentId, string earlier, string database);
 }
