@@ -6,7 +6,7 @@ namespace Floyo.Recovery.Configuration;
 /// <summary>How the breach workflow isolates the database, rotates credentials, waits for approval and reminds.</summary>
 public sealed class BreachOptions
 {
-    /// <summary>Revoke CONNECT from the application roles and end their sessions. Off only for a drill on a shared server.</summary>
+    /// <summary>Revoke CONNECT from the application roles and end their sessions on the target database (in a drill, staging only).</summary>
     [ConfigurationKeyName("BREACH_ISOLATE")]
     public bool Isolate { get; set; } = true;
 

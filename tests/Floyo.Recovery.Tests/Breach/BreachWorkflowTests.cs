@@ -15,7 +15,11 @@ using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.DurableTask.Worker;
+using Microsoft.Extensions.Logging;
+using Floyo.Recovery.Workflows;
 using Npgsql;
 
 namespace Floyo.Recovery.Tests.Breach;
@@ -304,6 +308,80 @@ public sealed class BreachWorkflowTests
         await world.Scenario.Database.ExecuteAsync(report.ReleaseSql!);
         Assert.Equal(world.GranteesBefore, await GranteesAsync(world.Scenario.Database.Name));
         Assert.Null(await world.Scenario.TryLoginAsync(rotated));
+    }
+
+    [Fact]
+    public async Task A_host_stopped_mid_workflow_is_replaced_and_the_workflow_resumes_where_it_stopped()
+    {
+        // Reminders far apart, so that no step is in flight when the worker stops (see StopWorkerAsync).
+        await using var world = await World.CreateAsync(("BREACH_REMINDER_INTERVAL", "01:00:00"));
+        var id = await world.StartAsync(BreachTests.At(BreachTests.Day0.AddDays(1.5)), "breach-crash");
+        await world.WaitForStageAsync(id, BreachStages.AwaitingApproval);
+        await world.Hooks.WaitForAsync(Chat, p => p.Body.Contains("restore needs approval", StringComparison.Ordinal), 1, TimeSpan.FromMinutes(1));
+        await Task.Delay(1000);
+        var rotatedBefore = await world.CurrentAsync();
+
+        // The worker goes away with its engine; the task hub (the sidecar) keeps the history. Then a new worker, a new engine.
+        await StopWorkerAsync(world.Host);
+        var replacementLogs = new CapturedLogs();
+        using var replacement = await StartWorkerAsync(world.Scenario, world.Host, replacementLogs, ("BREACH_REMINDER_INTERVAL", "01:00:00"), ("NOTIFY_SLACK_WEBHOOK_URL", world.Hooks.Url(Chat)));
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval("bob"));
+        await world.WaitForStageAsync(id, BreachStages.AwaitingGdprNotification);
+        await world.Host.Client.RaiseEventAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), GdprReminderOrchestrator.AcknowledgementEvent, new GdprAcknowledgement("dana"));
+        var done = await world.WaitAsync(id);
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ErrorMessage);
+        var report = done.ReadOutputAs<BreachReport>()!;
+
+        // Finished on the new worker as if nothing had happened, and nothing done before the crash was done twice.
+        Assert.Equal(BreachOutcome.Recovered, report.Outcome);
+        Assert.Equal("bob", report.ApprovedBy);
+        Assert.Equal(2, await world.NotesAsync());
+        Assert.Equal(rotatedBefore.Username, (await world.CurrentAsync()).Username);
+        Assert.Null(await world.Scenario.TryLoginAsync(rotatedBefore));
+        Assert.Equal(["detection", "contained"], report.Evidence.Select(e => e.CaptureId));
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(world.Scenario.BackupDir, "evidence", report.IncidentId)).Length);
+        Assert.Single(report.Credentials!.Rotated, r => r.Kind == RotationKind.PostgresLogin);
+        Assert.Single(report.Timeline, t => t.Step == "isolated");
+        Assert.Single(Directory.GetFiles(Path.Combine(world.Scenario.BackupDir, "notifications"), "*-approval-needed.json"));
+        Assert.Single(Directory.GetFiles(Path.Combine(world.Scenario.BackupDir, "incidents", report.IncidentId), "isolation.json"));
+        Assert.Equal(world.GranteesBefore, await GranteesAsync(world.Scenario.Database.Name));
+        Assert.Contains(replacementLogs.Lines, l => l.Contains("'RestoreCleanBackupActivity' activity of orchestration ID 'breach-crash' completed", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Stops the test host's worker only (what a crashed or recycled Functions instance leaves): its sidecar, the
+    /// task hub, stays up. The in-memory sidecar of InProcessTestHost 0.2.3-preview.1 drops an activity that a
+    /// stopping worker abandons (Azure Storage would deliver it again), so the crash is staged while the workflow
+    /// waits durably; a crash inside a step is covered by BreachStepTests running every step twice.
+    /// </summary>
+    private static async Task StopWorkerAsync(DurableTaskTestHost host)
+    {
+        var worker = (Microsoft.Extensions.Hosting.IHost)typeof(DurableTaskTestHost).GetField("workerHost", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(host)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await worker.StopAsync(timeout.Token);
+    }
+
+    /// <summary>A new worker process in all but name: a fresh host and engine, connected to the same task hub.</summary>
+    private static async Task<Microsoft.Extensions.Hosting.IHost> StartWorkerAsync(RotationScenario scenario, DurableTaskTestHost hub, CapturedLogs logs, params (string Key, string? Value)[] extra)
+    {
+        var channel = (Grpc.Net.Client.GrpcChannel)typeof(DurableTaskTestHost).GetField("grpcChannel", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(hub)!;
+        var settings = scenario.Settings(600);
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new());
+        builder.Configuration.AddInMemoryCollection(settings);
+        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Trace).AddProvider(logs);
+        builder.Services.AddFloyoRecovery();
+        builder.Services.AddDurableTaskWorker(b =>
+        {
+            b.AddTasks(r => r.AddFloyoWorkflows());
+            b.UseGrpc(channel);
+        });
+        var worker = builder.Build();
+        await worker.StartAsync();
+        return worker;
     }
 
     [Theory]

@@ -35,6 +35,9 @@ public sealed class WebhookRecorder : IAsyncDisposable
     /// <summary>The status every request is answered with (202 by default, as PagerDuty answers).</summary>
     public HttpStatusCode Answer { get; set; } = HttpStatusCode.Accepted;
 
+    /// <summary>When set, awaited before a post is answered (after it is recorded): lets a test hold a sender mid-request.</summary>
+    public Func<ReceivedPost, Task>? Hold { get; set; }
+
     /// <summary>A URL on this server; the path plays the secret part of a webhook URL.</summary>
     public string Url(string path) => $"http://127.0.0.1:{Port}/{path.TrimStart('/')}";
 
@@ -70,9 +73,26 @@ public sealed class WebhookRecorder : IAsyncDisposable
             }
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
-            Posts.Enqueue(new ReceivedPost(context.Request.Url!.AbsolutePath, context.Request.ContentType ?? "", body));
+            var post = new ReceivedPost(context.Request.Url!.AbsolutePath, context.Request.ContentType ?? "", body);
+            Posts.Enqueue(post);
+            _ = AnswerAsync(context, post);
+        }
+    }
+
+    private async Task AnswerAsync(HttpListenerContext context, ReceivedPost post)
+    {
+        try
+        {
+            if (Hold is { } hold)
+            {
+                await hold(post);
+            }
             context.Response.StatusCode = (int)Answer;
             context.Response.Close();
+        }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The sender gave up (or the server stopped) while the answer was held.
         }
     }
 
