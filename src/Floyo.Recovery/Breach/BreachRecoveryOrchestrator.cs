@@ -139,7 +139,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                 await context.CallActivityAsync<IsolationRecord?>(nameof(ReleaseIsolationActivity), incident, run.Retry);
                 run.WritesResumed = true;
                 run.Outcome = BreachOutcome.Recovered;
-                run.Add("writes-resumed", isolation.Record.Skipped ? "nothing to give back (isolation was off)" : $"CONNECT given back: {run.ReleaseSql}");
+                run.Add("writes-resumed", isolation.Record.Skipped ? "nothing to give back (isolation was off)" : $"CONNECT given back: {isolation.Record.ReleaseSql}");
                 logger.BreachRecovered(context.InstanceId, check.Target.ToString(), check.Backup.Backup);
                 await run.NotifyAsync("recovered", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Warning,
                     $"Incident {incident.Id}: recovered",
@@ -243,7 +243,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         await run.NotifyAsync("approval-needed", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Warning,
             $"Incident {run.Incident!.Id}: restore needs approval",
             $"Restore {run.Backup.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}, the newest clean backup before the breach) into {run.Target}. " +
-            $"Someone other than {input.RequestedBy} approves with POST /api/breaches/{context.InstanceId}/approve before {BreachSince.Format(deadline)}.");
+            $"Someone other than {input.RequestedBy} approves before {BreachSince.Format(deadline)} (HTTP: POST /api/breaches/{context.InstanceId}/approve; floyo-dr: at its prompt or with --approve-as).");
         while (true)
         {
             var remaining = deadline - context.CurrentUtcDateTime;

@@ -304,6 +304,8 @@ public sealed class BreachWorkflowTests
         var record = await BreachTests.ReadAsync(world.Store, RecordRunActivity.NameFor(BreachRecoveryOrchestrator.RecordName, id));
         Assert.Contains("\"outcome\": \"failed\"", record, StringComparison.Ordinal);
 
+        await world.AssertNoSecretInAsync(await world.EverythingAsync(JsonSerializer.Serialize(report)));
+
         // The statement in the report reopens the database as it was.
         await world.Scenario.Database.ExecuteAsync(report.ReleaseSql!);
         Assert.Equal(world.GranteesBefore, await GranteesAsync(world.Scenario.Database.Name));

@@ -69,6 +69,10 @@ public sealed class DrillTests
         var report = await FloyoDr.RunAsync(scene.Env, "report", "--id", drill.Json.GetProperty("id").GetString()!);
         Assert.Contains("## Why it did not pass", report.StdOut, StringComparison.Ordinal);
         Assert.Contains("MISSED target", report.StdOut, StringComparison.Ordinal);
+        // A failed drill pages: with no channel configured, the alert is recorded in the store.
+        var alert = JsonDocument.Parse(File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(scene.BackupDir, "notifications"), "*-failed.json")))).RootElement.GetProperty("notification");
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Equal($"DR drill {drill.Json.GetProperty("id").GetString()} failed", alert.GetProperty("title").GetString());
     }
 
     [Fact]
