@@ -32,6 +32,7 @@ public sealed class BreachWorkflowTests
 {
     private const string Pager = "v2/enqueue";
     private const string Chat = "services/T01/B02/chat-webhook-secret-path";
+    private const string RoutingKey = "routing-key-of-the-pager-0001";
     private static readonly RetrySettings Fast = new(3, TimeSpan.FromSeconds(1), 1.0);
 
     /// <summary>The application as it was before the breach: managed credentials, a tagged random secret, three backups, then the attacker.</summary>
@@ -78,7 +79,7 @@ public sealed class BreachWorkflowTests
                 ("BREACH_APPROVAL_TIMEOUT", "00:02:00"),
                 ("BREACH_REMINDER_INTERVAL", "00:00:02"),
                 ("NOTIFY_PAGERDUTY_URL", hooks.Url(Pager)),
-                ("NOTIFY_PAGERDUTY_ROUTING_KEY", "routing-key-of-the-pager-0001"),
+                ("NOTIFY_PAGERDUTY_ROUTING_KEY", RoutingKey),
                 ("NOTIFY_SLACK_WEBHOOK_URL", hooks.Url(Chat)),
                 .. extra]);
             return new World
@@ -128,7 +129,8 @@ public sealed class BreachWorkflowTests
             }
             foreach (var post in Hooks.Posts)
             {
-                all.AppendLine(post.Body);
+                // PagerDuty requires its routing key in the body of the pager's own posts; nothing else may carry it.
+                all.AppendLine(post.Path == "/" + Pager ? post.Body.Replace($"\"routing_key\":\"{RoutingKey}\"", "", StringComparison.Ordinal) : post.Body);
             }
             await foreach (var item in Store.ListAsync("", default))
             {
@@ -149,11 +151,8 @@ public sealed class BreachWorkflowTests
                 Assert.False(everything.Contains(secret, StringComparison.Ordinal), "a secret value appeared in the breach workflow's output");
             }
             Assert.DoesNotContain(Chat, everything, StringComparison.Ordinal);
-            Assert.DoesNotContain("routing-key-of-the-pager-0001", everything.Replace(RoutingKeyPosts(), "", StringComparison.Ordinal), StringComparison.Ordinal);
+            Assert.DoesNotContain(RoutingKey, everything, StringComparison.Ordinal);
         }
-
-        /// <summary>The pager's own posts carry the routing key (PagerDuty requires it in the body); nothing else may.</summary>
-        private string RoutingKeyPosts() => string.Concat(Hooks.To(Pager).Select(p => p.Body + Environment.NewLine));
 
         public async ValueTask DisposeAsync()
         {
