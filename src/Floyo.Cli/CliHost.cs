@@ -76,7 +76,10 @@ internal static class CliHost
             // The engine's sidecar, gRPC and the workflows log what the command prints anyway, as one line;
             // FLOYO_LOG_LEVEL shows them when someone needs to look inside.
             var inside = Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var chosen) ? chosen : LogLevel.None;
-            foreach (var category in new[] { "Microsoft.DurableTask", "Microsoft.AspNetCore", "Grpc", "Floyo.Recovery.Workflows", "Microsoft.Hosting.Lifetime" })
+            foreach (var category in new[] { "Microsoft.DurableTask", "Microsoft.AspNetCore", "Grpc", "Floyo.Recovery.Workflows", "Microsoft.Hosting.Lifetime",
+                "Floyo.Recovery.Breach.BreachRecoveryOrchestrator", "Floyo.Recovery.Breach.GdprReminderOrchestrator",
+                // Alerts still reach the configured channels and notifications/ in the store; the terminal has the command's own output.
+                "Floyo.Recovery.Notifications" })
             {
                 builder.Logging.AddFilter(category, inside);
             }

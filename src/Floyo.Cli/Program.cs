@@ -7,6 +7,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     BackupCommand.Create(),
     ListCommand.Create(),
     RestoreCommand.Create(),
+    BreachCommand.Create(),
     VerifyCommand.Create(),
     CleanupCommand.Create(),
     AcceptCommand.Create(),

@@ -3,6 +3,7 @@ using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Drills;
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Retention;
@@ -51,6 +52,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();
         services.AddFloyoSecrets();
+        services.AddFloyoNotifications();
         return services;
     }
 }

@@ -168,7 +168,7 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
     }
 
     /// <summary>Roles (and <c>PUBLIC</c>) holding CONNECT on the database through its ACL, the owner's implicit grant included.</summary>
-    private static async Task<List<string>> ReadHoldersAsync(NpgsqlConnection admin, string database, CancellationToken ct)
+    public static async Task<List<string>> ReadHoldersAsync(NpgsqlConnection admin, string database, CancellationToken ct)
     {
         const string sql = """
             SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END

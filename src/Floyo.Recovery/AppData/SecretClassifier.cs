@@ -29,6 +29,8 @@ public static partial class SecretClassifier
     [
         "PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "KEY", "TOKEN", "CONNECTION_STRING", "CONNECTIONSTRING", "CONNSTR",
         "CREDENTIAL", "SAS", "SIGNATURE", "PRIVATE", "CERTIFICATE", "PFX", "AUTH", "COOKIE", "SALT",
+        // Incoming-webhook URLs (Slack and the like) carry their token in the path.
+        "WEBHOOK",
     ];
 
     public static SettingClass Classify(string name, string? value)

@@ -5,16 +5,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Breach;
 
-public sealed record HeldBackups(IReadOnlyList<string> Backups, IReadOnlyList<string> Objects);
+/// <param name="Applied">False in a drill: the backups that would be held are named, and none is held.</param>
+public sealed record HeldBackups(IReadOnlyList<string> Backups, IReadOnlyList<string> Objects, bool Applied = true);
 
 /// <summary>
 /// Puts every backup from the last one taken before the breach onward under legal hold (data, metadata
 /// and verification records): the clean restore point and everything that may show what the attacker
 /// did. Retention cannot delete them until the hold is lifted by a person. Setting a hold twice is harmless.
+/// A drill only names them: holds on production's backups would outlive the drill and block retention.
 /// </summary>
 public sealed partial class BackupHolds(BackupCatalog catalog, ILogger<BackupHolds> logger)
 {
-    public async Task<HeldBackups> HoldAsync(string database, DateTimeOffset since, CancellationToken ct)
+    public async Task<HeldBackups> HoldAsync(string database, DateTimeOffset since, CancellationToken ct, bool apply = true)
     {
         var entries = (await catalog.ListAsync(ct)).Where(e => e.Metadata.Database == database).ToList();
         var lastBefore = entries.Where(e => e.Metadata.Timestamp < since).MaxBy(e => e.Metadata.Timestamp);
@@ -30,12 +32,18 @@ public sealed partial class BackupHolds(BackupCatalog catalog, ILogger<BackupHol
             }
             foreach (var name in names)
             {
-                await catalog.Store.SetLegalHoldAsync(name, true, ct);
+                if (apply)
+                {
+                    await catalog.Store.SetLegalHoldAsync(name, true, ct);
+                }
                 objects.Add(name);
             }
         }
-        LogHeld(logger, held.Count, objects.Count);
-        return new HeldBackups([.. held.Select(e => e.Name)], objects);
+        if (apply)
+        {
+            LogHeld(logger, held.Count, objects.Count);
+        }
+        return new HeldBackups([.. held.Select(e => e.Name)], objects, apply);
     }
 
     [LoggerMessage(EventId = 6120, Level = LogLevel.Warning, Message = "Legal hold set on {Backups} backups ({Objects} objects)")]

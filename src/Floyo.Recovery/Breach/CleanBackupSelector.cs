@@ -2,27 +2,15 @@ using Floyo.Recovery.Backups;
 
 namespace Floyo.Recovery.Breach;
 
-/// <summary>
-/// Extension point for anomaly detection (for example a backup whose row counts dropped sharply, or
-/// taken while suspicious sessions were active). A flagged backup is never chosen as clean. Until
-/// anomaly flags exist, <see cref="NoAnomalyCheck"/> flags nothing.
-/// </summary>
-public interface IBackupAnomalyCheck
-{
-    /// <summary>Reasons the backup looks tampered with or suspicious; empty when it looks clean.</summary>
-    Task<IReadOnlyList<string>> FindAnomaliesAsync(BackupEntry backup, CancellationToken ct);
-}
-
-public sealed class NoAnomalyCheck : IBackupAnomalyCheck
-{
-    public Task<IReadOnlyList<string>> FindAnomaliesAsync(BackupEntry backup, CancellationToken ct) => Task.FromResult<IReadOnlyList<string>>([]);
-}
-
 /// <summary>The backup a breach recovery restores, and why the newer ones were passed over.</summary>
 public sealed record CleanBackupChoice(string Backup, DateTimeOffset Timestamp, string Database, DateTimeOffset? VerifiedAt, IReadOnlyList<string> PassedOver);
 
-/// <summary>Chooses the newest backup taken before the breach that is complete, verified and not flagged.</summary>
-public sealed class CleanBackupSelector(BackupCatalog catalog, IBackupAnomalyCheck anomalies)
+/// <summary>
+/// Chooses the newest backup taken before the breach that is complete, verified and not flagged by anomaly
+/// detection (<see cref="BackupEntry.IsSuspect"/>: rows or size fell sharply, or the data stopped
+/// compressing, and nobody has accepted it since). A backup the attacker may have shaped is never "clean".
+/// </summary>
+public sealed class CleanBackupSelector(BackupCatalog catalog)
 {
     public async Task<CleanBackupChoice> ChooseAsync(string database, DateTimeOffset since, CancellationToken ct)
     {
@@ -46,15 +34,14 @@ public sealed class CleanBackupSelector(BackupCatalog catalog, IBackupAnomalyChe
                 passedOver.Add($"{entry.Name}: invalid ({string.Join("; ", entry.Problems)})");
                 continue;
             }
+            if (entry.IsSuspect)
+            {
+                passedOver.Add($"{entry.Name}: anomalous ({string.Join("; ", entry.Metadata.Anomalies)})");
+                continue;
+            }
             if (!entry.Verified)
             {
                 passedOver.Add($"{entry.Name}: {(entry.LastVerification is null ? "never verified" : "verification failed")}");
-                continue;
-            }
-            var flags = await anomalies.FindAnomaliesAsync(entry, ct);
-            if (flags.Count > 0)
-            {
-                passedOver.Add($"{entry.Name}: anomalous ({string.Join("; ", flags)})");
                 continue;
             }
             return new CleanBackupChoice(entry.Name, entry.Metadata.Timestamp, database, entry.LastVerification?.Timestamp, passedOver);

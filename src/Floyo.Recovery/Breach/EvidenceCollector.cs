@@ -15,7 +15,7 @@ namespace Floyo.Recovery.Breach;
 public sealed record EvidenceFile(string Name, long Bytes, string Sha256);
 
 /// <summary>The manifest, written last: a bundle without one is incomplete (a capture that crashed).</summary>
-public sealed record EvidenceManifest(string IncidentId, string CaptureId, DateTimeOffset CapturedAt, string Server, string Database, IReadOnlyList<EvidenceFile> Files);
+public sealed record EvidenceManifest(string IncidentId, string CaptureId, DateTimeOffset CapturedAt, string Server, string Database, IReadOnlyList<EvidenceFile> Files, bool LegalHold = true);
 
 /// <summary>
 /// Preserves what the server looked like when the breach was handled: roles and their grants, the
@@ -25,24 +25,43 @@ public sealed record EvidenceManifest(string IncidentId, string CaptureId, DateT
 /// masked: the bundle must not itself leak credentials.
 /// </summary>
 public sealed partial class EvidenceCollector(
-    DatabaseConnections connections,
+    BreachTargets targets,
     BackupCatalog catalog,
-    IOptions<RotationOptions> rotation,
     TimeProvider clock,
     ILogger<EvidenceCollector> logger)
 {
     private IBackupStore Store => catalog.Store;
 
-    public async Task<EvidenceManifest> CollectAsync(Incident incident, IReadOnlyList<TimelineEntry> timeline, CancellationToken ct)
+    /// <param name="label">
+    /// Names the capture (the workflow passes one per step, e.g. <c>detection</c>): a rerun of the same step
+    /// returns the bundle already complete, and one interrupted half-way is left as it is and captured
+    /// again beside it. Without a label every call captures anew, named by the time.
+    /// </param>
+    public async Task<EvidenceManifest> CollectAsync(Incident incident, IReadOnlyList<TimelineEntry> timeline, CancellationToken ct, string? label = null)
     {
-        var server = await connections.DatabaseAsync(ct);
-        var database = rotation.Value.Database ?? server.Database!;
+        var target = await targets.ConnectionAsync(incident.Drill, ct);
+        var database = target.Database!;
         var capturedAt = clock.GetUtcNow();
-        var captureId = capturedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        var captureId = label ?? capturedAt.UtcDateTime.ToString("yyyyMMdd'T'HHmmssfff'Z'", System.Globalization.CultureInfo.InvariantCulture);
+        for (var attempt = 2; ; attempt++)
+        {
+            var manifestName = $"{incident.EvidencePrefix}{captureId}/manifest.json";
+            if (await Store.GetAsync(manifestName, ct) is not null)
+            {
+                await using var stream = await Store.OpenReadAsync(manifestName, ct);
+                return await JsonSerializer.DeserializeAsync<EvidenceManifest>(stream, Json.Options, ct)
+                    ?? throw new RecoveryException($"{manifestName} in {Store.Location} is empty");
+            }
+            if (!await AnyAsync($"{incident.EvidencePrefix}{captureId}/", ct))
+            {
+                break;
+            }
+            captureId = $"{label ?? captureId}-{attempt}";
+        }
         var prefix = $"{incident.EvidencePrefix}{captureId}/";
 
         object roles, sessions;
-        await using (var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, database), ct))
+        await using (var admin = await PgConnector.OpenAsync(target, ct))
         {
             roles = new
             {
@@ -78,8 +97,8 @@ public sealed partial class EvidenceCollector(
                 sessions = (await QueryAsync(admin, """
                     SELECT pid, datname AS database, usename AS user_name, application_name, client_addr::text AS client_address,
                            backend_start, xact_start, query_start, state, backend_type, wait_event_type, left(query, 2000) AS query
-                    FROM pg_stat_activity ORDER BY backend_start NULLS FIRST, pid
-                    """, ct)).Select(MaskQuery).ToList(),
+                    FROM pg_stat_activity WHERE $1::text IS NULL OR datname = $1 ORDER BY backend_start NULLS FIRST, pid
+                    """, ct, incident.Drill ? database : null)).Select(MaskQuery).ToList(),
             };
         }
         var entries = await catalog.ListAsync(ct);
@@ -110,10 +129,10 @@ public sealed partial class EvidenceCollector(
             ("timeline.json", new { incident, timeline }),
         })
         {
-            files.Add(await WriteHeldAsync(prefix + name, JsonSerializer.SerializeToUtf8Bytes(content, Json.Options), ct));
+            files.Add(await WriteHeldAsync(prefix + name, JsonSerializer.SerializeToUtf8Bytes(content, Json.Options), !incident.Drill, ct));
         }
-        var manifest = new EvidenceManifest(incident.Id, captureId, capturedAt, $"{server.Host}:{server.Port}", database, files);
-        await WriteHeldAsync(prefix + "manifest.json", JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options), ct);
+        var manifest = new EvidenceManifest(incident.Id, captureId, capturedAt, $"{target.Host}:{target.Port}", database, files, LegalHold: !incident.Drill);
+        await WriteHeldAsync(prefix + "manifest.json", JsonSerializer.SerializeToUtf8Bytes(manifest, Json.Options), !incident.Drill, ct);
         LogCollected(logger, incident.Id, prefix, files.Count);
         return manifest;
     }
@@ -132,10 +151,23 @@ public sealed partial class EvidenceCollector(
         return [.. manifests.Order(StringComparer.Ordinal)];
     }
 
-    private async Task<EvidenceFile> WriteHeldAsync(string name, byte[] content, CancellationToken ct)
+    private async Task<bool> AnyAsync(string prefix, CancellationToken ct)
+    {
+        await foreach (var _ in Store.ListAsync(prefix, ct))
+        {
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>Writes one file, held unless this is a drill: drills leave nothing a person must release.</summary>
+    private async Task<EvidenceFile> WriteHeldAsync(string name, byte[] content, bool hold, CancellationToken ct)
     {
         await Store.WriteAllAsync(name, content, ObjectRetention.None, ct);
-        await Store.SetLegalHoldAsync(name, true, ct);
+        if (hold)
+        {
+            await Store.SetLegalHoldAsync(name, true, ct);
+        }
         return new EvidenceFile(name, content.Length, Convert.ToHexStringLower(SHA256.HashData(content)));
     }
 
@@ -148,10 +180,14 @@ public sealed partial class EvidenceCollector(
         return row;
     }
 
-    private static async Task<List<Dictionary<string, object?>>> QueryAsync(NpgsqlConnection connection, string sql, CancellationToken ct)
+    private static async Task<List<Dictionary<string, object?>>> QueryAsync(NpgsqlConnection connection, string sql, CancellationToken ct, string? parameter = null)
     {
         var rows = new List<Dictionary<string, object?>>();
         await using var command = new NpgsqlCommand(sql, connection);
+        if (sql.Contains("$1", StringComparison.Ordinal))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = (object?)parameter ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        }
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

@@ -3,10 +3,10 @@ using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Configuration;
 
-/// <summary>How the breach workflow isolates the database and rotates credentials.</summary>
+/// <summary>How the breach workflow isolates the database, rotates credentials, waits for approval and reminds.</summary>
 public sealed class BreachOptions
 {
-    /// <summary>Revoke CONNECT from the application roles and end their sessions. Off only for a drill on a shared server.</summary>
+    /// <summary>Revoke CONNECT from the application roles and end their sessions on the target database (in a drill, staging only).</summary>
     [ConfigurationKeyName("BREACH_ISOLATE")]
     public bool Isolate { get; set; } = true;
 
@@ -24,6 +24,14 @@ public sealed class BreachOptions
     /// <summary>Grace period for the breach's rotation: none by default, the old credentials may be the attacker's.</summary>
     [ConfigurationKeyName("BREACH_ROTATION_GRACE_SECONDS")]
     public double RotationGraceSeconds { get; set; }
+
+    /// <summary>How long the breach workflow waits for a second person to approve the restore; the database stays isolated if nobody does.</summary>
+    [ConfigurationKeyName("BREACH_APPROVAL_TIMEOUT")]
+    public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>How often the GDPR notification reminder repeats until someone acknowledges it (deadline: 72 h after detection).</summary>
+    [ConfigurationKeyName("BREACH_REMINDER_INTERVAL")]
+    public TimeSpan ReminderInterval { get; set; } = TimeSpan.FromHours(12);
 
     public IReadOnlyList<string> RolesToIsolate(RotationOptions rotation) => string.IsNullOrWhiteSpace(IsolateRoles)
         ? [rotation.GroupRole, rotation.BlueRole, rotation.GreenRole]
@@ -45,6 +53,14 @@ internal sealed class BreachOptionsValidator : IValidateOptions<BreachOptions>
         if (options.RotationGraceSeconds is < 0 or > 3600)
         {
             failures.Add("BREACH_ROTATION_GRACE_SECONDS must be between 0 and 3600");
+        }
+        if (options.ApprovalTimeout < TimeSpan.FromSeconds(1) || options.ApprovalTimeout > TimeSpan.FromDays(7))
+        {
+            failures.Add("BREACH_APPROVAL_TIMEOUT must be between 00:00:01 and 7.00:00:00");
+        }
+        if (options.ReminderInterval < TimeSpan.FromSeconds(1) || options.ReminderInterval > TimeSpan.FromHours(72))
+        {
+            failures.Add("BREACH_REMINDER_INTERVAL must be between 00:00:01 and 3.00:00:00");
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

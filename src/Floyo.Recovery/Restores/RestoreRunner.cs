@@ -34,9 +34,10 @@ public sealed partial class RestoreRunner(
 {
     private static readonly HashSet<string> SystemDatabases = new(StringComparer.Ordinal) { "postgres", "template0", "template1" };
 
-    public async Task<RestorePlan> PlanAsync(RestoreRequest request, CancellationToken ct)
+    /// <param name="server">Another server than DATABASE_URL's (a breach drill restores onto staging).</param>
+    public async Task<RestorePlan> PlanAsync(RestoreRequest request, CancellationToken ct, NpgsqlConnectionStringBuilder? server = null)
     {
-        var server = await connections.DatabaseAsync(ct);
+        server ??= await connections.DatabaseAsync(ct);
         var target = request.TargetDatabase ?? server.Database!;
         CheckTargetName(target);
         var entry = await stores.Catalog(request.From, catalog).FindAsync(request.Backup, ct);
@@ -72,9 +73,9 @@ public sealed partial class RestoreRunner(
     /// </param>
     public async Task<RestoreResult> ExecuteAsync(
         RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct,
-        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null)
+        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null)
     {
-        var server = await connections.DatabaseAsync(ct);
+        server ??= await connections.DatabaseAsync(ct);
         var meta = plan.Backup.Metadata;
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);

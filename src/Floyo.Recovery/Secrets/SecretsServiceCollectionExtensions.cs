@@ -28,14 +28,13 @@ public static class SecretsServiceCollectionExtensions
         services.AddSingleton<RotationRunner>();
         services.AddSingleton<CredentialProvisioner>();
 
-        services.TryAddSingleton<IBackupAnomalyCheck, NoAnomalyCheck>();
+        services.AddSingleton<BreachTargets>();
         services.AddSingleton<CleanBackupSelector>();
         services.AddSingleton<BreachPreflight>();
         services.AddSingleton<DatabaseIsolator>();
         services.AddSingleton<EvidenceCollector>();
         services.AddSingleton<BackupHolds>();
         services.AddSingleton<PostMortemWriter>();
-        services.AddSingleton<BreachRunner>();
         return services;
     }
 

@@ -23,7 +23,8 @@ public static class DurableTaskRegistryExtensions
         typeof(DrDrillOrchestrator),
         typeof(DrillOrchestrator),
         typeof(RotationOrchestrator),
-        typeof(BreachContainmentOrchestrator),
+        typeof(BreachRecoveryOrchestrator),
+        typeof(GdprReminderOrchestrator),
         typeof(FilesSnapshotOrchestrator),
         typeof(ConfigExportOrchestrator),
     ];
@@ -54,7 +55,8 @@ public static class DurableTaskRegistryExtensions
         typeof(ProveApplicationLoginActivity),
         typeof(SaveDrillReportActivity),
         .. RotationOrchestrator.Activities,
-        .. BreachContainmentOrchestrator.Activities,
+        .. BreachRecoveryOrchestrator.Activities,
+        typeof(NotifyActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

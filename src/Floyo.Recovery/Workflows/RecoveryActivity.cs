@@ -18,6 +18,12 @@ public abstract class RecoveryActivity<TInput, TOutput>(WorkflowRuntime runtime,
         {
             return await ExecuteAsync(input, context, runtime.Stopping);
         }
+        catch (OperationCanceledException e) when (runtime.Stopping.IsCancellationRequested)
+        {
+            // The host is shutting down under this step: the retry policy runs it again once a host is back.
+            logger.TransientActivityFailure(context.Name.Name, context.InstanceId, "the host shut down while this step ran");
+            throw new TransientFailureException("the host shut down while this step ran; it runs again on the next host", e);
+        }
         catch (Exception e) when (TransientFailures.IsTransient(e))
         {
             logger.TransientActivityFailure(context.Name.Name, context.InstanceId, e.Message);

@@ -49,4 +49,7 @@ internal static partial class WorkflowLogs
 
     [LoggerMessage(EventId = 5022, Level = LogLevel.Warning, Message = "{Job}: {Detail}")]
     public static partial void JobNotAvailable(this ILogger logger, string job, string detail);
+
+    [LoggerMessage(EventId = 5023, Level = LogLevel.Error, Message = "Notification {NotificationId} could not be sent: {Error}")]
+    public static partial void NotificationFailed(this ILogger logger, string notificationId, string error);
 }

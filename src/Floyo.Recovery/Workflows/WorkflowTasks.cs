@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
@@ -49,6 +50,24 @@ internal static class WorkflowTasks
         {
             logger.RecordFailed(workflow, context.InstanceId, Describe(e));
             return Describe(e);
+        }
+    }
+
+    /// <summary>
+    /// Sends a notification whose id is derived from the instance (so a replay or retry sends it once). A
+    /// failure to notify is logged and returned, never thrown over the workflow's own outcome.
+    /// </summary>
+    public static async Task<NotificationReceipt?> NotifyAsync(TaskOrchestrationContext context, string key, NotificationSeverity severity, string title, string text, string? dedupKey = null)
+    {
+        var notification = new Notification($"{context.InstanceId}-{key}", severity, title, text, new DateTimeOffset(context.CurrentUtcDateTime, TimeSpan.Zero), dedupKey ?? context.InstanceId);
+        try
+        {
+            return await context.CallActivityAsync<NotificationReceipt>(nameof(NotifyActivity), notification, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(notification.Id, Describe(e));
+            return null;
         }
     }
 }

@@ -35,10 +35,11 @@ public sealed class TimerFunctionTests
         Assert.False(second.Started);
         var state = await host.WaitAsync(first.InstanceId);
         Assert.Equal(OrchestrationRuntimeStatus.Completed, state.RuntimeStatus);
-        // An October slot is Q4: the security-breach drill, reported as not available rather than passed.
+        // An October slot is Q4: the security-breach drill. With no verified backup it cannot pass, and says why.
         var report = state.ReadOutputAs<DrillReport>()!;
         Assert.Equal(DrillScenario.SecurityBreach, report.Scenario);
-        Assert.Equal(DrillStatus.NotAvailable, report.Status);
+        Assert.Equal(DrillStatus.Failed, report.Status);
+        Assert.StartsWith("step 'choose backup' failed: no verified, non-suspect backup", report.Failures[0], StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(scenario.BackupDir, "reports", "drills", report.Id + ".json")));
 
         // Once finished, a late duplicate fire still does not run the slot again.

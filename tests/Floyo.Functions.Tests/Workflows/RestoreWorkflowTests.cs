@@ -157,6 +157,11 @@ public sealed class RestoreWorkflowTests
         Assert.Equal("failedWritesStopped", record.GetProperty("outcome").GetString());
         Assert.True(record.GetProperty("writesStopped").GetBoolean());
         Assert.True(File.Exists(Path.Combine(scenario.BackupDir, StopWritesActivity.RecordNameFor(id))));
+        // Someone is paged: with no channel configured, the alert is in the log at Critical and recorded in the store.
+        var alert = JsonDocument.Parse(await File.ReadAllBytesAsync(Path.Combine(scenario.BackupDir, "notifications", $"{id}-failed-writes-stopped.json"))).RootElement.GetProperty("notification");
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Contains("GRANT CONNECT ON DATABASE", alert.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains(host.Logs.Entries, e => e.EventId == 6300 && e.Level == Microsoft.Extensions.Logging.LogLevel.Critical);
 
         // The statement in the message reopens the database.
         var resume = message[(message.IndexOf("GRANT CONNECT", StringComparison.Ordinal))..];

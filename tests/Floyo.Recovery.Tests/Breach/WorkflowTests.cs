@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
-using Floyo.Recovery.Breach;
+using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Tests.Rotation;
@@ -12,21 +12,19 @@ using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Tests.Breach;
 
-/// <summary>The rotation and breach-containment orchestrations on the in-process Durable host, over the real engine and server.</summary>
+/// <summary>The rotation orchestration on the in-process Durable host, over the real engine and server.</summary>
 public sealed class WorkflowTests
 {
-    private static async Task<DurableTaskTestHost> StartHostAsync(RotationScenario scenario, double graceSeconds)
+    /// <summary>Every Floyo workflow on the in-process Durable host, configured like the app from the scenario's settings (plus <paramref name="extra"/>).</summary>
+    internal static async Task<DurableTaskTestHost> StartHostAsync(RotationScenario scenario, double graceSeconds, params (string Key, string? Value)[] extra)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(scenario.Settings(graceSeconds)).Build();
-        return await DurableTaskTestHost.StartAsync(r =>
+        var settings = scenario.Settings(graceSeconds);
+        foreach (var (key, value) in extra)
         {
-            r.AddOrchestrator<RotationOrchestrator>();
-            r.AddOrchestrator<BreachContainmentOrchestrator>();
-            foreach (var activity in RotationOrchestrator.Activities.Concat(BreachContainmentOrchestrator.Activities))
-            {
-                r.AddActivity(activity);
-            }
-        }, new DurableTaskTestHostOptions
+            settings[key] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows(), new DurableTaskTestHostOptions
         {
             Port = FreePort(),
             ConfigureServices = services =>
@@ -78,46 +76,7 @@ public sealed class WorkflowTests
         Assert.DoesNotContain(current.Password, done.SerializedOutput ?? "", StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_containment_orchestration_stops_at_approval_and_a_bad_since_fails_it_before_any_change()
-    {
-        await using var scenario = await RotationScenario.CreateAsync();
-        await using (var engine = scenario.Engine(graceSeconds: 0))
-        {
-            await scenario.InitAsync(engine);
-            await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
-        }
-        var backups = await BreachTests.TakeBackupsAsync(scenario);
-        var accessBefore = await BreachTests.AccessAsync(scenario);
-        await using var host = await StartHostAsync(scenario, graceSeconds: 600);
-
-        var rejected = await RunAsync(host, nameof(BreachContainmentOrchestrator), new BreachContainmentInput(BreachSince.Format(DateTimeOffset.UtcNow.AddDays(2)), Drill: true));
-        Assert.Equal(OrchestrationRuntimeStatus.Failed, rejected.RuntimeStatus);
-        Assert.Contains("is in the future", rejected.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
-        Assert.Equal(accessBefore, await BreachTests.AccessAsync(scenario));
-
-        var done = await RunAsync(host, nameof(BreachContainmentOrchestrator), new BreachContainmentInput(BreachSince.Format(BreachTests.Day0.AddDays(1.5)), Drill: true));
-        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ErrorMessage);
-        Assert.Contains("awaiting approval", done.SerializedCustomStatus, StringComparison.Ordinal);
-        var prep = done.ReadOutputAs<BreachPreparation>()!;
-        Assert.Equal(backups[1].Name, prep.Backup.Backup);
-        Assert.NotEqual(accessBefore, await BreachTests.AccessAsync(scenario));
-        Assert.Equal([backups[1].Name, backups[2].Name], prep.Holds.Backups);
-        Assert.Contains(prep.Rotations, r => r.Kind == RotationKind.PostgresLogin && r.DisabledVersions.Count == 1);
-        Assert.Equal(["started", "clean-backup-chosen", "evidence-captured", "isolated", "backups-held", "credential-rotated", "evidence-captured", "awaiting-approval"],
-            prep.Timeline.Select(t => t.Step));
-
-        await using var reader = scenario.Engine(graceSeconds: 0);
-        foreach (var secret in await scenario.AllSecretValuesAsync(scenario.Store(reader)))
-        {
-            Assert.DoesNotContain(secret, done.SerializedOutput ?? "", StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, scenario.Logs.All, StringComparison.Ordinal);
-        }
-        await reader.GetRequiredService<DatabaseIsolator>().ReleaseAsync(prep.Incident.Id, default);
-        Assert.Equal(accessBefore, await BreachTests.AccessAsync(scenario));
-    }
-
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -69,6 +69,10 @@ public sealed class DrillTests
         var report = await FloyoDr.RunAsync(scene.Env, "report", "--id", drill.Json.GetProperty("id").GetString()!);
         Assert.Contains("## Why it did not pass", report.StdOut, StringComparison.Ordinal);
         Assert.Contains("MISSED target", report.StdOut, StringComparison.Ordinal);
+        // A failed drill pages: with no channel configured, the alert is recorded in the store.
+        var alert = JsonDocument.Parse(File.ReadAllText(Assert.Single(Directory.GetFiles(Path.Combine(scene.BackupDir, "notifications"), "*-failed.json")))).RootElement.GetProperty("notification");
+        Assert.Equal("critical", alert.GetProperty("severity").GetString());
+        Assert.Equal($"DR drill {drill.Json.GetProperty("id").GetString()} failed", alert.GetProperty("title").GetString());
     }
 
     [Fact]
@@ -89,13 +93,21 @@ public sealed class DrillTests
     }
 
     [Fact]
-    public async Task Security_breach_reports_not_available_rather_than_passing()
+    public async Task Security_breach_runs_the_breach_workflow_on_staging_and_passes()
     {
         await using var scene = await Scene.CreateAsync();
-        await scene.BackupAsync();
+        await scene.BackupAsync("--verify");
+        scene.Env["FLOYO_SECRETS_FILE"] = Path.Combine(scene.BackupDir, "no-secrets.json");
         var drill = await scene.DrillAsync("security-breach");
-        Assert.NotEqual(0, drill.Run.ExitCode);
-        Assert.Equal("not-available", drill.Json.GetProperty("status").GetString());
+        Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
+        Assert.Equal("passed", drill.Json.GetProperty("status").GetString());
+        var steps = drill.Steps.Select(s => s.GetProperty("name").GetString()!).ToList();
+        Assert.Contains("breach: isolated", steps);
+        Assert.Contains("breach: restored", steps);
+        Assert.Contains("breach: writes-resumed", steps);
+        Assert.True(drill.Json.GetProperty("rto").GetString() is not null && drill.Json.GetProperty("rpo").GetString() is not null);
+        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+        Assert.Equal(300, await scene.Production.ScalarAsync<long>("SELECT count(*) FROM accounts"));
     }
 
     [Fact]

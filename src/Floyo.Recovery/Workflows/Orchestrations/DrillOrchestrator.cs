@@ -1,7 +1,9 @@
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
 using System.Globalization;
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Drills;
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
@@ -54,10 +56,11 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
                 case DrillScenario.DatabaseCorruption:
                     (backup, serviceVerifiedAt) = await CorruptionAsync(timeline);
                     break;
-                default:
-                    status = DrillStatus.NotAvailable;
-                    failures.Add("the security-breach recovery workflow is not available in this version, so this drill cannot pass");
+                case DrillScenario.SecurityBreach:
+                    (backup, serviceVerifiedAt) = await SecurityBreachAsync(context, timeline, incident, input);
                     break;
+                default:
+                    throw new RecoveryException($"drill scenario '{scenario}' has no steps");
             }
         }
         catch (DrillStepFailedException e)
@@ -83,6 +86,9 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         if (status != DrillStatus.Passed)
         {
             logger.WorkflowFailed(nameof(DrillOrchestrator), context.InstanceId, string.Join("; ", failures));
+            // A drill that fails means recovery, as it stands, would fail too.
+            await WorkflowTasks.NotifyAsync(context, "failed", NotificationSeverity.Critical, $"DR drill {id} {status}",
+                $"{string.Join("; ", failures)}. Report: {report.MarkdownName}.", id);
         }
         logger.WorkflowFinished(nameof(DrillOrchestrator), context.InstanceId, status);
         return report;
@@ -125,6 +131,44 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         }
         await RestoreVerifiedAsync(timeline, backup, "not repairable: restore from backup");
         return (backup, timeline.Steps[^1].FinishedAt);
+    }
+
+    /// <summary>
+    /// Q4: production's latest verified backup onto staging (the "compromised" database), then the breach
+    /// recovery workflow in drill mode against staging: isolation, evidence, the clean-backup choice, the
+    /// restore, verification and the release all happen there; production's backups are not held and its
+    /// credentials are only named. The drill approves and acknowledges for itself. Service is verified when
+    /// the workflow has restored, verified and reopened staging.
+    /// </summary>
+    private static async Task<(DrillBackup, DateTimeOffset)> SecurityBreachAsync(TaskOrchestrationContext context, Timeline timeline, DateTimeOffset incident, DrillInput input)
+    {
+        var latest = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(BackupSource.Primary, true), b => b.Name);
+        await RestoreVerifiedAsync(timeline, latest, "restore onto staging");
+
+        var started = Now(context);
+        BreachReport report;
+        try
+        {
+            report = await context.CallSubOrchestratorAsync<BreachReport>(nameof(BreachRecoveryOrchestrator),
+                new BreachRecoveryInput(BreachSince.Format(incident), $"quarterly security-breach drill ({input.Trigger})", "drill", Drill: true, Unattended: true, input.Retry),
+                new SubOrchestrationOptions { InstanceId = $"{context.InstanceId}-breach" });
+        }
+        catch (TaskFailedException e)
+        {
+            throw timeline.Fail("breach recovery (drill)", WorkflowTasks.Describe(e));
+        }
+        var previous = started;
+        foreach (var entry in report.Timeline)
+        {
+            timeline.Record($"breach: {entry.Step}", previous, entry.At, entry.Step is not ("failed" or "approval-timed-out" or "gdpr-reminders-failed"), entry.Detail);
+            previous = entry.At;
+        }
+        if (report.Outcome != BreachOutcome.Recovered)
+        {
+            throw timeline.Fail("breach recovery (drill)", report.Error ?? $"the breach workflow ended as {report.Outcome}");
+        }
+        var backup = new DrillBackup(BackupSource.Primary, report.Backup.Backup, report.Backup.Timestamp, latest.Location);
+        return (backup, report.RecoveryFinishedAt);
     }
 
     private static async Task<IntegrityFindings> DetectAsync(Timeline timeline, DrillBackup backup)
@@ -171,6 +215,10 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
                 throw new DrillStepFailedException(name, WorkflowTasks.Describe(e));
             }
         }
+
+        /// <summary>A step that happened inside a sub-orchestration, timed by its own record.</summary>
+        public void Record(string name, DateTimeOffset started, DateTimeOffset finished, bool succeeded, string detail) =>
+            _steps.Add(new DrillStep(name, started, finished, succeeded, detail));
 
         /// <summary>A check that ran but did not hold: recorded as a failed step; throw what it returns.</summary>
         public DrillStepFailedException Fail(string name, string why)

@@ -204,6 +204,9 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             if (writesStopped)
             {
                 logger.RestoreFailedWritesStopped(context.InstanceId, input.Backup, target, error, Freeze!.ResumeSql);
+                // The application is down until someone looks: page.
+                await WorkflowTasks.NotifyAsync(context, "failed-writes-stopped", Notifications.NotificationSeverity.Critical,
+                    $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message);
             }
             else
             {

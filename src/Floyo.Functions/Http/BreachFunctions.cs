@@ -1,0 +1,294 @@
+using System.Text.Json;
+using Floyo.Recovery;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Breach;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Storage;
+using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Orchestrations;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Functions.Http;
+
+/// <summary>
+/// Breach recovery over HTTP: start it (202 with status, approval and acknowledgement URLs), approve the
+/// restore as someone other than the requester, acknowledge the GDPR notification, follow it. A request is
+/// checked, --since and the clean backup included, before anything starts: a bad one gets 400 and starts
+/// nothing. Function keys at least: never anonymous.
+/// </summary>
+public sealed partial class BreachFunctions(
+    BreachPreflight preflight,
+    IBackupStore store,
+    IOptions<BreachOptions> options,
+    TimeProvider clock,
+    ILogger<BreachFunctions> logger)
+{
+    public const string InstancePrefix = "breach-";
+
+    private static readonly string[] StartFields = ["since", "reason", "drill"];
+    private static readonly string[] CommentFields = ["comment"];
+
+    [Function("StartBreachRecovery")]
+    public async Task<IActionResult> StartAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "breaches")] HttpRequest request,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        if (RequestPrincipal.From(request, out var who) is not { } requester)
+        {
+            return ApiResults.BadRequest(who!);
+        }
+        var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
+        if (body is null)
+        {
+            return ApiResults.BadRequest(error!);
+        }
+        var since = body.String("since", required: true, out var e1);
+        var reason = body.String("reason", required: true, out var e2);
+        var drill = body.Boolean("drill", out var e3) ?? false;
+        if ((e1 ?? e2 ?? e3) is { } fieldError)
+        {
+            return ApiResults.BadRequest(fieldError);
+        }
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500 || reason.Any(char.IsControl))
+        {
+            return ApiResults.BadRequest("field 'reason' must say what was seen, in 1 to 500 printable characters");
+        }
+        BreachCheck check;
+        try
+        {
+            // The workflow checks again; this answers a bad request now instead of in a failed orchestration.
+            check = await preflight.CheckAsync(since, drill, ct);
+        }
+        catch (RecoveryException problem)
+        {
+            return ApiResults.BadRequest(problem.Message);
+        }
+        if (await RunningAsync(client, drill, ct) is { } running)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"breach recovery {running} is still running{(drill ? " (drill)" : "")}; follow it, or wait for it to finish");
+        }
+
+        var id = $"{InstancePrefix}{clock.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
+        var input = new BreachRecoveryInput(since, reason.Trim(), requester, drill);
+        await client.ScheduleNewOrchestrationInstanceAsync(nameof(BreachRecoveryOrchestrator), input, new StartOrchestrationOptions(id), ct);
+        LogStarted(logger, id, requester, check.Incident.Since, drill);
+
+        var status = ApiResults.Url(request, $"breaches/{id}");
+        var result = ApiResults.Json(StatusCodes.Status202Accepted, new
+        {
+            id,
+            since = check.Incident.Since,
+            reason = input.Reason,
+            drill,
+            requestedBy = requester,
+            target = check.Target,
+            cleanBackup = check.Backup,
+            approvalTimeout = options.Value.ApprovalTimeout,
+            statusQueryGetUri = status,
+            approvePostUri = ApiResults.Url(request, $"breaches/{id}/approve"),
+            gdprNotifiedPostUri = ApiResults.Url(request, $"breaches/{id}/gdpr-notified"),
+        });
+        request.HttpContext.Response.Headers.Location = status;
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return result;
+    }
+
+    [Function("ApproveBreachRestore")]
+    public async Task<IActionResult> ApproveAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "breaches/{id}/approve")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var (approver, comment, problem) = await ReadCommentAsync(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var state = await FindAsync(client, id, ct);
+        if (state is null)
+        {
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
+        }
+        var stage = Progress(state)?.Stage;
+        if (state.IsCompleted || stage != BreachStages.AwaitingApproval)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, $"breach recovery {id} is not waiting for approval (stage: {stage ?? state.RuntimeStatus.ToString()})");
+        }
+        var requester = state.ReadInputAs<BreachRecoveryInput>()?.RequestedBy;
+        if (Principals.Same(approver, requester))
+        {
+            return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this breach recovery and cannot approve its restore: someone else must");
+        }
+        await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(approver!, comment), ct);
+        LogApproved(logger, id, approver!);
+        return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"breaches/{id}") });
+    }
+
+    /// <summary>Someone says the supervisory authority has been notified: the reminders stop and the workflow completes.</summary>
+    [Function("AcknowledgeBreachNotification")]
+    public async Task<IActionResult> GdprNotifiedAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "breaches/{id}/gdpr-notified")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(client);
+        var (by, comment, problem) = await ReadCommentAsync(request, ct);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (await FindAsync(client, id, ct) is null)
+        {
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
+        }
+        var reminders = await client.GetInstanceAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), ct);
+        if (reminders is null || reminders.IsCompleted)
+        {
+            return ApiResults.Error(StatusCodes.Status409Conflict, reminders is null
+                ? $"breach recovery {id} has not started its GDPR reminders yet; try again in a moment"
+                : $"the GDPR notification of breach recovery {id} was already acknowledged");
+        }
+        await client.RaiseEventAsync(reminders.InstanceId, GdprReminderOrchestrator.AcknowledgementEvent, new GdprAcknowledgement(by!, comment), ct);
+        LogAcknowledged(logger, id, by!);
+        return ApiResults.Json(StatusCodes.Status202Accepted, new { id, acknowledgedBy = by, statusQueryGetUri = ApiResults.Url(request, $"breaches/{id}") });
+    }
+
+    [Function("GetBreachRecovery")]
+    public async Task<IActionResult> GetAsync(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "breaches/{id}")] HttpRequest request,
+        string id,
+        [DurableClient] DurableTaskClient client,
+        CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var state = await FindAsync(client, id, ct);
+        if (state is null)
+        {
+            return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
+        }
+        var input = state.ReadInputAs<BreachRecoveryInput>();
+        var progress = Progress(state);
+        // Once recovery is over the workflow records its report, then waits for the GDPR acknowledgement.
+        var report = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<BreachReport>() : await RecordedAsync(id, ct);
+        return ApiResults.Json(StatusCodes.Status200OK, new
+        {
+            id,
+            runtimeStatus = state.RuntimeStatus.ToString(),
+            stage = progress?.Stage,
+            detail = progress?.Detail,
+            incidentId = progress?.IncidentId,
+            target = progress?.Target,
+            cleanBackup = progress?.Backup,
+            approvalDeadline = progress?.ApprovalDeadline,
+            gdprNotifyBy = progress?.NotifyBy,
+            outcome = progress?.Outcome,
+            postMortem = progress?.PostMortem,
+            releaseSql = progress?.ReleaseSql,
+            request = input is null ? null : new { input.Since, input.Reason, input.RequestedBy, input.Drill },
+            createdAt = state.CreatedAt,
+            lastUpdatedAt = state.LastUpdatedAt,
+            report,
+            error = state.FailureDetails?.ErrorMessage,
+        });
+    }
+
+    private static async Task<(string? Who, string? Comment, IActionResult? Problem)> ReadCommentAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (RequestPrincipal.From(request, out var who) is not { } principal)
+        {
+            return (null, null, ApiResults.BadRequest(who!));
+        }
+        var (body, error) = await StrictJson.ReadAsync(request, CommentFields, emptyAllowed: true, ct);
+        if (body is null)
+        {
+            return (null, null, ApiResults.BadRequest(error!));
+        }
+        var comment = body.String("comment", required: false, out var commentError);
+        if (commentError is not null || comment is { Length: > 500 })
+        {
+            return (null, null, ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters"));
+        }
+        return (principal, comment, null);
+    }
+
+    private async Task<BreachReport?> RecordedAsync(string id, CancellationToken ct)
+    {
+        var name = RecordRunActivity.NameFor(BreachRecoveryOrchestrator.RecordName, id);
+        if (await store.GetAsync(name, ct) is null)
+        {
+            return null;
+        }
+        await using var stream = await store.OpenReadAsync(name, ct);
+        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
+        return document.RootElement.GetProperty("result").Deserialize<BreachReport>(Json.Options);
+    }
+
+    private static async Task<OrchestrationMetadata?> FindAsync(DurableTaskClient client, string id, CancellationToken ct)
+    {
+        if (!id.StartsWith(InstancePrefix, StringComparison.Ordinal) || id.Length > 100 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
+        {
+            return null;
+        }
+        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
+        return state is { Name: nameof(BreachRecoveryOrchestrator) } ? state : null;
+    }
+
+    private static BreachProgress? Progress(OrchestrationMetadata state)
+    {
+        if (state.SerializedCustomStatus is not { Length: > 0 } status)
+        {
+            return null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize<BreachProgress>(status);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A breach recovery of the same kind (real or drill) still running: two at once would fight over the same database.</summary>
+    private static async Task<string?> RunningAsync(DurableTaskClient client, bool drill, CancellationToken ct)
+    {
+        var query = new OrchestrationQuery
+        {
+            InstanceIdPrefix = InstancePrefix,
+            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
+            FetchInputsAndOutputs = true,
+        };
+        await foreach (var running in client.GetAllInstancesAsync(query).WithCancellation(ct))
+        {
+            if (running.Name == nameof(BreachRecoveryOrchestrator) && running.ReadInputAs<BreachRecoveryInput>()?.Drill == drill
+                && Progress(running)?.Stage != BreachStages.AwaitingGdprNotification)
+            {
+                return running.InstanceId;
+            }
+        }
+        return null;
+    }
+
+    [LoggerMessage(EventId = 5520, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId} requested over HTTP by {RequestedBy} for a breach since {Since:O} (drill: {Drill})")]
+    private static partial void LogStarted(ILogger logger, string instanceId, string requestedBy, DateTimeOffset since, bool drill);
+
+    [LoggerMessage(EventId = 5521, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId}: restore approved over HTTP by {Approver}")]
+    private static partial void LogApproved(ILogger logger, string instanceId, string approver);
+
+    [LoggerMessage(EventId = 5522, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId}: GDPR notification acknowledged over HTTP by {By}")]
+    private static partial void LogAcknowledged(ILogger logger, string instanceId, string by);
+}

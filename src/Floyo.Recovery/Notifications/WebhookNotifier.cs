@@ -1,0 +1,176 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Notifications;
+
+/// <summary>
+/// Routes by severity: critical to the pager (PagerDuty Events API v2) and the chat channel (Slack
+/// incoming webhook), warning and information to the chat channel. Every notification is also written
+/// to the log at its severity and recorded as <c>notifications/&lt;id&gt;.json</c> with what each channel
+/// answered, so an unconfigured or failing channel never loses one. Webhook URLs and the routing key are
+/// credentials: no message, log line or record ever contains them.
+/// </summary>
+public sealed partial class WebhookNotifier(
+    HttpClient http,
+    IBackupStore store,
+    IOptions<NotificationOptions> options,
+    ILogger<WebhookNotifier> logger) : INotifier
+{
+    public const string Prefix = "notifications/";
+
+    public const string PagerChannel = "pagerduty";
+
+    public const string ChatChannel = "slack";
+
+    private static readonly JsonSerializerOptions Wire = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    public static string RecordName(string id) => $"{Prefix}{id}.json";
+
+    public async Task<NotificationReceipt> NotifyAsync(Notification notification, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(notification);
+        var name = ObjectName.Check(RecordName(notification.Id));
+        if (await TryReadAsync(name, ct) is { } earlier)
+        {
+            return earlier with { AlreadySent = true };
+        }
+        Log(notification);
+
+        var settings = options.Value;
+        var deliveries = new List<ChannelDelivery>();
+        if (notification.Severity == NotificationSeverity.Critical && settings.PagerDuty is { } pager)
+        {
+            deliveries.Add(await PostAsync(PagerChannel, pager, PagerDutyEvent(notification, settings.PagerDutyRoutingKey), ct));
+        }
+        if (settings.Slack is { } chat)
+        {
+            deliveries.Add(await PostAsync(ChatChannel, chat, new { text = ChatText(notification) }, ct));
+        }
+        foreach (var failed in deliveries.Where(d => !d.Delivered))
+        {
+            LogChannelFailed(logger, notification.Id, failed.Channel, failed.Error ?? "");
+        }
+
+        var receipt = new NotificationReceipt(notification.Id, notification.Severity, name, deliveries);
+        try
+        {
+            var record = new { notification, deliveries, channelsConfigured = deliveries.Count > 0 };
+            await store.WriteAllAsync(name, JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), ObjectRetention.None, ct);
+        }
+        catch (Exception e) when (e is RecoveryException or IOException or UnauthorizedAccessException)
+        {
+            // The log line above already holds the whole notification.
+            LogNotRecorded(logger, notification.Id, e.Message);
+            receipt = receipt with { Record = null };
+        }
+        return receipt;
+    }
+
+    /// <summary>Posts JSON, once more after a network error or a 5xx/429 answer; the answer is described without the URL.</summary>
+    private async Task<ChannelDelivery> PostAsync(string channel, Uri url, object body, CancellationToken ct)
+    {
+        string? error = null;
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
+            try
+            {
+                using var response = await http.PostAsJsonAsync(url, body, Wire, timeout.Token);
+                if (response.IsSuccessStatusCode)
+                {
+                    return new ChannelDelivery(channel, true);
+                }
+                error = $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+                if ((int)response.StatusCode < 500 && (int)response.StatusCode != 429)
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                error = $"no answer within {options.Value.TimeoutSeconds:F0} s";
+            }
+            catch (HttpRequestException e)
+            {
+                error = Scrub(e.InnerException?.Message ?? e.Message, url);
+            }
+        }
+        return new ChannelDelivery(channel, false, error);
+    }
+
+    private static object PagerDutyEvent(Notification n, string? routingKey) => new
+    {
+        routing_key = string.IsNullOrWhiteSpace(routingKey) ? null : routingKey.Trim(),
+        event_action = "trigger",
+        dedup_key = n.DedupKey ?? n.Id,
+        payload = new
+        {
+            summary = Clip($"{n.Title}: {n.Text}", 1024),
+            source = "floyo-dr",
+            severity = "critical",
+            timestamp = n.At,
+            custom_details = new { id = n.Id, text = n.Text },
+        },
+    };
+
+    private static string ChatText(Notification n) =>
+        $"{n.Severity switch { NotificationSeverity.Critical => ":rotating_light: *CRITICAL*", NotificationSeverity.Warning => ":warning: *warning*", _ => "*info*" }} {n.Title}\n{n.Text}";
+
+    private async Task<NotificationReceipt?> TryReadAsync(string name, CancellationToken ct)
+    {
+        if (await store.GetAsync(name, ct) is null)
+        {
+            return null;
+        }
+        await using var stream = await store.OpenReadAsync(name, ct);
+        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
+        var root = document.RootElement;
+        var severity = root.GetProperty("notification").GetProperty("severity").Deserialize<NotificationSeverity>(Json.Options);
+        var deliveries = root.GetProperty("deliveries").Deserialize<List<ChannelDelivery>>(Json.Options) ?? [];
+        return new NotificationReceipt(root.GetProperty("notification").GetProperty("id").GetString()!, severity, name, deliveries);
+    }
+
+    private void Log(Notification n)
+    {
+        switch (n.Severity)
+        {
+            case NotificationSeverity.Critical:
+                LogCritical(logger, n.Id, n.Title, n.Text);
+                break;
+            case NotificationSeverity.Warning:
+                LogWarning(logger, n.Id, n.Title, n.Text);
+                break;
+            default:
+                LogInfo(logger, n.Id, n.Title, n.Text);
+                break;
+        }
+    }
+
+    private static string Scrub(string message, Uri url) =>
+        message.Replace(url.ToString(), url.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
+            .Replace(url.PathAndQuery, "/…", StringComparison.Ordinal);
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+
+    [LoggerMessage(EventId = 6300, Level = LogLevel.Critical, Message = "ALERT {Id}: {Title}: {Text}")]
+    private static partial void LogCritical(ILogger logger, string id, string title, string text);
+
+    [LoggerMessage(EventId = 6301, Level = LogLevel.Warning, Message = "Notice {Id}: {Title}: {Text}")]
+    private static partial void LogWarning(ILogger logger, string id, string title, string text);
+
+    [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "Notice {Id}: {Title}: {Text}")]
+    private static partial void LogInfo(ILogger logger, string id, string title, string text);
+
+    [LoggerMessage(EventId = 6303, Level = LogLevel.Error, Message = "Notification {Id} did not reach {Channel}: {Error}")]
+    private static partial void LogChannelFailed(ILogger logger, string id, string channel, string error);
+
+    [LoggerMessage(EventId = 6304, Level = LogLevel.Error, Message = "Notification {Id} could not be recorded in the store (it is in this log): {Error}")]
+    private static partial void LogNotRecorded(ILogger logger, string id, string error);
+}
