@@ -92,6 +92,12 @@ param operatorPrincipalId string = ''
 @description('Subscribe the app\'s webhook to Key Vault\'s secret near-expiry and expired events. Event Grid validates the endpoint at once, so turn this on in a second deployment, after the app\'s code is published.')
 param enableKeyVaultEvents bool = false
 
+@description('Key Vault secret holding the PagerDuty Events v2 routing key (critical alerts). Empty: no paging.')
+param notifyPagerDutyRoutingKeySecretName string = ''
+
+@description('Key Vault secret holding the Slack incoming-webhook URL (all alerts). Empty: no Slack.')
+param notifySlackWebhookSecretName string = ''
+
 @description('App settings by name, applied last (any schedule or tuning setting of local.settings.sample.json).')
 param settingsOverrides object = {}
 
@@ -241,6 +247,12 @@ var floyoSettings = {
   BREACH_ISOLATE_ROLES: ''
   BREACH_ISOLATE_PUBLIC: 'true'
   BREACH_ROTATION_GRACE_SECONDS: '0'
+  BREACH_APPROVAL_TIMEOUT: '04:00:00'
+  BREACH_REMINDER_INTERVAL: '12:00:00'
+  NOTIFY_PAGERDUTY_URL: empty(notifyPagerDutyRoutingKeySecretName) ? '' : 'https://events.pagerduty.com/v2/enqueue'
+  NOTIFY_PAGERDUTY_ROUTING_KEY: empty(notifyPagerDutyRoutingKeySecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifyPagerDutyRoutingKeySecretName})'
+  NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifySlackWebhookSecretName})'
+  NOTIFY_TIMEOUT_SECONDS: '10'
 }
 
 var scheduleSettings = toObject(schedules.outputs.appSettings, s => s.name, s => s.value)

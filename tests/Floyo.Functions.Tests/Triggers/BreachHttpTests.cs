@@ -79,7 +79,8 @@ public sealed class BreachHttpTests
         await using var host = await WorkflowHost.StartAsync(Settings(scenario));
         var functions = Breaches(host);
         var backup = await VerifiedBackupAsync(host);
-        await Task.Delay(1100);
+        // Backup names and --since both have one-second resolution: two seconds apart, the backup is surely before it.
+        await Task.Delay(2100);
         await scenario.Database.ExecuteAsync("DELETE FROM items WHERE id > 5");
         var since = BreachSince.Format(DateTimeOffset.UtcNow.AddSeconds(-1));
 
