@@ -108,8 +108,8 @@ elif [[ -n "${BENCH_FLOYO_BIN:-}" ]]; then
 else
   [[ -f src/Floyo.Cli/Floyo.Cli.csproj ]] ||
     die 1 "src/Floyo.Cli/Floyo.Cli.csproj missing; cannot build floyo-dr (BENCH_BASELINE_ONLY=1 measures pg_dump only)"
-  log "building floyo-dr (dotnet publish -c Release)"
-  if ! dotnet publish src/Floyo.Cli -c Release -o "$CLI_DIR" -nologo >"$RUN_DIR/publish.log" 2>&1; then
+  log "building floyo-dr (dotnet publish -c Release -r linux-x64: ReadyToRun, as shipped)"
+  if ! dotnet publish src/Floyo.Cli -c Release -r linux-x64 --self-contained false -o "$CLI_DIR" -nologo >"$RUN_DIR/publish.log" 2>&1; then
     tail -n 30 "$RUN_DIR/publish.log" >&2
     die 1 "dotnet publish src/Floyo.Cli failed (full log: $RUN_DIR/publish.log)"
   fi
