@@ -116,12 +116,12 @@ public sealed partial class BreachFunctions(
         {
             return problem;
         }
-        var state = await FindAsync(client, id, ct);
+        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(BreachRecoveryOrchestrator), ct);
         if (state is null)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
         }
-        var stage = Progress(state)?.Stage;
+        var stage = DurableQueries.CustomStatus<BreachProgress>(state)?.Stage;
         if (state.IsCompleted || stage != BreachStages.AwaitingApproval)
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, $"breach recovery {id} is not waiting for approval (stage: {stage ?? state.RuntimeStatus.ToString()})");
@@ -151,7 +151,7 @@ public sealed partial class BreachFunctions(
         {
             return problem;
         }
-        if (await FindAsync(client, id, ct) is null)
+        if (await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(BreachRecoveryOrchestrator), ct) is null)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
         }
@@ -175,13 +175,13 @@ public sealed partial class BreachFunctions(
         CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var state = await FindAsync(client, id, ct);
+        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(BreachRecoveryOrchestrator), ct);
         if (state is null)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
         }
         var input = state.ReadInputAs<BreachRecoveryInput>();
-        var progress = Progress(state);
+        var progress = DurableQueries.CustomStatus<BreachProgress>(state);
         // Once recovery is over the workflow records its report, then waits for the GDPR acknowledgement.
         var report = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<BreachReport>() : await RecordedAsync(id, ct);
         return ApiResults.Json(StatusCodes.Status200OK, new
@@ -237,32 +237,6 @@ public sealed partial class BreachFunctions(
         return document.RootElement.GetProperty("result").Deserialize<BreachReport>(Json.Options);
     }
 
-    private static async Task<OrchestrationMetadata?> FindAsync(DurableTaskClient client, string id, CancellationToken ct)
-    {
-        if (!id.StartsWith(InstancePrefix, StringComparison.Ordinal) || id.Length > 100 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
-        {
-            return null;
-        }
-        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
-        return state is { Name: nameof(BreachRecoveryOrchestrator) } ? state : null;
-    }
-
-    private static BreachProgress? Progress(OrchestrationMetadata state)
-    {
-        if (state.SerializedCustomStatus is not { Length: > 0 } status)
-        {
-            return null;
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<BreachProgress>(status);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>A breach recovery of the same kind (real or drill) still running: two at once would fight over the same database.</summary>
     private static async Task<string?> RunningAsync(DurableTaskClient client, bool drill, CancellationToken ct)
     {
@@ -275,7 +249,7 @@ public sealed partial class BreachFunctions(
         await foreach (var running in client.GetAllInstancesAsync(query).WithCancellation(ct))
         {
             if (running.Name == nameof(BreachRecoveryOrchestrator) && running.ReadInputAs<BreachRecoveryInput>()?.Drill == drill
-                && Progress(running)?.Stage != BreachStages.AwaitingGdprNotification)
+                && DurableQueries.CustomStatus<BreachProgress>(running)?.Stage != BreachStages.AwaitingGdprNotification)
             {
                 return running.InstanceId;
             }

@@ -126,12 +126,12 @@ public sealed partial class KeyVaultEventsFunction(
         {
             return "not a valid secret name";
         }
-        var versions = await store.ListVersionsAsync(secret, ct);
-        if (versions.Count == 0)
+        // The store's own notion of current, not the newest by creation time: versions made within one
+        // second (a rotation publishes quickly) sort ambiguously by time.
+        if ((await store.GetCurrentAsync(secret, ct))?.Properties is not { } current)
         {
             return "the secret does not exist in the store";
         }
-        var current = versions[0];
         if (secret != rotation.Value.Secret && current.Tag(SecretTags.Rotation) != SecretTags.Random)
         {
             return $"not rotated by floyo-dr (neither {rotation.Value.Secret} nor tagged {SecretTags.Rotation}={SecretTags.Random})";

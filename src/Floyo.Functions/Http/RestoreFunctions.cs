@@ -130,7 +130,7 @@ public sealed partial class RestoreFunctions(
         {
             return ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters");
         }
-        var state = await FindRestoreAsync(client, id, ct);
+        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(RestoreOrchestrator), ct);
         if (state is null)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no restore with id '{id}'");
@@ -139,7 +139,7 @@ public sealed partial class RestoreFunctions(
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} has already finished ({state.RuntimeStatus})");
         }
-        var stage = Progress(state)?.Stage;
+        var stage = DurableQueries.CustomStatus<RestoreProgress>(state)?.Stage;
         if (stage != RestoreStages.AwaitingApproval)
         {
             return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} is not waiting for approval (stage: {stage ?? "starting"}); try again when it is");
@@ -162,13 +162,13 @@ public sealed partial class RestoreFunctions(
         CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(client);
-        var state = await FindRestoreAsync(client, id, ct);
+        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(RestoreOrchestrator), ct);
         if (state is null)
         {
             return ApiResults.Error(StatusCodes.Status404NotFound, $"no restore with id '{id}'");
         }
         var input = state.ReadInputAs<RestoreWorkflowInput>();
-        var progress = Progress(state);
+        var progress = DurableQueries.CustomStatus<RestoreProgress>(state);
         return ApiResults.Json(StatusCodes.Status200OK, new
         {
             id,
@@ -195,32 +195,6 @@ public sealed partial class RestoreFunctions(
         catch (InvalidOperationException)
         {
             // Not a Functions-bound client (tests, embedded host): our own URLs are enough.
-            return null;
-        }
-    }
-
-    private static async Task<OrchestrationMetadata?> FindRestoreAsync(DurableTaskClient client, string id, CancellationToken ct)
-    {
-        if (!id.StartsWith(InstancePrefix, StringComparison.Ordinal) || id.Length > 100 || id.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-'))
-        {
-            return null;
-        }
-        var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct);
-        return state is { Name: nameof(RestoreOrchestrator) } ? state : null;
-    }
-
-    private static RestoreProgress? Progress(OrchestrationMetadata state)
-    {
-        if (state.SerializedCustomStatus is not { Length: > 0 } status)
-        {
-            return null;
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<RestoreProgress>(status);
-        }
-        catch (JsonException)
-        {
             return null;
         }
     }
