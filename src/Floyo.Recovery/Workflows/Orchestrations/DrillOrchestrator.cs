@@ -146,11 +146,14 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         await RestoreVerifiedAsync(timeline, latest, "restore onto staging");
 
         var started = Now(context);
+        // The rehearsed breach began after the backup just restored (names have one-second resolution, and
+        // "before --since" is strict), so the workflow chooses that backup as the clean one.
+        var since = incident > latest.Timestamp.AddSeconds(1) ? incident : latest.Timestamp.AddSeconds(1);
         BreachReport report;
         try
         {
             report = await context.CallSubOrchestratorAsync<BreachReport>(nameof(BreachRecoveryOrchestrator),
-                new BreachRecoveryInput(BreachSince.Format(incident), $"quarterly security-breach drill ({input.Trigger})", "drill", Drill: true, Unattended: true, input.Retry),
+                new BreachRecoveryInput(BreachSince.Format(since), $"quarterly security-breach drill ({input.Trigger})", "drill", Drill: true, Unattended: true, input.Retry),
                 new SubOrchestrationOptions { InstanceId = $"{context.InstanceId}-breach" });
         }
         catch (TaskFailedException e)
