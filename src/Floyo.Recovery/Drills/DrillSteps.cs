@@ -127,7 +127,8 @@ public sealed class DrillSteps(BackupStores stores, BackupFetcher fetcher, Datab
         var server = staging.Server;
         await using var admin = await PgConnector.OpenAsync(server, ct);
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD {PgConnector.Literal(password)}", ct);
+        // Sent as a SCRAM verifier (as rotation does): the plain password never reaches the server or its log.
+        await Rotation.LoginRoles.SetPasswordAsync(admin, role, password, ct);
         try
         {
             var login = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Username = role, Password = password };

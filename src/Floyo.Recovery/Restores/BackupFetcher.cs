@@ -17,7 +17,7 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
     {
         var meta = entry.Metadata;
         var path = Path.Combine(WorkDirectory(), $"{Guid.NewGuid():N}.dump");
-        var local = new LocalDump(path, meta.DumpBytes);
+        var local = new LocalDump(path);
         try
         {
             await using var source = await store.OpenReadAsync(meta.Name, ct);

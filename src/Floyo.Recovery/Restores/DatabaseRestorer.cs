@@ -109,7 +109,7 @@ public sealed class DatabaseRestorer(PgTools tools, IOptions<DatabaseOptions> op
         return FactsComparison.Compare(meta.Facts, await ReadFactsAsync(server, database, ct));
     }
 
-    public static async Task<DatabaseFacts> ReadFactsAsync(NpgsqlConnectionStringBuilder server, string database, CancellationToken ct)
+    private static async Task<DatabaseFacts> ReadFactsAsync(NpgsqlConnectionStringBuilder server, string database, CancellationToken ct)
     {
         await using var connection = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(server, database), ct);
         return await DatabaseInspector.CaptureAsync(connection, ct);

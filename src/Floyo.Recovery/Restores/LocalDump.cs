@@ -1,11 +1,9 @@
 namespace Floyo.Recovery.Restores;
 
 /// <summary>A checksum-proven, decompressed dump on local disk (owner-only), deleted on dispose.</summary>
-public sealed class LocalDump(string path, long bytes) : IDisposable
+public sealed class LocalDump(string path) : IDisposable
 {
     public string Path { get; } = path;
-
-    public long Bytes { get; } = bytes;
 
     public void Dispose()
     {
