@@ -40,6 +40,8 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<FullBackupRunner>();
         services.AddSingleton<BackupFetcher>();
         services.AddSingleton<DatabaseRestorer>();
+        services.AddSingleton<StreamingRestorer>();
+        services.AddSingleton<PgRestore>();
         services.AddSingleton<RestoreRunner>();
         services.AddSingleton<Access.ConnectGate>();
         services.AddSingleton<BackupVerifier>();

@@ -81,7 +81,7 @@ public sealed class FindManagedCredentialsActivity(ISecretStore store, IOptions<
 /// then renamed into place. Run again, it restores the same backup again: the result is the same.
 /// </summary>
 public sealed class RestoreCleanBackupActivity(
-    RestoreRunner runner, BackupFetcher fetcher, BackupStores stores, BreachTargets targets, DatabaseIsolator isolator,
+    RestoreRunner runner, BackupStores stores, BreachTargets targets, DatabaseIsolator isolator,
     WorkflowRuntime runtime, ILogger<RestoreCleanBackupActivity> logger)
     : RecoveryActivity<BreachRestoreInput, RestoreResult>(runtime, logger)
 {
@@ -90,8 +90,7 @@ public sealed class RestoreCleanBackupActivity(
         var started = Stopwatch.StartNew();
         var target = await targets.ConnectionAsync(input.Incident.Drill, ct);
         var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, target.Database, DropExisting: true), ct, target);
-        using var dump = await fetcher.FetchAsync(stores.Primary, plan.Backup, Runtime.Progress, ct);
-        return await runner.ExecuteAsync(plan, dump, started, ct,
+        return await runner.ExecuteAsync(plan, new StoredBackup(stores.Primary, plan.Backup, Runtime.Progress), started, ct,
             (admin, restored, token) => isolator.CloseRestoredAsync(admin, restored, plan.TargetDatabase, token), target);
     }
 }

@@ -26,7 +26,7 @@ public sealed record DrillBackup(BackupSource Source, string Name, DateTimeOffse
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
 /// </summary>
-public sealed class DrillSteps(BackupStores stores, BackupFetcher fetcher, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
+public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
 {
     /// <summary>The newest good backup (verified, when asked) in the source's store.</summary>
     public async Task<DrillBackup> ChooseBackupAsync(BackupSource source, bool requireVerified, CancellationToken ct)
@@ -47,10 +47,9 @@ public sealed class DrillSteps(BackupStores stores, BackupFetcher fetcher, Datab
         var server = staging.Server;
         var store = Store(backup.Source);
         var entry = await new BackupCatalog(store).FindAsync(backup.Name, ct);
-        using var dump = await fetcher.FetchAsync(store, entry, null, ct);
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
-        return await restorer.RestoreNewAsync(admin, server, server.Database!, entry.Metadata, dump, ct);
+        return await restorer.RestoreNewAsync(admin, server, server.Database!, new StoredBackup(store, entry), ct);
     }
 
     /// <summary>

@@ -16,7 +16,7 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
     public async Task<LocalDump> FetchAsync(IBackupStore store, BackupEntry entry, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
         var meta = entry.Metadata;
-        var path = Path.Combine(WorkDirectory(), $"{Guid.NewGuid():N}.dump");
+        var path = Path.Combine(WorkDirectory.Create(options.Value), $"{Guid.NewGuid():N}.dump");
         var local = new LocalDump(path);
         try
         {
@@ -51,14 +51,9 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
                 {
                     decodeFailure = e.Message;
                 }
-                // Hash whatever follows the zstd frame too: the checksum covers the whole object.
-                await hashing.CopyToAsync(Stream.Null, ct);
             }
-            var actual = hashing.HexDigest();
-            if (!string.Equals(actual, meta.Sha256, StringComparison.OrdinalIgnoreCase) || hashing.BytesRead != meta.SizeBytes)
-            {
-                throw new ChecksumMismatchException(meta.Name, meta.Sha256, actual, hashing.BytesRead, meta.SizeBytes);
-            }
+            // Hashes whatever follows the zstd frame too: the checksum covers the whole object.
+            await ChecksumMismatchException.ThrowIfNotRecordedAsync(hashing, meta, ct);
             if (decodeFailure is not null || written != meta.DumpBytes)
             {
                 throw new RecoveryException($"{meta.Name} matches its checksum but does not decode to the {meta.DumpBytes} bytes pg_dump wrote ({decodeFailure ?? $"{written} bytes"}); nothing was restored");
@@ -71,16 +66,25 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
             throw;
         }
     }
-
-    private string WorkDirectory()
-    {
-        var dir = options.Value.WorkDir is { Length: > 0 } configured ? configured : Path.Combine(Path.GetTempPath(), "floyo-dr");
-        Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return dir;
-    }
 }
 
-public sealed class ChecksumMismatchException(string name, string expected, string actual, long readBytes, long expectedBytes)
-    : RecoveryException(readBytes == expectedBytes
-        ? $"checksum mismatch: {name} has SHA-256 {actual[..12]}… but its metadata records {expected[..Math.Min(12, expected.Length)]}…; the backup is corrupt and was not used"
-        : $"checksum mismatch: {name} is {readBytes} bytes but its metadata records {expectedBytes} (truncated or altered); the backup was not used");
+public sealed class ChecksumMismatchException(string message) : RecoveryException(message)
+{
+    public ChecksumMismatchException(string name, string expected, string actual, long readBytes, long expectedBytes)
+        : this(readBytes == expectedBytes
+            ? $"checksum mismatch: {name} has SHA-256 {actual[..12]}… but its metadata records {expected[..Math.Min(12, expected.Length)]}…; the backup is corrupt and was not used"
+            : $"checksum mismatch: {name} is {readBytes} bytes but its metadata records {expectedBytes} (truncated or altered); the backup was not used")
+    {
+    }
+
+    /// <summary>Finishes hashing <paramref name="hashing"/> and throws when it is not the backup's recorded content.</summary>
+    public static async Task ThrowIfNotRecordedAsync(HashingStream hashing, BackupMetadata meta, CancellationToken ct)
+    {
+        await hashing.CopyToAsync(Stream.Null, 1 << 20, ct);
+        var actual = hashing.HexDigest();
+        if (!string.Equals(actual, meta.Sha256, StringComparison.OrdinalIgnoreCase) || hashing.BytesRead != meta.SizeBytes)
+        {
+            throw new ChecksumMismatchException(meta.Name, meta.Sha256, actual, hashing.BytesRead, meta.SizeBytes);
+        }
+    }
+}

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
@@ -11,9 +9,9 @@ namespace Floyo.Recovery.Restores;
 
 /// <summary>
 /// Server-side steps shared by restores and verification: provision roles, create a fresh database
-/// shaped like the original, run pg_restore in parallel, and read back the restored facts.
+/// shaped like the original, restore into it in parallel, and read back the restored facts.
 /// </summary>
-public sealed class DatabaseRestorer(PgTools tools, IOptions<DatabaseOptions> options)
+public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher fetcher, PgRestore pgRestore, IOptions<DatabaseOptions> options)
 {
     /// <summary>Connects to a maintenance database on the server, never to the one being replaced.</summary>
     public static async Task<NpgsqlConnection> OpenMaintenanceAsync(NpgsqlConnectionStringBuilder server, CancellationToken ct)
@@ -65,47 +63,24 @@ public sealed class DatabaseRestorer(PgTools tools, IOptions<DatabaseOptions> op
         }
     }
 
-    /// <summary>pg_restore into an existing, empty database; stops at the first error.</summary>
-    public async Task RunPgRestoreAsync(NpgsqlConnectionStringBuilder server, string database, LocalDump dump, CancellationToken ct)
-    {
-        var target = DatabaseUrl.WithDatabase(server, database);
-        await using (var probe = await PgConnector.OpenAsync(target, ct))
-        {
-            await tools.EnsureCompatibleAsync("pg_restore", probe.PostgreSqlVersion.Major * 10000, ct);
-        }
-        string[] arguments =
-        [
-            "--exit-on-error", "--no-password",
-            $"--jobs={options.Value.RestoreJobs.ToString(CultureInfo.InvariantCulture)}",
-            "--dbname", database, dump.Path,
-        ];
-        using var process = Process.Start(tools.StartInfo("pg_restore", arguments, target))
-            ?? throw new RecoveryException("could not start pg_restore");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = StderrTail.CollectAsync(process.StandardError, ct);
-        try
-        {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        await stdout;
-        var errors = await stderr;
-        if (process.ExitCode != 0)
-        {
-            throw new RecoveryException($"pg_restore into '{database}' failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
-        }
-    }
-
-    /// <summary>Restores into a database it creates, and says how the result differs from what the backup recorded.</summary>
+    /// <summary>
+    /// Restores into a database it creates, and says how the result differs from what the backup recorded.
+    /// The backup's checksum is proven before the server is touched, unless the caller just proved it.
+    /// </summary>
     public async Task<IReadOnlyList<string>> RestoreNewAsync(
-        NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, BackupMetadata meta, LocalDump dump, CancellationToken ct)
+        NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct)
     {
+        var meta = backup.Entry.Metadata;
+        if (!backup.ChecksumProven)
+        {
+            await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);
+        }
         await CreateDatabaseAsync(admin, database, meta, ct);
-        await RunPgRestoreAsync(server, database, dump, ct);
+        if (!await streaming.TryRestoreAsync(server, database, backup, ct))
+        {
+            using var dump = await fetcher.FetchAsync(backup.Store, backup.Entry, backup.Progress, ct);
+            await pgRestore.RunAsync(server, database, dump.Path, null, options.Value.RestoreJobs, ct);
+        }
         return FactsComparison.Compare(meta.Facts, await ReadFactsAsync(server, database, ct));
     }
 

@@ -27,7 +27,6 @@ public sealed record RestoreResult(string Backup, string Server, string TargetDa
 public sealed partial class RestoreRunner(
     BackupCatalog catalog,
     BackupStores stores,
-    BackupFetcher fetcher,
     DatabaseRestorer restorer,
     DatabaseConnections connections,
     ILogger<RestoreRunner> logger)
@@ -63,8 +62,7 @@ public sealed partial class RestoreRunner(
     {
         var started = Stopwatch.StartNew();
         var plan = await PlanAsync(request, ct);
-        using var dump = await fetcher.FetchAsync(stores.For(request.From), plan.Backup, progress, ct);
-        return await ExecuteAsync(plan, dump, started, ct);
+        return await ExecuteAsync(plan, new StoredBackup(stores.For(request.From), plan.Backup, progress), started, ct);
     }
 
     /// <param name="beforeSwap">
@@ -72,7 +70,7 @@ public sealed partial class RestoreRunner(
     /// workflow closes it to the application roles here, so writes stay stopped across the swap).
     /// </param>
     public async Task<RestoreResult> ExecuteAsync(
-        RestorePlan plan, LocalDump dump, Stopwatch started, CancellationToken ct,
+        RestorePlan plan, StoredBackup backup, Stopwatch started, CancellationToken ct,
         Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null)
     {
         server ??= await connections.DatabaseAsync(ct);
@@ -84,7 +82,7 @@ public sealed partial class RestoreRunner(
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);
         try
         {
-            var problems = await restorer.RestoreNewAsync(admin, server, staging, meta, dump, ct);
+            var problems = await restorer.RestoreNewAsync(admin, server, staging, backup, ct);
             if (problems.Count > 0)
             {
                 throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");

@@ -15,7 +15,6 @@ namespace Floyo.Recovery.Verification;
 /// </summary>
 public sealed partial class BackupVerifier(
     BackupCatalog catalog,
-    BackupFetcher fetcher,
     DatabaseRestorer restorer,
     DatabaseConnections connections,
     TimeProvider clock,
@@ -29,12 +28,11 @@ public sealed partial class BackupVerifier(
         var checksumOk = true;
         try
         {
-            using var dump = await fetcher.FetchAsync(catalog.Store, entry, progress, ct);
             await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
             var scratch = RestoreRunner.StagingName("floyo_verify", "scratch");
             try
             {
-                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, entry.Metadata, dump, ct));
+                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, new StoredBackup(catalog.Store, entry, progress), ct));
             }
             finally
             {

@@ -27,4 +27,14 @@ public static class ChecksumChecker
         }
         return new ChecksumCheck(meta.Name, true, hashing.BytesRead, null);
     }
+
+    /// <summary>Throws <see cref="ChecksumMismatchException"/> unless the stored bytes are exactly the recorded ones.</summary>
+    public static async Task ProveAsync(IBackupStore store, BackupEntry entry, CancellationToken ct)
+    {
+        var check = await CheckAsync(store, entry, ct);
+        if (!check.Matched)
+        {
+            throw new ChecksumMismatchException(check.Problem!);
+        }
+    }
 }

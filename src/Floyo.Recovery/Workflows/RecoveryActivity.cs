@@ -16,7 +16,9 @@ public abstract class RecoveryActivity<TInput, TOutput>(WorkflowRuntime runtime,
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            return await ExecuteAsync(input, context, runtime.Stopping);
+            // On the thread pool: the worker may call in under its own scheduler, which every await would
+            // capture, serialising a restore's parallel COPY sessions and decompression onto one thread.
+            return await Task.Run(() => ExecuteAsync(input, context, runtime.Stopping));
         }
         catch (OperationCanceledException e) when (runtime.Stopping.IsCancellationRequested)
         {

@@ -56,20 +56,20 @@ public sealed class StopWritesActivity(ConnectGate gate, DatabaseConnections con
 }
 
 /// <summary>
-/// Fetches the backup to this machine (checksum proven on the way), restores it into a staging database,
-/// compares it, closes it to the application like the target, and renames it into place. One activity,
-/// because the local dump exists only on the worker that fetched it.
+/// Streams the backup (whose checksum the workflow proved a step earlier, and which is proven again on the
+/// way) into a staging database, compares it, closes it to the application like the target, and renames it
+/// into place. One activity, so the staging database never outlives a worker that could clean it up.
 /// </summary>
-public sealed class RestoreBackupActivity(RestoreRunner runner, BackupFetcher fetcher, BackupStores stores, ConnectGate gate, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
+public sealed class RestoreBackupActivity(RestoreRunner runner, BackupStores stores, ConnectGate gate, WorkflowRuntime runtime, ILogger<RestoreBackupActivity> logger)
     : RecoveryActivity<RestoreStepInput, RestoreResult>(runtime, logger)
 {
     protected override async Task<RestoreResult> ExecuteAsync(RestoreStepInput input, TaskActivityContext context, CancellationToken ct)
     {
         var started = Stopwatch.StartNew();
         var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting, input.From), ct);
-        using var dump = await fetcher.FetchAsync(stores.For(input.From), plan.Backup, Runtime.Progress, ct);
+        var backup = new StoredBackup(stores.For(input.From), plan.Backup, Runtime.Progress, ChecksumProven: true);
         var freeze = input.Freeze;
-        return await runner.ExecuteAsync(plan, dump, started, ct, freeze is { Applied: true, Gate: { } record }
+        return await runner.ExecuteAsync(plan, backup, started, ct, freeze is { Applied: true, Gate: { } record }
             ? (admin, staging, token) => gate.CloseCopyAsync(admin, staging, record, token)
             : null);
     }

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using System.Globalization;
+using Floyo.Recovery.Postgres;
+using Npgsql;
+
+namespace Floyo.Recovery.Restores;
+
+/// <summary>Runs pg_restore into an existing database; stops at the first error.</summary>
+public sealed class PgRestore(PgTools tools)
+{
+    /// <param name="list">A -L list file: only these entries are restored.</param>
+    public async Task RunAsync(NpgsqlConnectionStringBuilder server, string database, string archive, string? list, int jobs, CancellationToken ct)
+    {
+        var target = DatabaseUrl.WithDatabase(server, database);
+        await using (var probe = await PgConnector.OpenAsync(target, ct))
+        {
+            await tools.EnsureCompatibleAsync("pg_restore", probe.PostgreSqlVersion.Major * 10000, ct);
+        }
+        List<string> arguments = ["--exit-on-error", "--no-password", $"--jobs={jobs.ToString(CultureInfo.InvariantCulture)}", "--dbname", database];
+        if (list is not null)
+        {
+            arguments.AddRange(["--use-list", list]);
+        }
+        arguments.Add(archive);
+        using var process = Process.Start(tools.StartInfo("pg_restore", arguments, target))
+            ?? throw new RecoveryException("could not start pg_restore");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = StderrTail.CollectAsync(process.StandardError, ct);
+        try
+        {
+            await process.WaitForExitAsync(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+        await stdout;
+        var errors = await stderr;
+        if (process.ExitCode != 0)
+        {
+            throw new RecoveryException($"pg_restore into '{database}' failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
+        }
+    }
+}
