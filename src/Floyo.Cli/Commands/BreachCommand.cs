@@ -127,7 +127,7 @@ internal static class BreachCommand
                     return (report, true);
                 }
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            await Task.Delay(EmbeddedWorkflows.PollInterval, ct);
         }
     }
 

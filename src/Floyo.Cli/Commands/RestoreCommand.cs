@@ -106,7 +106,7 @@ internal static class RestoreCommand
                 await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(name, "floyo-dr"), ct);
                 approvalSent = true;
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            await Task.Delay(EmbeddedWorkflows.PollInterval, ct);
         }
     }
 

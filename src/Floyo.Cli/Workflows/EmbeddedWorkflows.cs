@@ -16,6 +16,9 @@ namespace Floyo.Cli.Workflows;
 /// </summary>
 internal static class EmbeddedWorkflows
 {
+    /// <summary>How often a command looks at its workflow: the hub is in this process, so asking is cheap and every wait is felt.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
+
     public static void Add(IServiceCollection services)
     {
         // The sidecar builds a default host, whose config reload watches the working directory recursively:
@@ -62,7 +65,7 @@ internal static class EmbeddedWorkflows
                 last = state.SerializedCustomStatus;
                 onStatus(last);
             }
-            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            await Task.Delay(PollInterval, ct);
         }
     }
 

@@ -13,6 +13,8 @@ namespace Floyo.Recovery.Postgres;
 /// </summary>
 public sealed partial class PgTools(IOptions<DatabaseOptions> options)
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (int Major, string Full)> _versions = new(StringComparer.Ordinal);
+
     public string Locate(string tool)
     {
         var dir = options.Value.PgBinDir;
@@ -37,13 +39,19 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
     /// <summary>The major version a client tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.18".</summary>
     public async Task<(int Major, string Full)> VersionAsync(string tool, CancellationToken ct)
     {
+        // Asked before every run; a binary does not change version while this process lives.
+        var path = Locate(tool);
+        if (_versions.TryGetValue(path, out var known))
+        {
+            return known;
+        }
         var result = await RunAsync(tool, ["--version"], connection: null, ct);
         var match = VersionPattern().Match(result.StdOut);
         if (result.ExitCode != 0 || !match.Success)
         {
             throw new RecoveryException($"{tool} --version failed: {FirstLine(result.StdErr)}");
         }
-        return (int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups[0].Value);
+        return _versions[path] = (int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups[0].Value);
     }
 
     /// <summary>Refuses a client older than the server: it could not dump newer catalogs correctly.</summary>

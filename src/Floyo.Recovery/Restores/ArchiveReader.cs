@@ -39,7 +39,7 @@ public sealed class ArchiveReader(Stream source)
 {
     public const byte DataBlock = 1;
     private const int MaxString = 256 << 20;
-    private readonly byte[] _buffer = new byte[1 << 16];
+    private readonly byte[] _buffer = new byte[1 << 18];
     private int _position;
     private int _length;
     private MemoryStream? _recording;
@@ -164,6 +164,42 @@ public sealed class ArchiveReader(Stream source)
         }
         return (int)await IntAsync(ct);
     }
+
+    /// <summary>
+    /// Copies the next chunk of the current block into <paramref name="destination"/> when it is already
+    /// buffered and fits: the hot path, taken for nearly every row. False, with nothing consumed, otherwise.
+    /// </summary>
+    public bool TryReadChunk(Span<byte> destination, out int length)
+    {
+        length = 0;
+        var header = 1 + _intSize;
+        var available = _buffer.AsSpan(_position, _length - _position);
+        if (_recording is not null || available.Length < header || available[0] != 0)
+        {
+            return false;
+        }
+        long value = 0;
+        for (var i = 0; i < _intSize; i++)
+        {
+            value |= (long)available[1 + i] << (8 * i);
+        }
+        if (value > destination.Length || header + value > available.Length)
+        {
+            return false;
+        }
+        available.Slice(header, (int)value).CopyTo(destination);
+        _position += header + (int)value;
+        Consumed += header + value;
+        length = (int)value;
+        return true;
+    }
+
+    /// <summary>
+    /// pg_dump ends each table's rows with COPY's end-of-data line (a backslash and a period) as a chunk of its
+    /// own. COPY text doubles every backslash inside data, so a line that is exactly that is never a row.
+    /// </summary>
+    public static bool IsEndOfCopyMarker(ReadOnlySpan<byte> chunk) =>
+        chunk.StartsWith("\\.\n"u8) && !chunk[3..].ContainsAnyExcept((byte)'\n');
 
     /// <summary>The length of the next chunk of the current block; 0 ends the block.</summary>
     public async ValueTask<int> ChunkLengthAsync(CancellationToken ct)

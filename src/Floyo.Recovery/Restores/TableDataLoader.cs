@@ -96,22 +96,33 @@ public static class TableDataLoader
             }
             var buffer = ArrayPool<byte>.Shared.Rent(SliceBytes);
             var used = 0;
-            int length;
-            while ((length = await reader.ChunkLengthAsync(ct)) > 0)
+            while (true)
             {
-                if (used + length > buffer.Length)
+                if (!reader.TryReadChunk(buffer.AsSpan(used), out var length) && (length = await reader.ChunkLengthAsync(ct)) > 0)
                 {
-                    (buffer, used) = await EmitAsync(slices, table, buffer, used, ct);
                     if (used + length > buffer.Length)
                     {
-                        // One row larger than a slice: grow rather than split it.
-                        var larger = ArrayPool<byte>.Shared.Rent(used + length);
-                        buffer.AsSpan(0, used).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
+                        (buffer, used) = await EmitAsync(slices, table, buffer, used, ct);
+                        if (used + length > buffer.Length)
+                        {
+                            // One row larger than a slice: grow rather than split it.
+                            var larger = ArrayPool<byte>.Shared.Rent(used + length);
+                            buffer.AsSpan(0, used).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(buffer);
+                            buffer = larger;
+                        }
                     }
+                    await reader.ReadExactlyAsync(buffer.AsMemory(used, length), ct);
                 }
-                await reader.ReadExactlyAsync(buffer.AsMemory(used, length), ct);
+                if (length == 0)
+                {
+                    break;
+                }
+                if (ArchiveReader.IsEndOfCopyMarker(buffer.AsSpan(used, length)))
+                {
+                    // Each session ends its own COPY; a marker inside one slice would cut the rows after it.
+                    continue;
+                }
                 used += length;
                 if (used >= SliceBytes)
                 {

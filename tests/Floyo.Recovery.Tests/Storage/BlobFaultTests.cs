@@ -78,10 +78,10 @@ public sealed class BlobFaultTests
             Assert.Equal(target, result.TargetDatabase);
         }
         Assert.Equal(1, cut.Cuts);
-        var gets = recorder.To(name).Where(r => r.Method == "GET").ToList();
-        Assert.True(gets.Count >= 2, $"expected a resumed download, saw {gets.Count} GETs");
-        var resumedFrom = long.Parse(gets[^1].Header("x-ms-range")!.Split('=')[1].TrimEnd('-').Split('-')[0], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(1_500_000, resumedFrom);
+        // The cut read (the checksum proof) carried on from the cut with a ranged GET.
+        var resumedFrom = recorder.To(name).Where(r => r.Method == "GET" && r.Header("x-ms-range") is not null)
+            .Select(r => long.Parse(r.Header("x-ms-range")!.Split('=')[1].Split('-')[0], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains(1_500_000L, resumedFrom);
         await using var restored = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(db.Server, $"{db.Name}_r"), default);
         await using var count = new NpgsqlCommand("SELECT count(*) FROM events", restored);
         Assert.Equal(60_000L, (long)(await count.ExecuteScalarAsync())!);
