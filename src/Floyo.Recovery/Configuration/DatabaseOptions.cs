@@ -17,11 +17,11 @@ public sealed class DatabaseOptions
     [ConfigurationKeyName("PG_BIN_DIR")]
     public string? PgBinDir { get; set; }
 
-    /// <summary>Parallel jobs for pg_restore.</summary>
+    /// <summary>Parallel COPY sessions and pg_restore jobs during a restore.</summary>
     [ConfigurationKeyName("RESTORE_JOBS")]
     public int RestoreJobs { get; set; } = 2;
 
-    /// <summary>Scratch space for restores (the decompressed, checksum-proven dump).</summary>
+    /// <summary>Scratch space for restores (the archive's table of contents; the whole dump only when it cannot be streamed).</summary>
     [ConfigurationKeyName("FLOYO_WORK_DIR")]
     public string? WorkDir { get; set; }
 }

@@ -8,8 +8,8 @@ namespace Floyo.Recovery.Restores;
 
 /// <summary>
 /// Brings a backup out of the store as a local dump that pg_restore can read in parallel, checking
-/// the SHA-256 of every stored byte on the way. Nothing is handed to a restore until the whole
-/// stream has been read and its checksum matches the metadata.
+/// the SHA-256 of every stored byte on the way: the path for archives <see cref="StreamingRestorer"/>
+/// cannot stream. Nothing is handed to a restore until the whole stream matches the metadata.
 /// </summary>
 public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
 {
