@@ -199,8 +199,15 @@ public static class TableDataLoader
         {
             if (copy is not null)
             {
-                // Abandoned on a failure elsewhere: the staging database is dropped, so only the session matters.
-                await connection.CloseAsync();
+                // Abandoned on a failure elsewhere: the staging database is dropped, so only the session matters,
+                // and the failure being reported is the one that stopped the load, not this one.
+                try
+                {
+                    await connection.CloseAsync();
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or IOException)
+                {
+                }
             }
         }
     }
