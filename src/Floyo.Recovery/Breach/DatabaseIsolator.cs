@@ -116,13 +116,13 @@ public sealed partial class DatabaseIsolator(
         var db = PgConnector.Quote(restored);
         foreach (var grantee in restoredGrantees.Except(targetGrantees))
         {
-            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {Grantee(grantee)}", ct);
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {ConnectGate.Grantee(grantee)}", ct);
         }
         foreach (var grantee in targetGrantees.Except(restoredGrantees))
         {
             if (grantee == ConnectGate.Public || await Rotation.LoginRoles.ExistsAsync(admin, grantee, ct))
             {
-                await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {db} TO {Grantee(grantee)}", ct);
+                await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {db} TO {ConnectGate.Grantee(grantee)}", ct);
             }
         }
     }
@@ -230,8 +230,6 @@ public sealed partial class DatabaseIsolator(
         }
         return ([.. roles.Where(grantees.Contains)], missing, grantees.Contains(ConnectGate.Public));
     }
-
-    private static string Grantee(string role) => role == ConnectGate.Public ? "PUBLIC" : PgConnector.Quote(role);
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Warning, Message = "Incident {IncidentId}: isolated {Database}, ended {Sessions} application sessions")]
     private static partial void LogIsolated(ILogger logger, string incidentId, string database, int sessions);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using Floyo.Recovery.Postgres;
 using Npgsql;
@@ -22,24 +21,10 @@ public sealed class PgRestore(PgTools tools)
             arguments.AddRange(["--use-list", list]);
         }
         arguments.Add(archive);
-        using var process = Process.Start(tools.StartInfo("pg_restore", arguments, target))
-            ?? throw new RecoveryException("could not start pg_restore");
-        var stdout = process.StandardOutput.ReadToEndAsync(ct);
-        var stderr = StderrTail.CollectAsync(process.StandardError, ct);
-        try
+        var result = await tools.RunAsync("pg_restore", arguments, target, ct);
+        if (result.ExitCode != 0)
         {
-            await process.WaitForExitAsync(ct);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-        await stdout;
-        var errors = await stderr;
-        if (process.ExitCode != 0)
-        {
-            throw new RecoveryException($"pg_restore into '{database}' failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
+            throw new RecoveryException($"pg_restore into '{database}' failed (exit {result.ExitCode}): {StderrTail.Summary(result.StdErr)}");
         }
     }
 }
