@@ -129,7 +129,8 @@ public sealed partial class FullBackupRunner(
         long dumpBytes = 0;
         try
         {
-            await using (var sink = compress ? Compressor(hashing) : (Stream)hashing)
+            var sink = compress ? Compressor(hashing) : (Stream)hashing;
+            try
             {
                 var input = process.StandardOutput.BaseStream;
                 var buffer = new byte[ChunkSize];
@@ -146,6 +147,19 @@ public sealed partial class FullBackupRunner(
                     }
                 }
                 await WithStoreErrors(() => sink.FlushAsync(ct), store.Location);
+                // Closing writes zstd's last frame, which can meet a full disk as well.
+                await WithStoreErrors(() => sink.DisposeAsync().AsTask(), store.Location);
+            }
+            finally
+            {
+                try
+                {
+                    await sink.DisposeAsync();
+                }
+                catch (IOException)
+                {
+                    // Already failing: the partial backup goes with its writer, and the first error is the one reported.
+                }
             }
             await process.WaitForExitAsync(ct);
         }

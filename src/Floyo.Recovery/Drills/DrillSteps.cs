@@ -3,6 +3,7 @@ using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
+using Floyo.Recovery.Verification;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -47,9 +48,11 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         var server = staging.Server;
         var store = Store(backup.Source);
         var entry = await new BackupCatalog(store).FindAsync(backup.Name, ct);
+        // Proven before the old staging copy is dropped: a damaged backup leaves staging as it was.
+        await ChecksumChecker.ProveAsync(store, entry, ct);
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
-        return await restorer.RestoreNewAsync(admin, server, server.Database!, new StoredBackup(store, entry), ct);
+        return await restorer.RestoreNewAsync(admin, server, server.Database!, new StoredBackup(store, entry, ChecksumProven: true), ct);
     }
 
     /// <summary>

@@ -75,6 +75,12 @@ public sealed partial class RestoreRunner(
     {
         server ??= await connections.DatabaseAsync(ct);
         var meta = plan.Backup.Metadata;
+        if (!backup.ChecksumProven)
+        {
+            // Before anything on the server changes, roles included.
+            await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);
+            backup = backup with { ChecksumProven = true };
+        }
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
         var staging = StagingName(plan.TargetDatabase, "restore");

@@ -154,7 +154,7 @@ public static class TableDataLoader
         {
             return (buffer, used);
         }
-        var next = ArrayPool<byte>.Shared.Rent(SliceBytes);
+        var next = ArrayPool<byte>.Shared.Rent(Math.Max(SliceBytes, used - cut));
         buffer.AsSpan(cut, used - cut).CopyTo(next);
         await slices.WriteAsync(new Slice(table, buffer, cut), ct);
         return (next, used - cut);
