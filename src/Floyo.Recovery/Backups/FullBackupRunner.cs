@@ -55,9 +55,11 @@ public sealed partial class FullBackupRunner(
         var retainUntil = timestamp.AddDays(backup.Value.RetentionDays);
         var compressed = backup.Value.Compression;
         await using var writer = await store.CreateAsync(name, new ObjectRetention(retainUntil), ct);
+        // Sequences ignore the snapshot and only grow: read before pg_dump reads them, a restore can only be ahead.
+        var sequences = await DatabaseInspector.ReadSequencesAsync(connection, ct);
         using var failFast = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var dump = DumpAsync(source, snapshotId, compressed, writer.Stream, progress, failFast.Token);
-        var facts = DatabaseInspector.CaptureAsync(connection, failFast.Token);
+        var facts = DatabaseInspector.CaptureAsync(connection, failFast.Token, sequences: sequences);
         await WhenBothAsync(dump, facts, failFast);
         var (dumpBytes, storedBytes, sha256) = await dump;
         var capturedFacts = await facts;

@@ -12,12 +12,13 @@ public static class DatabaseInspector
         "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'";
 
     /// <param name="countRows">False skips the row counts (a full scan of every table): catalog facts only.</param>
-    public static async Task<DatabaseFacts> CaptureAsync(NpgsqlConnection connection, CancellationToken ct, bool countRows = true)
+    /// <param name="sequences">Values read earlier (<see cref="ReadSequencesAsync"/>) to use instead of reading them now.</param>
+    public static async Task<DatabaseFacts> CaptureAsync(NpgsqlConnection connection, CancellationToken ct, bool countRows = true, IReadOnlyList<SequenceValue>? sequences = null)
     {
         var (version, versionNum, properties) = await ReadServerAsync(connection, ct);
         var tables = countRows ? await CountRowsAsync(connection, ct) : [];
         var objects = await CountObjectsAsync(connection, ct);
-        var sequences = await ReadSequencesAsync(connection, ct);
+        sequences ??= await ReadSequencesAsync(connection, ct);
         var roles = await ReadRolesAsync(connection, ct);
         return new DatabaseFacts(version, versionNum, properties, tables, objects, sequences, roles);
     }
@@ -88,7 +89,8 @@ public static class DatabaseInspector
         return counts;
     }
 
-    private static async Task<List<SequenceValue>> ReadSequencesAsync(NpgsqlConnection connection, CancellationToken ct)
+    /// <summary>Current sequence values. Sequences ignore snapshots: they are read now, whatever the transaction.</summary>
+    public static async Task<List<SequenceValue>> ReadSequencesAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         const string sql = """
             SELECT schemaname::text, sequencename::text, last_value FROM pg_sequences
