@@ -23,7 +23,7 @@ public enum ArchiveSection
 /// exactly as pg_restore reads them from a pipe. <see cref="Bytes"/> is that prefix verbatim: pg_restore
 /// accepts it as an archive for every entry that carries no data (schema, indexes, constraints, ACLs).
 /// </summary>
-public sealed record ArchiveToc(int Version, string Encoding, IReadOnlyList<ArchiveEntry> Entries, byte[] Bytes)
+public sealed record ArchiveToc(IReadOnlyList<ArchiveEntry> Entries, byte[] Bytes)
 {
     /// <summary>Why the data cannot be streamed into COPY sessions directly; null when it can.</summary>
     public string? Unstreamable { get; init; }
@@ -32,12 +32,12 @@ public sealed record ArchiveToc(int Version, string Encoding, IReadOnlyList<Arch
 /// <summary>
 /// Sequential reader of pg_dump's custom archive format (src/bin/pg_dump/pg_backup_archiver.c and
 /// pg_backup_custom.c): integers are a sign byte and intSize little-endian bytes, strings an integer length
-/// (-1 for null) and the bytes. Versions 1.12 to 1.16 (PostgreSQL 9.5 to 17) are understood; anything else
+/// (-1 for null) and the bytes. Versions 1.12 to 1.16 (pg_dump up to PostgreSQL 17) are understood; anything else
 /// is reported as unstreamable so the caller falls back to pg_restore reading the whole file.
 /// </summary>
 public sealed class ArchiveReader(Stream source)
 {
-    public const byte DataBlock = 1;
+    private const byte DataBlock = 1;
     private const int MaxString = 256 << 20;
     private readonly byte[] _buffer = new byte[1 << 18];
     private int _position;
@@ -55,19 +55,19 @@ public sealed class ArchiveReader(Stream source)
         await ReadExactlyAsync(magic, ct);
         if (!magic.AsSpan().SequenceEqual("PGDMP"u8))
         {
-            return Unstreamable(0, "not a pg_dump custom-format archive");
+            return Unstreamable("not a pg_dump custom-format archive");
         }
-        int major = await ByteAsync(ct), minor = await ByteAsync(ct), revision = await ByteAsync(ct);
-        var version = (major * 256 + minor) * 256 + revision;
+        int major = await ByteAsync(ct), minor = await ByteAsync(ct);
+        await ByteAsync(ct); // revision
         if (major != 1 || minor is < 12 or > 16)
         {
-            return Unstreamable(version, $"archive version {major}.{minor} is not one this reader knows");
+            return Unstreamable($"archive version {major}.{minor} is not one this reader knows");
         }
         _intSize = await ByteAsync(ct);
         int offsetSize = await ByteAsync(ct), format = await ByteAsync(ct);
         if (_intSize is < 1 or > 8 || offsetSize is < 1 or > 8 || format != 1)
         {
-            return Unstreamable(version, "archive header is not a plain custom-format header");
+            return Unstreamable("archive header is not a plain custom-format header");
         }
         // 1.15 replaced the compression level (an integer) with an algorithm (a byte); 0 means none in both.
         var compression = minor >= 15 ? await ByteAsync(ct) : await IntAsync(ct);
@@ -125,15 +125,15 @@ public sealed class ArchiveReader(Stream source)
             // Flag 3 is K_OFFSET_NO_DATA: pg_dump wrote no data block for this entry.
             entries.Add(new ArchiveEntry(dumpId, hadDumper, desc, tag, ns, section, copy, offsetFlag == 3));
         }
-        var toc = new ArchiveToc(version, encoding, entries, _recording.ToArray());
+        var toc = new ArchiveToc(entries, _recording.ToArray());
         _recording = null;
         return toc with { Unstreamable = WhyUnstreamable(compression, encoding, entries) };
     }
 
-    private ArchiveToc Unstreamable(int version, string why)
+    private ArchiveToc Unstreamable(string why)
     {
         _recording = null;
-        return new ArchiveToc(version, "", [], []) { Unstreamable = why };
+        return new ArchiveToc([], []) { Unstreamable = why };
     }
 
     private static string? WhyUnstreamable(long compression, string encoding, List<ArchiveEntry> entries)

@@ -16,9 +16,7 @@ public abstract class RecoveryActivity<TInput, TOutput>(WorkflowRuntime runtime,
         ArgumentNullException.ThrowIfNull(context);
         try
         {
-            // On the thread pool: the worker may call in under its own scheduler, which every await would
-            // capture, serialising a restore's parallel COPY sessions and decompression onto one thread.
-            return await Task.Run(() => ExecuteAsync(input, context, runtime.Stopping));
+            return await ExecuteAsync(input, context, runtime.Stopping);
         }
         catch (OperationCanceledException e) when (runtime.Stopping.IsCancellationRequested)
         {
