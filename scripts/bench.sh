@@ -168,6 +168,9 @@ tree_rss_kb() {
 run_timed() {
   local name=$1; shift
   local tfile="$RUN_DIR/$name.time" pid rc=0 peak=0 cur
+  # Every contender starts from the same state: the server has nothing left to write out from the step
+  # before (a restore leaves ~1 GB of dirty pages and WAL behind for the next one to pay for otherwise).
+  psql_admin -c CHECKPOINT >/dev/null && sync
   /usr/bin/time -f '%e %M' -o "$tfile" "$@" >"$RUN_DIR/$name.log" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
