@@ -88,6 +88,31 @@ public sealed class BlobFaultTests
     }
 
     [Fact]
+    public async Task A_download_cut_while_rows_stream_into_the_database_is_resumed_and_the_restore_matches()
+    {
+        await using var db = await BulkyDatabaseAsync(60_000);
+        await using var container = new BlobTestContainer();
+        var settings = BlobEngine.Settings(container.ConnectionString, container.Name, "off", db.Url);
+        string name;
+        await using (var engine = BlobEngine.Create(settings))
+        {
+            name = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
+        }
+
+        // The first read (the checksum proof) runs whole; the second, the stream into COPY, is cut mid-way.
+        var cut = new CutDownloads(name) { FirstCutAfterBytes = long.MaxValue, LaterCutAfterBytes = 1_500_000 };
+        await using (var engine = BlobEngine.Create(settings, handler: cut))
+        {
+            await engine.GetRequiredService<RestoreRunner>().RunAsync(new RestoreRequest(name, $"{db.Name}_r"), null, default);
+        }
+        // The proof, the cut stream, and at least one ranged read that carried it on (each of those is cut again later).
+        Assert.True(cut.Cuts >= 3, $"expected the streamed read to be cut and resumed, saw {cut.Cuts} reads");
+        await using var restored = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(db.Server, $"{db.Name}_r"), default);
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM events", restored);
+        Assert.Equal(60_000L, (long)(await count.ExecuteScalarAsync())!);
+    }
+
+    [Fact]
     public async Task A_download_that_cannot_be_resumed_fails_clearly_and_no_restore_starts()
     {
         await using var db = await BulkyDatabaseAsync(60_000);
