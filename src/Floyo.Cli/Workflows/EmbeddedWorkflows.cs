@@ -28,8 +28,7 @@ internal static class EmbeddedWorkflows
     }
 
     /// <summary>An instance id that says where and when it started; unique within the process's hub.</summary>
-    public static string NewInstanceId(string verb) =>
-        $"cli-{verb}-{DateTimeOffset.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
+    public static string NewInstanceId(string verb) => InstanceIds.New($"cli-{verb}-", DateTimeOffset.UtcNow);
 
     public static async Task<string> StartAsync<TInput>(IServiceProvider services, string orchestrator, TInput input, string instanceId, CancellationToken ct)
         where TInput : notnull

@@ -18,6 +18,14 @@ public static class ApiResults
 
     public static ContentResult BadRequest(string message) => Error(StatusCodes.Status400BadRequest, message);
 
+    /// <summary>202 for a workflow just started: <c>Location</c> is its status URL, polled every 10 s.</summary>
+    public static ContentResult Accepted(HttpRequest request, string statusUrl, object body)
+    {
+        request.HttpContext.Response.Headers.Location = statusUrl;
+        request.HttpContext.Response.Headers.RetryAfter = "10";
+        return Json(StatusCodes.Status202Accepted, body);
+    }
+
     /// <summary>Absolute URL of an API route on the host that served <paramref name="request"/>.</summary>
     public static string Url(HttpRequest request, string path) => $"{request.Scheme}://{request.Host}{request.PathBase}/api/{path}";
 }

@@ -32,7 +32,6 @@ public sealed partial class BreachFunctions(
     public const string InstancePrefix = "breach-";
 
     private static readonly string[] StartFields = ["since", "reason", "drill"];
-    private static readonly string[] CommentFields = ["comment"];
 
     [Function("StartBreachRecovery")]
     public async Task<IActionResult> StartAsync(
@@ -58,9 +57,9 @@ public sealed partial class BreachFunctions(
         {
             return ApiResults.BadRequest(fieldError);
         }
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500 || reason.Any(char.IsControl))
+        if (ApiRequests.ReasonProblem(reason, "what was seen") is { } reasonProblem)
         {
-            return ApiResults.BadRequest("field 'reason' must say what was seen, in 1 to 500 printable characters");
+            return ApiResults.BadRequest(reasonProblem);
         }
         BreachCheck check;
         try
@@ -77,13 +76,13 @@ public sealed partial class BreachFunctions(
             return ApiResults.Error(StatusCodes.Status409Conflict, $"breach recovery {running} is still running{(drill ? " (drill)" : "")}; follow it, or wait for it to finish");
         }
 
-        var id = $"{InstancePrefix}{clock.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
-        var input = new BreachRecoveryInput(since, reason.Trim(), requester, drill);
+        var id = Recovery.Workflows.InstanceIds.New(InstancePrefix, clock.GetUtcNow());
+        var input = new BreachRecoveryInput(since, reason!.Trim(), requester, drill);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(BreachRecoveryOrchestrator), input, new StartOrchestrationOptions(id), ct);
         LogStarted(logger, id, requester, check.Incident.Since, drill);
 
         var status = ApiResults.Url(request, $"breaches/{id}");
-        var result = ApiResults.Json(StatusCodes.Status202Accepted, new
+        return ApiResults.Accepted(request, status, new
         {
             id,
             since = check.Incident.Since,
@@ -97,9 +96,6 @@ public sealed partial class BreachFunctions(
             approvePostUri = ApiResults.Url(request, $"breaches/{id}/approve"),
             gdprNotifiedPostUri = ApiResults.Url(request, $"breaches/{id}/gdpr-notified"),
         });
-        request.HttpContext.Response.Headers.Location = status;
-        request.HttpContext.Response.Headers.RetryAfter = "10";
-        return result;
     }
 
     [Function("ApproveBreachRestore")]
@@ -111,7 +107,7 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (approver, comment, problem) = await ReadCommentAsync(request, ct);
+        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
         if (problem is not null)
         {
             return problem;
@@ -146,7 +142,7 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (by, comment, problem) = await ReadCommentAsync(request, ct);
+        var (by, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
         if (problem is not null)
         {
             return problem;
@@ -206,25 +202,6 @@ public sealed partial class BreachFunctions(
         });
     }
 
-    private static async Task<(string? Who, string? Comment, IActionResult? Problem)> ReadCommentAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (RequestPrincipal.From(request, out var who) is not { } principal)
-        {
-            return (null, null, ApiResults.BadRequest(who!));
-        }
-        var (body, error) = await StrictJson.ReadAsync(request, CommentFields, emptyAllowed: true, ct);
-        if (body is null)
-        {
-            return (null, null, ApiResults.BadRequest(error!));
-        }
-        var comment = body.String("comment", required: false, out var commentError);
-        if (commentError is not null || comment is { Length: > 500 })
-        {
-            return (null, null, ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters"));
-        }
-        return (principal, comment, null);
-    }
-
     private async Task<BreachReport?> RecordedAsync(string id, CancellationToken ct)
     {
         var name = RecordRunActivity.NameFor(BreachRecoveryOrchestrator.RecordName, id);
@@ -240,13 +217,7 @@ public sealed partial class BreachFunctions(
     /// <summary>A breach recovery of the same kind (real or drill) still running: two at once would fight over the same database.</summary>
     private static async Task<string?> RunningAsync(DurableTaskClient client, bool drill, CancellationToken ct)
     {
-        var query = new OrchestrationQuery
-        {
-            InstanceIdPrefix = InstancePrefix,
-            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
-            FetchInputsAndOutputs = true,
-        };
-        await foreach (var running in client.GetAllInstancesAsync(query).WithCancellation(ct))
+        await foreach (var running in DurableQueries.Unfinished(client, InstancePrefix).WithCancellation(ct))
         {
             if (running.Name == nameof(BreachRecoveryOrchestrator) && running.ReadInputAs<BreachRecoveryInput>()?.Drill == drill
                 && DurableQueries.CustomStatus<BreachProgress>(running)?.Stage != BreachStages.AwaitingGdprNotification)

@@ -17,6 +17,15 @@ internal static class DurableQueries
         return state?.Name == orchestrator ? state : null;
     }
 
+    /// <summary>The API's instances with <paramref name="prefix"/> that have not finished, inputs included.</summary>
+    public static IAsyncEnumerable<OrchestrationMetadata> Unfinished(DurableTaskClient client, string prefix) =>
+        client.GetAllInstancesAsync(new OrchestrationQuery
+        {
+            InstanceIdPrefix = prefix,
+            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
+            FetchInputsAndOutputs = true,
+        });
+
     /// <summary>The orchestration's custom status as <typeparamref name="T"/>; null when absent or not of that shape.</summary>
     public static T? CustomStatus<T>(OrchestrationMetadata state)
         where T : class

@@ -31,7 +31,6 @@ public sealed partial class RestoreFunctions(
     public const string InstancePrefix = "restore-";
 
     private static readonly string[] StartFields = ["backup", "targetDatabase", "dropExisting", "reason"];
-    private static readonly string[] ApproveFields = ["comment"];
 
     [Function("StartRestore")]
     public async Task<IActionResult> StartAsync(
@@ -58,9 +57,9 @@ public sealed partial class RestoreFunctions(
         {
             return ApiResults.BadRequest(fieldError);
         }
-        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500 || reason.Any(char.IsControl))
+        if (ApiRequests.ReasonProblem(reason, "why") is { } reasonProblem)
         {
-            return ApiResults.BadRequest("field 'reason' must say why, in 1 to 500 printable characters");
+            return ApiResults.BadRequest(reasonProblem);
         }
         try
         {
@@ -83,13 +82,13 @@ public sealed partial class RestoreFunctions(
         }
         var settings = workflow.Value;
         var production = IsProduction(target!);
-        var id = $"{InstancePrefix}{clock.GetUtcNow().UtcDateTime:yyyyMMdd'T'HHmmss'Z'}-{Guid.NewGuid().ToString("N")[..8]}";
-        var input = new RestoreWorkflowInput(backup!, target, drop, reason.Trim(), requester, RestoreSource.Http, settings.ApprovalRequired, settings.ApprovalTimeout);
+        var id = Recovery.Workflows.InstanceIds.New(InstancePrefix, clock.GetUtcNow());
+        var input = new RestoreWorkflowInput(backup!, target, drop, reason!.Trim(), requester, RestoreSource.Http, settings.ApprovalRequired, settings.ApprovalTimeout);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), input, new StartOrchestrationOptions(id), ct);
         LogStarted(logger, id, backup!, target!, requester);
 
         var status = ApiResults.Url(request, $"restores/{id}");
-        var result = ApiResults.Json(StatusCodes.Status202Accepted, new
+        return ApiResults.Accepted(request, status, new
         {
             id,
             backup,
@@ -102,9 +101,6 @@ public sealed partial class RestoreFunctions(
             approvePostUri = ApiResults.Url(request, $"restores/{id}/approve"),
             durable = ManagementPayload(client, id),
         });
-        request.HttpContext.Response.Headers.Location = status;
-        request.HttpContext.Response.Headers.RetryAfter = "10";
-        return result;
     }
 
     [Function("ApproveRestore")]
@@ -116,19 +112,10 @@ public sealed partial class RestoreFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (RequestPrincipal.From(request, out var who) is not { } approver)
+        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
+        if (problem is not null)
         {
-            return ApiResults.BadRequest(who!);
-        }
-        var (body, error) = await StrictJson.ReadAsync(request, ApproveFields, emptyAllowed: true, ct);
-        if (body is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
-        var comment = body.String("comment", required: false, out var commentError);
-        if (commentError is not null || comment is { Length: > 500 })
-        {
-            return ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters");
+            return problem;
         }
         var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(RestoreOrchestrator), ct);
         if (state is null)
@@ -149,8 +136,8 @@ public sealed partial class RestoreFunctions(
         {
             return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this restore and cannot approve it: someone else must");
         }
-        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver, comment), ct);
-        LogApproved(logger, id, approver);
+        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver!, comment), ct);
+        LogApproved(logger, id, approver!);
         return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"restores/{id}") });
     }
 
@@ -201,13 +188,7 @@ public sealed partial class RestoreFunctions(
 
     private async Task<string?> RunningRestoreIntoAsync(DurableTaskClient client, string target, CancellationToken ct)
     {
-        var query = new OrchestrationQuery
-        {
-            InstanceIdPrefix = InstancePrefix,
-            Statuses = [OrchestrationRuntimeStatus.Pending, OrchestrationRuntimeStatus.Running, OrchestrationRuntimeStatus.Suspended],
-            FetchInputsAndOutputs = true,
-        };
-        await foreach (var running in client.GetAllInstancesAsync(query).WithCancellation(ct))
+        await foreach (var running in DurableQueries.Unfinished(client, InstancePrefix).WithCancellation(ct))
         {
             var input = running.ReadInputAs<RestoreWorkflowInput>();
             if (input is not null && string.Equals(input.TargetDatabase ?? ProductionDatabase(), target, StringComparison.Ordinal))

@@ -12,6 +12,12 @@ namespace Floyo.Recovery.Tests.Storage;
 public sealed class BlobFaultTests
 {
     /// <summary>About 40 MB of pg_dump output that zstd cannot shrink much: a backup that takes many blocks.</summary>
+    private static async Task<string> BackUpAsync(Dictionary<string, string?> settings)
+    {
+        await using var engine = BlobEngine.Create(settings);
+        return (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
+    }
+
     private static async Task<TestDatabase> BulkyDatabaseAsync(int rows = 300_000)
     {
         var db = await TestDatabase.CreateAsync();
@@ -63,11 +69,7 @@ public sealed class BlobFaultTests
         await using var db = await BulkyDatabaseAsync(60_000);
         await using var container = new BlobTestContainer();
         var settings = BlobEngine.Settings(container.ConnectionString, container.Name, "off", db.Url);
-        string name;
-        await using (var engine = BlobEngine.Create(settings))
-        {
-            name = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
-        }
+        var name = await BackUpAsync(settings);
 
         var cut = new CutDownloads(name) { FirstCutAfterBytes = 1_500_000 };
         var recorder = new HttpRecorder();
@@ -93,11 +95,7 @@ public sealed class BlobFaultTests
         await using var db = await BulkyDatabaseAsync(60_000);
         await using var container = new BlobTestContainer();
         var settings = BlobEngine.Settings(container.ConnectionString, container.Name, "off", db.Url);
-        string name;
-        await using (var engine = BlobEngine.Create(settings))
-        {
-            name = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
-        }
+        var name = await BackUpAsync(settings);
 
         // The first read (the checksum proof) runs whole; the second, the stream into COPY, is cut mid-way.
         var cut = new CutDownloads(name) { FirstCutAfterBytes = long.MaxValue, LaterCutAfterBytes = 1_500_000 };
@@ -120,11 +118,7 @@ public sealed class BlobFaultTests
         using var work = new TempDirectory();
         var settings = BlobEngine.Settings(container.ConnectionString, container.Name, "off", db.Url);
         settings["FLOYO_WORK_DIR"] = work.Path;
-        string name;
-        await using (var engine = BlobEngine.Create(settings))
-        {
-            name = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
-        }
+        var name = await BackUpAsync(settings);
 
         var cut = new CutDownloads(name) { FirstCutAfterBytes = 1_000_000, LaterCutAfterBytes = 0 };
         await using (var engine = BlobEngine.Create(settings, handler: cut))

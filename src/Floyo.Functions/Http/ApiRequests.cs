@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+
+namespace Floyo.Functions.Http;
+
+/// <summary>The request checks the restore and breach APIs share: who asks, a free-text reason, an optional comment.</summary>
+internal static class ApiRequests
+{
+    private static readonly string[] CommentFields = ["comment"];
+
+    /// <summary>The caller and an optional comment of at most 500 characters; Problem is the 400 to return otherwise.</summary>
+    public static async Task<(string? Who, string? Comment, IActionResult? Problem)> ReadCommentAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (RequestPrincipal.From(request, out var who) is not { } principal)
+        {
+            return (null, null, ApiResults.BadRequest(who!));
+        }
+        var (body, error) = await StrictJson.ReadAsync(request, CommentFields, emptyAllowed: true, ct);
+        if (body is null)
+        {
+            return (null, null, ApiResults.BadRequest(error!));
+        }
+        var comment = body.String("comment", required: false, out var commentError);
+        if (commentError is not null || comment is { Length: > 500 })
+        {
+            return (null, null, ApiResults.BadRequest(commentError ?? "field 'comment' is longer than 500 characters"));
+        }
+        return (principal, comment, null);
+    }
+
+    /// <summary>Null when <paramref name="reason"/> is 1 to 500 printable characters, else the message for a 400.</summary>
+    public static string? ReasonProblem(string? reason, string saying) =>
+        string.IsNullOrWhiteSpace(reason) || reason.Length > 500 || reason.Any(char.IsControl)
+            ? $"field 'reason' must say {saying}, in 1 to 500 printable characters"
+            : null;
+}
