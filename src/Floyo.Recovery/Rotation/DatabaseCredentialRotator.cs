@@ -126,8 +126,7 @@ public sealed partial class DatabaseCredentialRotator(
             }
         }
         LogDisabled(logger, Settings.Secret, disabled.Count);
-        var result = plan.With(RotationSteps.PreviousDisabled);
-        await checkpoint.ReachedAsync(result, RotationSteps.PreviousDisabled, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.PreviousDisabled, ct);
         return (result, disabled);
     }
 
@@ -146,8 +145,7 @@ public sealed partial class DatabaseCredentialRotator(
             }
         }
         LogRetired(logger, old);
-        var result = plan.With(RotationSteps.OldRoleRetired);
-        await checkpoint.ReachedAsync(result, RotationSteps.OldRoleRetired, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.OldRoleRetired, ct);
         return (result, old);
     }
 
@@ -162,8 +160,7 @@ public sealed partial class DatabaseCredentialRotator(
             ended = await LoginRoles.EndSessionsAsync(admin, old, ct);
         }
         LogSessionsEnded(logger, old, ended);
-        var result = plan.With(RotationSteps.OldSessionsEnded);
-        await checkpoint.ReachedAsync(result, RotationSteps.OldSessionsEnded, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.OldSessionsEnded, ct);
         return (result, ended);
     }
 
@@ -173,8 +170,7 @@ public sealed partial class DatabaseCredentialRotator(
         var current = await RequireCurrentAsync(plan, ct);
         var tags = new Dictionary<string, string>(current.Properties.Tags, StringComparer.Ordinal) { [SecretTags.RotationState] = SecretTags.StateComplete };
         await store.UpdateTagsAsync(Settings.Secret, current.Properties.Version, tags, ct);
-        var result = plan.With(RotationSteps.Completed);
-        await checkpoint.ReachedAsync(result, RotationSteps.Completed, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.Completed, ct);
         return result;
     }
 

@@ -90,8 +90,7 @@ public sealed partial class RandomSecretRotator(
                 disabled.Add(version.Version);
             }
         }
-        var result = plan.With(RotationSteps.PreviousDisabled);
-        await checkpoint.ReachedAsync(result, RotationSteps.PreviousDisabled, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.PreviousDisabled, ct);
         return (result, disabled);
     }
 
@@ -100,8 +99,7 @@ public sealed partial class RandomSecretRotator(
         var current = await RequireCurrentAsync(plan, ct);
         var tags = new Dictionary<string, string>(current.Properties.Tags, StringComparer.Ordinal) { [SecretTags.RotationState] = SecretTags.StateComplete };
         await store.UpdateTagsAsync(plan.Secret, current.Properties.Version, tags, ct);
-        var result = plan.With(RotationSteps.Completed);
-        await checkpoint.ReachedAsync(result, RotationSteps.Completed, ct);
+        var result = await checkpoint.AdvanceAsync(plan, RotationSteps.Completed, ct);
         return result;
     }
 

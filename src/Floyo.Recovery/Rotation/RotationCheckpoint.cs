@@ -13,3 +13,14 @@ public sealed class NoCheckpoint : IRotationCheckpoint
 {
     public ValueTask ReachedAsync(RotationPlan plan, string step, CancellationToken ct) => ValueTask.CompletedTask;
 }
+
+public static class RotationCheckpointExtensions
+{
+    /// <summary>The plan with <paramref name="step"/> done, reported to the checkpoint before it is returned.</summary>
+    public static async Task<RotationPlan> AdvanceAsync(this IRotationCheckpoint checkpoint, RotationPlan plan, string step, CancellationToken ct)
+    {
+        var next = plan.With(step);
+        await checkpoint.ReachedAsync(next, step, ct);
+        return next;
+    }
+}
