@@ -53,9 +53,11 @@ internal static class RestoreCommand
                 RestoreRunner.CheckTargetName(targetName);
             }
 
-            services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
+            var runtime = services.GetRequiredService<WorkflowRuntime>();
+            runtime.Progress = Output.Progress();
+            runtime.OperatorAtTerminal = true;
             var input = new RestoreWorkflowInput(result.GetValue(file)!, targetName, result.GetValue(drop),
-                result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalRequired, settings.ApprovalTimeout, RetrySettings.Once,
+                result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalTimeout, RetrySettings.Once,
                 SourceOption.Parse(result, source));
             var id = await EmbeddedWorkflows.StartAsync(services, nameof(RestoreOrchestrator), input, EmbeddedWorkflows.NewInstanceId("restore"), token);
             var report = await FollowAsync(services.GetRequiredService<DurableTaskClient>(), id, requester, approver, atTerminal, token);
@@ -96,6 +98,14 @@ internal static class RestoreCommand
             if (!approvalSent && state.SerializedCustomStatus is { } status
                 && JsonSerializer.Deserialize<RestoreProgress>(status) is { Stage: RestoreStages.AwaitingApproval } progress)
             {
+                if (progress.Plan is { RequesterMayApprove: true })
+                {
+                    // No second person asked for (RESTORE_APPROVAL_REQUIRED is off): the person who typed the command
+                    // approves it, in their own name, and the report says so.
+                    await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver ?? requester, "floyo-dr, at the terminal"), ct);
+                    approvalSent = true;
+                    continue;
+                }
                 Output.EndProgress();
                 var name = approver ?? (atTerminal ? await AskAsync(progress, requester, ct) : null);
                 if (name is null || Principals.Same(name, requester))

@@ -83,7 +83,7 @@ public sealed partial class RestoreFunctions(
         var settings = workflow.Value;
         var production = IsProduction(target!);
         var id = Recovery.Workflows.InstanceIds.New(InstancePrefix, clock.GetUtcNow());
-        var input = new RestoreWorkflowInput(backup!, target, drop, reason!.Trim(), requester, RestoreSource.Http, settings.ApprovalRequired, settings.ApprovalTimeout);
+        var input = new RestoreWorkflowInput(backup!, target, drop, reason!.Trim(), requester, RestoreSource.Http, settings.ApprovalTimeout);
         await client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), input, new StartOrchestrationOptions(id), ct);
         LogStarted(logger, id, backup!, target!, requester);
 
@@ -98,8 +98,9 @@ public sealed partial class RestoreFunctions(
             approvalRequired = settings.ApprovalRequired || production,
             approvalTimeout = settings.ApprovalTimeout,
             statusQueryGetUri = status,
+            // Only our own URLs: Durable's management payload carries the extension's system key, which would let
+            // any caller raise the approval event under any name, terminate the run or purge its history.
             approvePostUri = ApiResults.Url(request, $"restores/{id}/approve"),
-            durable = ManagementPayload(client, id),
         });
     }
 
@@ -170,20 +171,6 @@ public sealed partial class RestoreFunctions(
             report = state.RuntimeStatus == OrchestrationRuntimeStatus.Completed ? state.ReadOutputAs<RestoreReport>() : null,
             error = state.FailureDetails?.ErrorMessage,
         });
-    }
-
-    /// <summary>Durable's own management URLs when running under the Functions host (which knows its webhook base URL).</summary>
-    private static object? ManagementPayload(DurableTaskClient client, string id)
-    {
-        try
-        {
-            return client.CreateHttpManagementPayload(id);
-        }
-        catch (InvalidOperationException)
-        {
-            // Not a Functions-bound client (tests, embedded host): our own URLs are enough.
-            return null;
-        }
     }
 
     private async Task<string?> RunningRestoreIntoAsync(DurableTaskClient client, string target, CancellationToken ct)

@@ -33,7 +33,8 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(input);
         var logger = context.CreateReplaySafeLogger<BreachRecoveryOrchestrator>();
-        var unattended = input.Drill && input.Unattended;
+        // Only the drill orchestration may run a breach drill unattended: an input alone cannot skip the approval.
+        var unattended = input.Drill && input.Unattended && context.Parent?.Name.Name == nameof(Workflows.Orchestrations.DrillOrchestrator);
         var run = new Run(context, input);
         logger.WorkflowStarted(nameof(BreachRecoveryOrchestrator), context.InstanceId, $"{input.RequestedBy}{(input.Drill ? " (drill)" : "")}");
 

@@ -25,7 +25,8 @@ public sealed class GdprReminderOrchestrator : TaskOrchestrator<GdprNotification
         DateTimeOffset Now() => new(context.CurrentUtcDateTime, TimeSpan.Zero);
         var breach = context.InstanceId.EndsWith("-gdpr", StringComparison.Ordinal) ? context.InstanceId[..^"-gdpr".Length] : context.InstanceId;
 
-        if (input.Unattended)
+        // Acknowledged automatically only inside an unattended breach drill, never because an input says so.
+        if (input.Unattended && context.Parent?.Name.Name == nameof(BreachRecoveryOrchestrator))
         {
             await WorkflowTasks.NotifyAsync(context, "reminder-1", NotificationSeverity.Info, $"{prefix}Incident {incident.Id}: GDPR notification reminder",
                 $"Notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)}. Drill: acknowledged automatically.", incident.Id);

@@ -13,4 +13,10 @@ public sealed class WorkflowRuntime(IHostApplicationLifetime? lifetime = null)
     public CancellationToken Stopping => lifetime?.ApplicationStopping ?? CancellationToken.None;
 
     public IProgress<TransferProgress>? Progress { get; set; }
+
+    /// <summary>
+    /// Set only by floyo-dr, whose engine lives in its own process: the person who typed the command is there to
+    /// approve it. The Functions app never sets it, so no request can make a requester their own approver there.
+    /// </summary>
+    public bool OperatorAtTerminal { get; set; }
 }

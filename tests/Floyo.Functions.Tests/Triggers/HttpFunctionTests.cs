@@ -1,3 +1,4 @@
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using Floyo.Functions.Http;
@@ -131,6 +132,68 @@ public sealed class HttpFunctionTests
         Assert.Equal(409, late);
         var (missing, _) = Read(await functions.GetAsync(Request("GET"), "restore-nope", host.Client, default));
         Assert.Equal(404, missing);
+    }
+
+    /// <summary>The extension's internal per-binding client (what [DurableClient] receives under the Functions host).</summary>
+    internal static DurableTaskClient FunctionsBoundClient(DurableTaskClient inner, string queryString, string baseUrl)
+    {
+        var type = Type.GetType("Microsoft.Azure.Functions.Worker.FunctionsDurableTaskClient, Microsoft.Azure.Functions.Worker.Extensions.DurableTask", throwOnError: true)!;
+        var constructors = type.GetConstructors(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic);
+        var constructor = constructors.Single(c => c.GetParameters() is [{ ParameterType: var first }, ..] && first == typeof(DurableTaskClient));
+        var args = constructor.GetParameters().Select(object? (p) => p.ParameterType == typeof(DurableTaskClient) ? inner
+            : p.ParameterType != typeof(string) ? null
+            : p.Name!.Contains("query", StringComparison.OrdinalIgnoreCase) ? queryString
+            : p.Name.Contains("url", StringComparison.OrdinalIgnoreCase) ? baseUrl : null).ToArray();
+        return (DurableTaskClient)constructor.Invoke(args);
+    }
+
+    [Fact]
+    public async Task The_202_of_a_restore_hands_out_only_our_own_urls_never_durables_management_payload()
+    {
+        await using var scenario = await Scenario.CreateAsync(rows: 3);
+        await using var host = await WorkflowHost.StartAsync(scenario.Settings());
+        var backup = (await host.Services.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
+
+        // The client exactly as the Functions host binds it: with its webhook base URL and the system key's query string.
+        var bound = FunctionsBoundClient(host.Client, "taskHub=floyo&connection=Storage&code=SYSTEM-KEY", "https://floyo-dr.example.net/runtime/webhooks/durabletask");
+        var start = Request("POST", $$"""{"backup":"{{backup}}","targetDatabase":"{{scenario.Database.Name}}","dropExisting":true,"reason":"check the response"}""");
+        var (status, body) = Read(await Restores(host).StartAsync(start, bound, default));
+
+        Assert.Equal(202, status);
+        // Durable's payload (sendEventPostUri, terminatePostUri, purgeHistoryDeleteUri ...) carries the extension's
+        // system key: whoever reads it may raise the approval under any name. Not even an empty slot for it.
+        Assert.Equal(
+            ["approvalRequired", "approvalTimeout", "approvePostUri", "backup", "dropExisting", "id", "requestedBy", "statusQueryGetUri", "targetDatabase"],
+            body.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("SYSTEM-KEY", body.GetRawText(), StringComparison.Ordinal);
+        Assert.DoesNotContain("runtime/webhooks", body.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        await host.Client.TerminateInstanceAsync(body.GetProperty("id").GetString()!, "test over");
+    }
+
+    [Fact]
+    public async Task A_forged_platform_identity_header_is_ignored_when_app_service_authentication_is_off()
+    {
+        await using var scenario = await Scenario.CreateAsync(rows: 3);
+        await using var host = await WorkflowHost.StartAsync(scenario.Settings());
+        var functions = Restores(host);
+        var backup = (await host.Services.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
+        await scenario.Database.ExecuteAsync("DELETE FROM items");
+        var (started, body) = Read(await functions.StartAsync(
+            Request("POST", $$"""{"backup":"{{backup}}","targetDatabase":"{{scenario.Database.Name}}","dropExisting":true,"reason":"forgery test"}"""), host.Client, default));
+        Assert.Equal(202, started);
+        var id = body.GetProperty("id").GetString()!;
+        await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
+
+        // Alice, the requester, claims to be bob through the header only App Service Authentication may set.
+        var forged = Request("POST", "", "alice");
+        forged.Headers["X-MS-CLIENT-PRINCIPAL-NAME"] = "bob";
+        var (status, _) = Read(await functions.ApproveAsync(forged, id, host.Client, default));
+
+        Assert.Equal(403, status);
+        var state = await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
+        Assert.False(state.IsCompleted);
+        Assert.Equal(0, await scenario.CountItemsAsync());
+        await host.Client.TerminateInstanceAsync(id, "test over");
     }
 
     [Fact]

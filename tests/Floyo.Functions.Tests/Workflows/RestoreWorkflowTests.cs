@@ -15,8 +15,8 @@ public sealed class RestoreWorkflowTests
 {
     private static readonly RetrySettings Fast = new(3, TimeSpan.FromSeconds(1), 1.0);
 
-    private static RestoreWorkflowInput Request(string backup, string? target, bool approval, TimeSpan? timeout = null, RestoreSource source = RestoreSource.Cli) =>
-        new(backup, target, DropExisting: true, "test restore", "alice", source, approval, timeout ?? TimeSpan.FromMinutes(2), Fast);
+    private static RestoreWorkflowInput Request(string backup, string? target, TimeSpan? timeout = null, RestoreSource source = RestoreSource.Cli) =>
+        new(backup, target, DropExisting: true, "test restore", "alice", source, timeout ?? TimeSpan.FromMinutes(2), Fast);
 
     private static async Task<string> BackupAsync(WorkflowHost host) =>
         (await host.Services.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata.Name;
@@ -30,8 +30,11 @@ public sealed class RestoreWorkflowTests
         var before = await scenario.Database.FactsAsync();
         await scenario.Database.ExecuteAsync("DELETE FROM items WHERE id > 100; DELETE FROM payment WHERE payment_id % 2 = 0");
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), Request(backup, null, approval: false),
+        // The database of DATABASE_URL: a second person approves, whatever the input says.
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), Request(backup, null),
             new StartOrchestrationOptions("restore-happy"));
+        await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("bob"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, state.RuntimeStatus);
@@ -39,11 +42,11 @@ public sealed class RestoreWorkflowTests
         Assert.Equal(RestoreOutcome.Restored, report.Outcome);
         Assert.Equal(scenario.Database.Name, report.TargetDatabase);
         Assert.True(report.ReplacedExisting);
-        Assert.Equal("alice", report.ApprovedBy);
+        Assert.Equal("bob", report.ApprovedBy);
         Assert.False(report.WritesStopped);
         Assert.True(report.WritesResumed);
         Assert.True(report.DurationSeconds > 0 && report.RestoreSeconds > 0 && report.RestoreSeconds <= report.DurationSeconds);
-        Assert.Null(report.ApprovalWaitSeconds);
+        Assert.NotNull(report.ApprovalWaitSeconds);
         Assert.Empty(Recovery.Verification.FactsComparison.Compare(before, await scenario.Database.FactsAsync()));
         Assert.Equal(500, await scenario.CountItemsAsync());
         Assert.True(await scenario.AppCanConnectAsync());
@@ -64,9 +67,9 @@ public sealed class RestoreWorkflowTests
         var backup = await BackupAsync(host);
         await scenario.Database.ExecuteAsync("DELETE FROM items");
 
-        // An HTTP restore into the production database needs approval even though the input did not ask for it.
+        // A restore into the production database needs approval: the plan activity says so, not the input.
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator),
-            Request(backup, scenario.Database.Name, approval: false, source: RestoreSource.Http), new StartOrchestrationOptions("restore-approved"));
+            Request(backup, scenario.Database.Name, source: RestoreSource.Http), new StartOrchestrationOptions("restore-approved"));
         await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
         Assert.Equal(0, await scenario.CountItemsAsync());
         Assert.True(await scenario.AppCanConnectAsync());
@@ -91,6 +94,40 @@ public sealed class RestoreWorkflowTests
     }
 
     [Fact]
+    public async Task An_input_claiming_a_cli_source_without_approval_cannot_skip_the_approval_of_a_production_restore()
+    {
+        await using var scenario = await Scenario.CreateAsync();
+        await using var host = await WorkflowHost.StartAsync(scenario.Settings());
+        var backup = await BackupAsync(host);
+        await scenario.Database.ExecuteAsync("DELETE FROM items");
+
+        // What anyone able to start an orchestration could write (the fields of the input as it used to be):
+        // "I am the command line, and no approval is needed".
+        var forged = new
+        {
+            Backup = backup,
+            TargetDatabase = (string?)null,
+            DropExisting = true,
+            Reason = "forged",
+            RequestedBy = "mallory",
+            Source = "Cli",
+            ApprovalRequired = false,
+            ApprovalTimeout = TimeSpan.FromMinutes(2),
+        };
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), forged, new StartOrchestrationOptions("restore-forged"));
+        await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
+
+        // Outside floyo-dr's own process the requester is never their own approver.
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("mallory"));
+        await host.Logs.WaitForAsync(5011, TimeSpan.FromSeconds(30));
+        var waiting = await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(0, await scenario.CountItemsAsync());
+        Assert.True(await scenario.AppCanConnectAsync());
+        await host.Client.TerminateInstanceAsync(id, "test over");
+    }
+
+    [Fact]
     public async Task Approval_timeout_touches_nothing()
     {
         await using var scenario = await Scenario.CreateAsync();
@@ -100,7 +137,7 @@ public sealed class RestoreWorkflowTests
         await using var session = await scenario.OpenAppSessionAsync();
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator),
-            Request(backup, null, approval: true, timeout: TimeSpan.FromSeconds(3)), new StartOrchestrationOptions("restore-timeout"));
+            Request(backup, null, timeout: TimeSpan.FromSeconds(3)), new StartOrchestrationOptions("restore-timeout"));
         await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
         var state = await host.WaitAsync(id, TimeSpan.FromSeconds(60));
 
@@ -128,7 +165,7 @@ public sealed class RestoreWorkflowTests
         await using var session = await scenario.OpenAppSessionAsync();
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator),
-            Request(backup, null, approval: true), new StartOrchestrationOptions("restore-fails-late"));
+            Request(backup, null), new StartOrchestrationOptions("restore-fails-late"));
         await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
         // While it waits, the stored backup rots: same size, different bytes. The checksum was fine when checked.
         var path = Path.Combine(scenario.BackupDir, backup);
@@ -177,7 +214,7 @@ public sealed class RestoreWorkflowTests
         var backup = await BackupAsync(host);
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator),
-            Request(backup, null, approval: false) with { DropExisting = false }, new StartOrchestrationOptions("restore-refused"));
+            Request(backup, null) with { DropExisting = false }, new StartOrchestrationOptions("restore-refused"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, state.RuntimeStatus);

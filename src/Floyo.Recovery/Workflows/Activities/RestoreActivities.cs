@@ -13,8 +13,11 @@ using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Workflows.Activities;
 
-/// <summary>Validates a restore request and decides what it will do (RestoreRunner.PlanAsync); touches nothing.</summary>
-public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseOptions> database, WorkflowRuntime runtime, ILogger<PlanRestoreActivity> logger)
+/// <summary>
+/// Validates a restore request and decides what it will do (RestoreRunner.PlanAsync), including whether it needs
+/// approval, from this process's settings rather than the request; touches nothing.
+/// </summary>
+public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseOptions> database, IOptions<WorkflowOptions> workflow, WorkflowRuntime runtime, ILogger<PlanRestoreActivity> logger)
     : RecoveryActivity<RestorePlanInput, RestorePlanned>(runtime, logger)
 {
     protected override async Task<RestorePlanned> ExecuteAsync(RestorePlanInput input, TaskActivityContext context, CancellationToken ct)
@@ -22,8 +25,10 @@ public sealed class PlanRestoreActivity(RestoreRunner runner, IOptions<DatabaseO
         var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, input.TargetDatabase, input.DropExisting, input.From), ct);
         var production = DatabaseUrl.Parse(database.Value.DatabaseUrl).Database;
         var meta = plan.Backup.Metadata;
+        var isProduction = string.Equals(plan.TargetDatabase, production, StringComparison.Ordinal);
+        var required = workflow.Value.ApprovalRequired;
         return new RestorePlanned(meta.Name, meta.Sha256, meta.SizeBytes, plan.Server, plan.TargetDatabase, plan.TargetExists, plan.ReplacesExisting,
-            string.Equals(plan.TargetDatabase, production, StringComparison.Ordinal));
+            isProduction, ApprovalRequired: required || isProduction, RequesterMayApprove: Runtime.OperatorAtTerminal && !required);
     }
 }
 

@@ -27,7 +27,9 @@ public enum RestoreOutcome
 }
 
 /// <param name="TargetDatabase">Null: the database of DATABASE_URL.</param>
-/// <param name="ApprovalRequired">Asked for by settings (RESTORE_APPROVAL_REQUIRED); HTTP restores into the production database need approval regardless.</param>
+/// <param name="Source">Reported only. Whether approval is needed is decided by the workflow from facts its plan
+/// activity establishes (RestorePlanned.ApprovalRequired), never from the input: anyone able to start an
+/// orchestration could write any input.</param>
 public sealed record RestoreWorkflowInput(
     string Backup,
     string? TargetDatabase,
@@ -35,14 +37,26 @@ public sealed record RestoreWorkflowInput(
     string Reason,
     string RequestedBy,
     RestoreSource Source,
-    bool ApprovalRequired,
     TimeSpan ApprovalTimeout,
     RetrySettings? Retry = null,
     BackupSource From = BackupSource.Primary);
 
 public sealed record RestorePlanInput(string Backup, string? TargetDatabase, bool DropExisting, BackupSource From = BackupSource.Primary);
 
-public sealed record RestorePlanned(string Backup, string Sha256, long SizeBytes, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting, bool IsProductionDatabase);
+/// <param name="ApprovalRequired">Established by the plan activity: the target is DATABASE_URL's database, or RESTORE_APPROVAL_REQUIRED is set.</param>
+/// <param name="RequesterMayApprove">Only in floyo-dr's own process, and only when RESTORE_APPROVAL_REQUIRED is off: the person at the
+/// terminal who asked for the restore approves it (the command raises the approval in their name).</param>
+public sealed record RestorePlanned(
+    string Backup,
+    string Sha256,
+    long SizeBytes,
+    string Server,
+    string TargetDatabase,
+    bool TargetExists,
+    bool ReplacesExisting,
+    bool IsProductionDatabase,
+    bool ApprovalRequired = true,
+    bool RequesterMayApprove = false);
 
 /// <summary>The external event that opens the approval gate.</summary>
 public sealed record RestoreApproval(string Approver, string? Comment = null);

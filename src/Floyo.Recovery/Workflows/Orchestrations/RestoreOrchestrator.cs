@@ -49,8 +49,8 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         }
 
         // 3. The approval gate.
-        var approvalRequired = input.ApprovalRequired || (input.Source == RestoreSource.Http && plan.IsProductionDatabase);
-        if (approvalRequired)
+        // Decided by the plan activity from this process's settings: no input can turn it off.
+        if (plan.ApprovalRequired)
         {
             var approver = await WaitForApprovalAsync(context, input, plan, run, logger);
             if (approver is null)
@@ -62,7 +62,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         }
         else
         {
-            // At a terminal the person running the restore is the approver.
+            // Not the production database and no approval asked for by settings: the requester's request is enough.
             run.ApprovedBy = input.RequestedBy;
         }
 
@@ -135,7 +135,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
                 logger.ApprovalIgnored(context.InstanceId, "(nobody)", "an approval must name the approver");
                 continue;
             }
-            if (Principals.Same(approver, input.RequestedBy))
+            if (Principals.Same(approver, input.RequestedBy) && !plan.RequesterMayApprove)
             {
                 run.Problems.Add($"approval by {approver} ignored: the requester cannot approve their own restore");
                 logger.ApprovalIgnored(context.InstanceId, approver, "the requester cannot approve their own restore");
