@@ -86,6 +86,15 @@ param backupRetentionDays int = 30
 @description('Every restore waits for a second person (RESTORE_APPROVAL_REQUIRED); HTTP restores into production need one regardless.')
 param restoreApprovalRequired bool = true
 
+@description('Client (application) id of the Entra app registration callers sign in to: App Service Authentication is always on, and approvals need its app role approverRole.')
+param authClientId string
+
+@description('Entra tenant of that app registration.')
+param authTenantId string = tenant().tenantId
+
+@description('The app role (of that registration) a caller needs to approve a restore or a breach restore.')
+param approverRole string = 'Floyo.Approver'
+
 @description('Object id of an Entra group of on-call engineers: Key Vault Secrets Officer, and Storage Blob Data Reader on both backup containers. Empty: none.')
 param operatorPrincipalId string = ''
 
@@ -207,6 +216,9 @@ var floyoSettings = {
   BACKUP_LOCK_WAIT_SECONDS: '0'
   RESTORE_APPROVAL_REQUIRED: restoreApprovalRequired ? 'true' : 'false'
   RESTORE_APPROVAL_TIMEOUT: '01:00:00'
+  // Identity comes from App Service Authentication only (modules/function-app.bicep); a declared name never counts.
+  ALLOW_DECLARED_OPERATOR: 'false'
+  APPROVER_ROLE: approverRole
   APP_DB_ROLES: ''
   RPO_TARGET: '01:00:00'
   RPO_MAX: '1.00:00:00'
@@ -270,6 +282,8 @@ module app 'modules/function-app.bicep' = {
     deploymentContainerName: deploymentContainerName
     appInsightsName: monitoring.outputs.appInsightsName
     appSettings: union(floyoSettings, scheduleSettings, settingsOverrides)
+    authClientId: authClientId
+    authTenantId: authTenantId
   }
 }
 

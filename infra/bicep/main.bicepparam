@@ -10,4 +10,6 @@ param pgBinDir = '/home/site/wwwroot/pgsql/bin'
 param uploadsAccountName = ''
 param operatorPrincipalId = ''
 param restoreApprovalRequired = true
+// The Entra app registration operators sign in to (App Service Authentication); give approvers its Floyo.Approver app role.
+param authClientId = '00000000-0000-0000-0000-000000000000'
 param enableKeyVaultEvents = false

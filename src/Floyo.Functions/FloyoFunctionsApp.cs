@@ -32,6 +32,8 @@ public static class FloyoFunctionsApp
         builder.Services.AddFloyoRecovery();
         builder.Services.TryAddSingleton<ScheduledStarter>();
         builder.Services.TryAddSingleton<Rotation.CredentialRotationStarter>();
+        builder.Services.AddOptions<Http.CallerOptions>().BindConfiguration("");
+        builder.Services.TryAddSingleton<Http.RequestPrincipal>();
         // Class-based orchestrators and activities: the Durable extension turns each into a function at start-up.
         builder.ConfigureDurableWorker().AddTasks(r => r.AddFloyoWorkflows());
         return builder;

@@ -30,6 +30,18 @@ param instanceMemoryMB int = 4096
 @description('Upper bound on instances. Durable work is spread across them; the engine never runs two backups of one database at once.')
 param maximumInstanceCount int = 10
 
+@description('Client (application) id of the Entra app registration that callers sign in to (App Service Authentication).')
+param authClientId string
+
+@description('Entra tenant of that app registration.')
+param authTenantId string
+
+@description('Paths reachable without signing in (each still needs its function key): Event Grid\'s webhook, the health probe.')
+param authExcludedPaths array = [
+  '/api/events/keyvault'
+  '/api/health'
+]
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
 }
@@ -110,6 +122,42 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     AZURE_CLIENT_ID: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
   })
+}
+
+// App Service Authentication: every request but the excluded paths needs an Entra token for the app registration
+// (401 otherwise), and the platform, not the caller, sets X-MS-CLIENT-PRINCIPAL (WEBSITE_AUTH_ENABLED=True). The
+// API takes identity and the approver role only from there: the two-person rule is between two signed-in people.
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: site
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+      excludedPaths: authExcludedPaths
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: authClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${authTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            'api://${authClientId}'
+            authClientId
+          ]
+        }
+      }
+    }
+  }
 }
 
 output name string = site.name

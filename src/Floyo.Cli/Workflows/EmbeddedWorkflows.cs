@@ -1,17 +1,17 @@
-using System.Net;
-using System.Net.Sockets;
+using DurableTask.Core;
 using Floyo.Recovery;
 using Floyo.Recovery.Workflows;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask.Testing.Sidecar;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Workflows;
 
 /// <summary>
 /// floyo-dr runs the Functions app's orchestrations on an in-process Durable engine (an in-memory task
-/// hub behind a loopback gRPC sidecar), so a command line exercises exactly the code that runs in Azure.
+/// hub behind a gRPC sidecar on a private unix socket), so a command line exercises exactly the code that runs in Azure.
 /// The hub lives as long as the command: nothing is persisted between runs.
 /// </summary>
 internal static class EmbeddedWorkflows
@@ -21,10 +21,27 @@ internal static class EmbeddedWorkflows
 
     public static void Add(IServiceCollection services)
     {
-        // The sidecar builds a default host, whose config reload watches the working directory recursively:
-        // it would wake for every file PostgreSQL or a backup writes below it (measured: 1.5 s of CPU per restore).
-        Environment.SetEnvironmentVariable("DOTNET_hostBuilder__reloadConfigOnChange", "false");
-        services.AddInMemoryDurableTask(r => r.AddFloyoWorkflows(), new InMemoryDurableTaskOptions { Port = FreeLoopbackPort() });
+        // AddInMemoryDurableTask's sidecar listens on loopback TCP without authentication: any local user could
+        // raise the approval event. The same parts, with the sidecar on a private unix socket (PrivateSidecar),
+        // and an empty host builder, so no config reload watches the working directory either.
+        var orchestrations = new InMemoryOrchestrationService(null);
+        var sidecar = new PrivateSidecar(orchestrations, null);
+        var channel = sidecar.CreateChannel();
+        services.AddSingleton(orchestrations);
+        services.AddSingleton<IOrchestrationService>(orchestrations);
+        services.AddSingleton<IOrchestrationServiceClient>(orchestrations);
+        services.AddSingleton(sidecar);
+        services.AddHostedService(sp => sp.GetRequiredService<PrivateSidecar>());
+        services.AddDurableTaskWorker(b =>
+        {
+            b.UseGrpc(channel);
+            b.AddTasks(r => r.AddFloyoWorkflows());
+        });
+        services.AddDurableTaskClient(b =>
+        {
+            b.UseGrpc(channel);
+            b.RegisterDirectly();
+        });
     }
 
     /// <summary>An instance id that says where and when it started; unique within the process's hub.</summary>
@@ -80,13 +97,5 @@ internal static class EmbeddedWorkflows
     {
         await StartAsync(services, orchestrator, input, instanceId, ct);
         return await WaitAsync<TOutput>(services, instanceId, ct);
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        // Others share this machine: ask the kernel for a free port rather than guess one.
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -8,12 +8,15 @@ internal static class ApiRequests
 {
     private static readonly string[] CommentFields = ["comment"];
 
-    /// <summary>The caller and an optional comment of at most 500 characters; Problem is the 400 to return otherwise.</summary>
-    public static async Task<(string? Who, string? Comment, IActionResult? Problem)> ReadCommentAsync(HttpRequest request, CancellationToken ct)
+    /// <summary>The caller and an optional comment of at most 500 characters; Problem is the response to return otherwise.</summary>
+    /// <param name="approving">The caller approves a restore: with App Service Authentication on, that needs the approver role.</param>
+    public static async Task<(string? Who, string? Comment, IActionResult? Problem)> ReadCommentAsync(RequestPrincipal principals, HttpRequest request, bool approving, CancellationToken ct)
     {
-        if (RequestPrincipal.From(request, out var who) is not { } principal)
+        ArgumentNullException.ThrowIfNull(principals);
+        var (principal, refused) = principals.Identify(request, approving);
+        if (principal is null)
         {
-            return (null, null, ApiResults.BadRequest(who!));
+            return (null, null, refused);
         }
         var (body, error) = await StrictJson.ReadAsync(request, CommentFields, emptyAllowed: true, ct);
         if (body is null)

@@ -27,6 +27,7 @@ public sealed partial class BreachFunctions(
     IBackupStore store,
     IOptions<BreachOptions> options,
     TimeProvider clock,
+    RequestPrincipal principals,
     ILogger<BreachFunctions> logger)
 {
     public const string InstancePrefix = "breach-";
@@ -41,9 +42,10 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (RequestPrincipal.From(request, out var who) is not { } requester)
+        var (requester, refused) = principals.Identify(request);
+        if (requester is null)
         {
-            return ApiResults.BadRequest(who!);
+            return refused!;
         }
         var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
         if (body is null)
@@ -107,7 +109,7 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
+        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(principals, request, approving: true, ct);
         if (problem is not null)
         {
             return problem;
@@ -142,7 +144,7 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (by, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
+        var (by, comment, problem) = await ApiRequests.ReadCommentAsync(principals, request, approving: false, ct);
         if (problem is not null)
         {
             return problem;

@@ -26,6 +26,7 @@ public sealed partial class RestoreFunctions(
     IOptions<DatabaseOptions> database,
     IOptions<WorkflowOptions> workflow,
     TimeProvider clock,
+    RequestPrincipal principals,
     ILogger<RestoreFunctions> logger)
 {
     public const string InstancePrefix = "restore-";
@@ -40,9 +41,10 @@ public sealed partial class RestoreFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        if (RequestPrincipal.From(request, out var who) is not { } requester)
+        var (requester, refused) = principals.Identify(request);
+        if (requester is null)
         {
-            return ApiResults.BadRequest(who!);
+            return refused!;
         }
         var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
         if (body is null)
@@ -113,7 +115,7 @@ public sealed partial class RestoreFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(request, ct);
+        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(principals, request, approving: true, ct);
         if (problem is not null)
         {
             return problem;

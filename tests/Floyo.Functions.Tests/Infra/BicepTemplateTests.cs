@@ -72,6 +72,7 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
     private static readonly Dictionary<string, string> LocalOnly = new(StringComparer.Ordinal)
     {
         ["AzureWebJobsStorage"] = "identity-based: AzureWebJobsStorage__accountName/__credential/__clientId",
+        ["WEBSITE_AUTH_ENABLED"] = "set by App Service itself when authsettingsV2 turns authentication on",
         ["FUNCTIONS_WORKER_RUNTIME"] = "Flex Consumption takes the runtime from functionAppConfig and refuses the setting",
         ["BACKUP_DIR"] = "filesystem store",
         ["BACKUP_SECONDARY_DIR"] = "filesystem store",
@@ -150,7 +151,8 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "local.settings.sample.json"))).RootElement.GetProperty("Values");
         var app = bicep.Modules["function-app"];
         var given = app.Deployment.GetProperty("properties").GetProperty("parameters").GetProperty("appSettings").GetProperty("value").GetString()!;
-        var settingsResource = Assert.Single(BicepFixture.Resources(app.Template), r => BicepFixture.Type(r) == "Microsoft.Web/sites/config");
+        var settingsResource = Assert.Single(BicepFixture.Resources(app.Template), r => BicepFixture.Type(r) == "Microsoft.Web/sites/config"
+            && r.GetProperty("name").GetString()!.Contains("appsettings", StringComparison.Ordinal));
         var hostSettings = settingsResource.GetProperty("properties").GetString()!;
         var schedules = bicep.Modules["schedules"].Template.GetRawText();
 
@@ -213,10 +215,49 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         Assert.Equal("WebHook", destination.GetProperty("endpointType").GetString());
         var url = destination.GetProperty("properties").GetProperty("endpointUrl").GetString()!;
         Assert.Contains("https://{0}/api/{1}?code={2}", url, StringComparison.Ordinal);
-        Assert.Contains("/host/default", url, StringComparison.Ordinal);
+        // The webhook's own function key: a host key (default or master) would also open restore, breach and approve.
+        Assert.Contains("listKeys(resourceId('Microsoft.Web/sites/functions', parameters('functionAppName'), parameters('functionName'))", url, StringComparison.Ordinal);
+        Assert.Contains("[parameters('keyName')]", url, StringComparison.Ordinal);
+        Assert.DoesNotContain("/host/", url, StringComparison.Ordinal);
+        Assert.DoesNotContain("functionKeys", url, StringComparison.Ordinal);
+        Assert.DoesNotContain("masterKey", url, StringComparison.Ordinal);
+        Assert.Equal("KeyVaultEvents", events.GetProperty("parameters").GetProperty("functionName").GetProperty("defaultValue").GetString());
+        Assert.Equal("KeyVaultEvents", typeof(KeyVaultEventsFunction).GetMethod(nameof(KeyVaultEventsFunction.RunAsync))!
+            .GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Cast<Microsoft.Azure.Functions.Worker.FunctionAttribute>().Single().Name);
+        var key = Assert.Single(resources, r => BicepFixture.Type(r) == "Microsoft.Web/sites/functions/keys");
+        Assert.Equal("[format('{0}/{1}/{2}', parameters('functionAppName'), parameters('functionName'), parameters('keyName'))]", key.GetProperty("name").GetString());
+        Assert.Equal("securestring", events.GetProperty("parameters").GetProperty("keyValue").GetProperty("type").GetString());
         Assert.Equal("EventGridSchema", subscription.GetProperty("eventDeliverySchema").GetString());
         // Nothing secret leaves the deployment.
         Assert.DoesNotContain("listKeys", bicep.Template.GetProperty("outputs").GetRawText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void App_service_authentication_is_on_with_entra_id_and_only_the_webhook_and_health_are_reachable_without_it()
+    {
+        var (deployment, app) = bicep.Modules["function-app"];
+        var auth = Assert.Single(BicepFixture.Resources(app).Where(r => BicepFixture.Type(r) == "Microsoft.Web/sites/config"),
+            r => r.GetProperty("name").GetString()!.Contains("authsettingsV2", StringComparison.Ordinal)).GetProperty("properties");
+        Assert.True(auth.GetProperty("platform").GetProperty("enabled").GetBoolean());
+        var validation = auth.GetProperty("globalValidation");
+        Assert.True(validation.GetProperty("requireAuthentication").GetBoolean());
+        Assert.Equal("Return401", validation.GetProperty("unauthenticatedClientAction").GetString());
+        var excluded = app.GetProperty("parameters").GetProperty("authExcludedPaths").GetProperty("defaultValue").EnumerateArray().Select(p => p.GetString()!).ToList();
+        Assert.Equal([$"/api/{KeyVaultEventsFunction.Route}", "/api/health"], excluded);
+        Assert.Equal("[parameters('authExcludedPaths')]", validation.GetProperty("excludedPaths").GetString());
+        var entra = auth.GetProperty("identityProviders").GetProperty("azureActiveDirectory");
+        Assert.True(entra.GetProperty("enabled").GetBoolean());
+        Assert.Equal("[parameters('authClientId')]", entra.GetProperty("registration").GetProperty("clientId").GetString());
+        Assert.Contains("parameters('authTenantId')", entra.GetProperty("registration").GetProperty("openIdIssuer").GetString(), StringComparison.Ordinal);
+        var parameters = deployment.GetProperty("properties").GetProperty("parameters");
+        Assert.Equal("[parameters('authClientId')]", parameters.GetProperty("authClientId").GetProperty("value").GetString());
+        Assert.False(bicep.Template.GetProperty("parameters").GetProperty("authClientId").TryGetProperty("defaultValue", out _));
+
+        // Identity only from the platform in Azure; approvals need the app role.
+        var given = parameters.GetProperty("appSettings").GetProperty("value").GetString()!;
+        Assert.Contains("'ALLOW_DECLARED_OPERATOR', 'false'", given, StringComparison.Ordinal);
+        Assert.Contains("'APPROVER_ROLE', parameters('approverRole')", given, StringComparison.Ordinal);
+        Assert.Equal(new CallerOptions().ApproverRole, bicep.Template.GetProperty("parameters").GetProperty("approverRole").GetProperty("defaultValue").GetString());
     }
 
     private sealed record Assignment(string Module, string Name, string Scope, IReadOnlyList<string> Roles, string? PrincipalType);

@@ -59,6 +59,8 @@ public sealed class Scenario : IAsyncDisposable
             ["BACKUP_DIR"] = BackupDir,
             ["FLOYO_WORK_DIR"] = Path.Combine(Folder.Path, "work"),
             ["APP_DB_ROLES"] = AppRole,
+            // The HTTP tests say who they are with X-Floyo-Operator, as a local user would.
+            ["ALLOW_DECLARED_OPERATOR"] = "true",
         };
         foreach (var (key, value) in extra)
         {

@@ -21,6 +21,7 @@ public sealed class BreachHttpTests
         host.Services.GetRequiredService<IBackupStore>(),
         host.Services.GetRequiredService<IOptions<BreachOptions>>(),
         TimeProvider.System,
+        HttpFunctionTests.Principals(host),
         NullLogger<BreachFunctions>.Instance);
 
     private static Dictionary<string, string?> Settings(Scenario scenario) => scenario.Settings(

@@ -10,6 +10,7 @@ using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -24,7 +25,12 @@ public sealed class HttpFunctionTests
         host.Services.GetRequiredService<IOptions<DatabaseOptions>>(),
         host.Services.GetRequiredService<IOptions<WorkflowOptions>>(),
         TimeProvider.System,
+        Principals(host),
         NullLogger<RestoreFunctions>.Instance);
+
+    /// <summary>Who is asking, by the host's settings as the app binds them (tests declare X-Floyo-Operator: ALLOW_DECLARED_OPERATOR=true).</summary>
+    internal static RequestPrincipal Principals(WorkflowHost host) =>
+        new(Options.Create(host.Configuration.Get<CallerOptions>() ?? new CallerOptions()));
 
     private static CatalogFunctions Catalog(WorkflowHost host, TimeProvider clock) => new(
         host.Services.GetRequiredService<BackupCatalog>(),
