@@ -73,12 +73,12 @@ public sealed class RetentionWithoutVerificationTests
 
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "cleanup", "--json");
         Assert.True(run.ExitCode == 0, run.All);
-        var plan = JsonDocument.Parse(run.StdOut).RootElement;
-        Assert.Contains("retention limited for 'shop'", plan.GetProperty("findings")[0].GetString(), StringComparison.Ordinal);
-        Assert.Contains("retention limited", run.StdErr, StringComparison.Ordinal);
-
         var left = Directory.GetFiles(dir.Path, "*.meta.json").Select(Path.GetFileName).ToList();
         Assert.Equal([BackupName.MetadataOf(names[^1])], left);
         Assert.True(File.Exists(Path.Combine(dir.Path, names[^1])));
+
+        var plan = JsonDocument.Parse(run.StdOut).RootElement;
+        Assert.Contains("retention limited for 'shop'", plan.GetProperty("findings")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("retention limited", run.StdErr, StringComparison.Ordinal);
     }
 }
