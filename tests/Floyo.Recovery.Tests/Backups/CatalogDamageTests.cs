@@ -43,6 +43,9 @@ public sealed class CatalogDamageTests
         await FabricatedBackups.VerifyAsync(store, backup.Name, Day.AddHours(1), passed: true);
         var damaged = $"{VerificationRecord.Prefix}{backup.Name}/99999999T000000000Z.json";
         FabricatedBackups.Plant(dir.Path, damaged, "{");
+        // Workflow run records are not read by the catalogue at all: damaged ones change nothing here.
+        FabricatedBackups.Plant(dir.Path, "runs/backup/floyo-backup-20300110T020000Z.json", "{");
+        FabricatedBackups.Plant(dir.Path, "runs/write-freezes/floyo-restore-1.json", "{");
 
         var text = await FloyoDr.RunAsync(Env(dir.Path), "list");
         Assert.True(text.ExitCode == 0, text.All);
