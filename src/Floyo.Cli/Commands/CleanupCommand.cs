@@ -20,7 +20,7 @@ internal static class CleanupCommand
             var failures = apply ? await planner.ApplyAsync(plan, token) : [];
             if (result.GetValue(json))
             {
-                Output.Json(new { dryRun = !apply, plan.Decisions, plan.Orphans, failures });
+                Output.Json(new { dryRun = !apply, plan.Decisions, plan.Orphans, failures, plan.Findings });
             }
             else
             {
@@ -34,6 +34,10 @@ internal static class CleanupCommand
                     Console.WriteLine($"{verb,-12} {orphan}  (data without metadata: an interrupted backup)");
                 }
                 Console.WriteLine($"{plan.Deletions.Count() + plan.Orphans.Count} to delete, {plan.Decisions.Count(d => !d.Delete)} kept{(apply ? "" : " (dry run: nothing deleted)")}");
+                foreach (var finding in plan.Findings)
+                {
+                    Console.WriteLine($"finding: {finding}");
+                }
             }
             return failures.Count == 0 ? 0 : CliHost.Fail(string.Join("; ", failures));
         }, ct));

@@ -15,32 +15,48 @@ internal static class ListCommand
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var catalog = SourceOption.Catalog(services, SourceOption.Parse(result, source));
-            var entries = await catalog.ListAsync(token);
+            var listing = await catalog.ListWithFindingsAsync(token);
             var copies = services.GetRequiredService<CopyStatusReader>();
-            var statuses = new List<CopyStatus>();
-            foreach (var e in entries)
+            var rows = new List<(BackupSummary Summary, BackupEntry? Entry)>();
+            foreach (var e in listing.Entries)
             {
-                statuses.Add(await copies.StatusAsync(e, catalog.Store, token));
+                rows.Add((BackupSummary.Of(e) with { Copies = await copies.StatusAsync(e, catalog.Store, token) }, e));
             }
+            // A data object whose metadata was damaged or forged is shown as invalid where it would have been listed.
+            foreach (var untrusted in listing.Findings.Where(f => listing.Entries.All(e => e.Name != f.Backup)).GroupBy(f => f.Backup))
+            {
+                var data = await catalog.Store.GetAsync(untrusted.Key, token);
+                rows.Add((BackupSummary.Untrusted(untrusted.Key, data?.Size ?? 0, [.. untrusted]), null));
+            }
+            rows = [.. rows.OrderByDescending(r => r.Summary.Timestamp, StringComparer.Ordinal).ThenByDescending(r => r.Summary.Name, StringComparer.Ordinal)];
             if (result.GetValue(json))
             {
-                Output.Json(entries.Select((e, i) => BackupSummary.Of(e) with { Copies = statuses[i] }));
+                Output.Json(rows.Select(r => r.Summary));
                 return 0;
             }
-            if (entries.Count == 0)
+            if (rows.Count == 0)
             {
                 Console.WriteLine($"no backups in {catalog.Store.Location}");
                 return 0;
             }
             Console.WriteLine($"{"NAME",-48} {"TYPE",-5} {"TIMESTAMP",-20} {"SIZE",10}  VERIFIED  {"SECONDARY",-14}  STATUS");
-            for (var i = 0; i < entries.Count; i++)
+            foreach (var (summary, e) in rows)
             {
-                var e = entries[i];
-                var verified = e.LastVerification is null ? "never" : e.Verified ? "yes" : "FAILED";
-                var status = !e.IsValid ? "INVALID: " + string.Join("; ", e.Problems)
+                var verified = e is null ? "-" : e.LastVerification is null ? "never" : e.Verified ? "yes" : "FAILED";
+                var status = e is null || !e.IsValid ? "INVALID: " + string.Join("; ", summary.Problems)
                     : e.IsSuspect ? "SUSPECT: " + string.Join("; ", e.Metadata.Anomalies)
                     : e.LegalHold ? "ok, held" : "ok";
-                Console.WriteLine($"{e.Name,-48} {e.Metadata.Type,-5} {BackupSummary.Iso(e.Metadata.Timestamp),-20} {Output.Size(e.Metadata.SizeBytes),10}  {verified,-8}  {statuses[i].Secondary,-14}  {status}");
+                Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {status}");
+            }
+            var ignored = listing.Findings.Where(f => listing.Entries.Any(e => e.Name == f.Backup)).ToList();
+            if (ignored.Count > 0)
+            {
+                Console.WriteLine();
+                Console.WriteLine("FINDINGS (records not trusted; replace or remove them):");
+                foreach (var finding in ignored)
+                {
+                    Console.WriteLine($"  {finding}");
+                }
             }
             return 0;
         }, ct));

@@ -15,9 +15,8 @@ internal static class SourceOption
 
     public static BackupSource Parse(ParseResult result, Option<string?> option) => BackupStores.ParseSource(result.GetValue(option));
 
-    public static BackupCatalog Catalog(IServiceProvider services, BackupSource source) => source == BackupSource.Primary
-        ? services.GetRequiredService<BackupCatalog>()
-        : new BackupCatalog(services.GetRequiredService<BackupStores>().For(source));
+    public static BackupCatalog Catalog(IServiceProvider services, BackupSource source) =>
+        services.GetRequiredService<BackupStores>().Catalog(source, services.GetRequiredService<BackupCatalog>());
 
     /// <summary>An engine service working on <paramref name="source"/>'s catalog instead of the primary's.</summary>
     public static T Service<T>(IServiceProvider services, BackupSource source)

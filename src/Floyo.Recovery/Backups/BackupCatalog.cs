@@ -1,7 +1,8 @@
-using System.Text.Json;
 using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Floyo.Recovery.Backups;
 
@@ -9,12 +10,21 @@ namespace Floyo.Recovery.Backups;
 /// What the store holds, as backups: a backup exists only when its data object and its metadata
 /// (written last) are both committed and agree on size. Everything else is invisible.
 /// </summary>
-public sealed class BackupCatalog(IBackupStore store)
+public sealed partial class BackupCatalog(IBackupStore store, ILogger<BackupCatalog>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? NullLogger<BackupCatalog>.Instance;
+
     public IBackupStore Store => store;
 
     /// <summary>Every complete backup, newest first.</summary>
-    public async Task<IReadOnlyList<BackupEntry>> ListAsync(CancellationToken ct)
+    public async Task<IReadOnlyList<BackupEntry>> ListAsync(CancellationToken ct) => (await ListWithFindingsAsync(ct)).Entries;
+
+    /// <summary>
+    /// Every complete backup, newest first, and the records found damaged or forged on the way. Such a record
+    /// is reported (here and as a warning) and never trusted: a backup whose metadata is one is left out, a
+    /// verification or acceptance that is one is as if it were not there.
+    /// </summary>
+    public async Task<CatalogListing> ListWithFindingsAsync(CancellationToken ct)
     {
         var objects = new Dictionary<string, StoredObject>(StringComparer.Ordinal);
         var verifications = new Dictionary<string, List<string>>(StringComparer.Ordinal);
@@ -36,6 +46,7 @@ public sealed class BackupCatalog(IBackupStore store)
         }
 
         var entries = new List<BackupEntry>();
+        var findings = new List<CatalogFinding>();
         foreach (var (name, meta) in objects.Where(o => o.Key.EndsWith(BackupName.MetadataSuffix, StringComparison.Ordinal)))
         {
             var dataName = name[..^BackupName.MetadataSuffix.Length];
@@ -43,12 +54,22 @@ public sealed class BackupCatalog(IBackupStore store)
             {
                 continue;
             }
-            var metadata = await ReadMetadataAsync(name, ct);
-            if (metadata is null)
+            var read = await StoredJson.ReadAsync<BackupMetadata>(store, name, ct);
+            var untrusted = read.Problem ?? (read.Value is { } candidate ? MetadataProblem(candidate, dataName) : null);
+            if (untrusted is not null)
+            {
+                // Unreadable or forged metadata means no backup we can prove: leave it out, and say so.
+                findings.Add(Report(new CatalogFinding(name, dataName, untrusted)));
+                continue;
+            }
+            if (read.Value is not { } metadata)
             {
                 continue;
             }
-            var last = await LatestVerificationAsync(verifications.GetValueOrDefault(dataName), ct);
+            // Metadata written before anomaly detection existed has no list: nothing was flagged.
+            metadata = metadata.Anomalies is null ? metadata with { Anomalies = [] } : metadata;
+            var recordFindings = new List<CatalogFinding>();
+            var last = await LatestVerificationAsync(dataName, verifications.GetValueOrDefault(dataName), recordFindings, ct);
             var problems = new List<string>();
             if (metadata.SizeBytes != data.Size)
             {
@@ -58,10 +79,13 @@ public sealed class BackupCatalog(IBackupStore store)
             {
                 problems.Add("checksum mismatch found by the last verification");
             }
-            var acceptance = acceptances.Contains(dataName) ? await ReadAsync<Acceptance>(Acceptance.NameFor(dataName), ct) : null;
-            entries.Add(new BackupEntry(metadata, data, meta, last, problems, acceptance));
+            var acceptance = acceptances.Contains(dataName) ? await ReadAcceptanceAsync(dataName, recordFindings, ct) : null;
+            findings.AddRange(recordFindings);
+            entries.Add(new BackupEntry(metadata, data, meta, last, problems, acceptance) { Findings = recordFindings });
         }
-        return [.. entries.OrderByDescending(e => e.Metadata.Timestamp).ThenByDescending(e => e.Name, StringComparer.Ordinal)];
+        return new CatalogListing(
+            [.. entries.OrderByDescending(e => e.Metadata.Timestamp).ThenByDescending(e => e.Name, StringComparer.Ordinal)],
+            findings);
     }
 
     /// <summary>A backup by the name <c>list</c> prints; refuses paths, unknown names and incomplete backups.</summary>
@@ -72,9 +96,14 @@ public sealed class BackupCatalog(IBackupStore store)
         {
             throw new RecoveryException($"'{name}' is not a backup name: give a name as 'floyo-dr list' prints it");
         }
-        var entries = await ListAsync(ct);
-        return entries.FirstOrDefault(e => e.Name == name)
-            ?? throw new RecoveryException($"no complete backup named '{name}' in {store.Location} (see 'floyo-dr list')");
+        var listing = await ListWithFindingsAsync(ct);
+        if (listing.Entries.FirstOrDefault(e => e.Name == name) is { } entry)
+        {
+            return entry;
+        }
+        throw listing.Findings.FirstOrDefault(f => f.Backup == name) is { } finding
+            ? new RecoveryException($"'{name}' is not trusted: {finding}")
+            : new RecoveryException($"no complete backup named '{name}' in {store.Location} (see 'floyo-dr list')");
     }
 
     /// <summary>The newest good backup whose last verification passed, optionally of one database.</summary>
@@ -85,39 +114,87 @@ public sealed class BackupCatalog(IBackupStore store)
     public async Task<BackupEntry?> LatestGoodAsync(string? database, CancellationToken ct) =>
         (await ListAsync(ct)).FirstOrDefault(e => e.IsGood && (database is null || e.Metadata.Database == database));
 
-    private async Task<BackupMetadata?> ReadMetadataAsync(string name, CancellationToken ct)
+    /// <summary>Why metadata cannot be trusted for the data object beside it, or null.</summary>
+    private static string? MetadataProblem(BackupMetadata m, string dataName)
     {
-        try
+        if (m.Name != dataName)
         {
-            await using var stream = await store.OpenReadAsync(name, ct);
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, ct);
-            var metadata = BackupMetadata.FromJson(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
-            // Metadata written before anomaly detection existed has no list: nothing was flagged.
-            return metadata.Anomalies is null ? metadata with { Anomalies = [] } : metadata;
+            return $"names the backup '{m.Name}', not '{dataName}' beside it";
         }
-        catch (JsonException)
+        if (m.Type is not ("full" or "incremental") || string.IsNullOrEmpty(m.Database) || m.Server is null || m.Compression is null
+            || m.Sha256 is null || m.ServerVersion is null || m.PgDumpVersion is null || m.Facts is null)
         {
-            // Unreadable metadata means no backup we can prove: leave it out rather than guess.
-            return null;
+            return "lacks required fields (type, database, server, compression, sha256, versions, facts)";
         }
+        return null;
     }
 
-    private async Task<VerificationRecord?> LatestVerificationAsync(List<string>? names, CancellationToken ct)
+    /// <summary>
+    /// The newest verification that is genuinely this backup's: records are tried newest name first, and one
+    /// that does not parse, names another backup, or is named for another time than it records is skipped
+    /// (a forged <c>99999999T…</c> record never wins by name order).
+    /// </summary>
+    private async Task<VerificationRecord?> LatestVerificationAsync(string backup, List<string>? names, List<CatalogFinding> findings, CancellationToken ct)
     {
-        if (names is null || names.Count == 0)
+        foreach (var name in (names ?? []).OrderByDescending(n => n, StringComparer.Ordinal))
         {
-            return null;
+            var read = await StoredJson.ReadAsync<VerificationRecord>(store, name, ct);
+            var problem = read.Problem ?? read.Value switch
+            {
+                null => null,
+                { Backup: var named } when named != backup => $"names the backup '{named}', not '{backup}' whose folder it is in",
+                { Server: null } or { Problems: null } => "lacks required fields (server, problems)",
+                { Timestamp: var at } when VerificationRecord.NameFor(backup, at) != name => $"records a verification at {at:O} but is named for another time",
+                _ => null,
+            };
+            if (problem is not null)
+            {
+                findings.Add(Report(new CatalogFinding(name, backup, problem)));
+            }
+            else if (read.Value is { } record)
+            {
+                return record;
+            }
         }
-        return await ReadAsync<VerificationRecord>(names.Max(StringComparer.Ordinal)!, ct);
+        return null;
     }
 
-    private async Task<T?> ReadAsync<T>(string name, CancellationToken ct)
+    private async Task<Acceptance?> ReadAcceptanceAsync(string backup, List<CatalogFinding> findings, CancellationToken ct)
     {
-        await using var stream = await store.OpenReadAsync(name, ct);
-        return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct);
+        var name = Acceptance.NameFor(backup);
+        var read = await StoredJson.ReadAsync<Acceptance>(store, name, ct);
+        var problem = read.Problem ?? read.Value switch
+        {
+            null => null,
+            { Backup: var named } when named != backup => $"names the backup '{named}', not '{backup}'",
+            { AcceptedBy: null or "" } or { Reason: null } => "lacks required fields (acceptedBy, reason)",
+            _ => null,
+        };
+        if (problem is null)
+        {
+            return read.Value;
+        }
+        findings.Add(Report(new CatalogFinding(name, backup, problem)));
+        return null;
     }
+
+    private CatalogFinding Report(CatalogFinding finding)
+    {
+        LogUntrusted(_logger, finding.Object, finding.Problem, store.Location);
+        return finding;
+    }
+
+    [LoggerMessage(EventId = 6400, Level = LogLevel.Warning, Message = "Ignored {Object} in {Location}: it {Problem}; it is not trusted until replaced or removed")]
+    private static partial void LogUntrusted(ILogger logger, string @object, string problem, string location);
 }
+
+/// <summary>A record the catalogue did not trust: the object, the backup it concerns, and why.</summary>
+public sealed record CatalogFinding(string Object, string Backup, string Problem)
+{
+    public override string ToString() => $"{Object} {Problem}; ignored";
+}
+
+public sealed record CatalogListing(IReadOnlyList<BackupEntry> Entries, IReadOnlyList<CatalogFinding> Findings);
 
 public sealed record BackupEntry(
     BackupMetadata Metadata, StoredObject Data, StoredObject MetadataObject, VerificationRecord? LastVerification, IReadOnlyList<string> Problems, Acceptance? Acceptance)
@@ -135,4 +212,7 @@ public sealed record BackupEntry(
     public bool IsGood => IsValid && !IsSuspect;
 
     public bool LegalHold => Data.LegalHold || MetadataObject.LegalHold;
+
+    /// <summary>Records about this backup that were damaged or forged, and so ignored.</summary>
+    public IReadOnlyList<CatalogFinding> Findings { get; init; } = [];
 }

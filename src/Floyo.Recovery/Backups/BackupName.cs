@@ -41,6 +41,19 @@ public static partial class BackupName
 
     public static bool LooksLikeBackup(string name) => Pattern().IsMatch(name);
 
-    [GeneratedRegex(@"^[^/]+_(full|incremental)_\d{8}_\d{6}\.dump(\.zst)?$")]
+    /// <summary>The type and UTC time a backup's file name carries; the time is MinValue when the digits are no date.</summary>
+    public static (string Type, DateTimeOffset Timestamp) Parse(string name)
+    {
+        var match = Pattern().Match(name);
+        if (!match.Success)
+        {
+            throw new RecoveryException($"'{name}' is not a backup name");
+        }
+        var at = DateTime.TryParseExact(match.Groups[2].Value, "yyyyMMdd_HHmmss", CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed) ? new DateTimeOffset(parsed, TimeSpan.Zero) : DateTimeOffset.MinValue;
+        return (match.Groups[1].Value, at);
+    }
+
+    [GeneratedRegex(@"^[^/]+_(full|incremental)_(\d{8}_\d{6})\.dump(\.zst)?$")]
     private static partial Regex Pattern();
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Drills;
 
@@ -10,7 +11,7 @@ namespace Floyo.Recovery.Drills;
 /// A data-centre drill treats the primary store as gone, so its report goes to the second copy; history
 /// and reports are read from both.
 /// </summary>
-public sealed class DrillReports(BackupStores stores)
+public sealed partial class DrillReports(BackupStores stores, ILogger<DrillReports> logger)
 {
     private static readonly TimeSpan Keep = TimeSpan.FromDays(400);
 
@@ -62,20 +63,37 @@ public sealed class DrillReports(BackupStores stores)
         throw new RecoveryException($"no drill report '{id}' (see 'floyo-dr drill history')");
     }
 
-    private static async Task ReadAllAsync(IBackupStore store, Dictionary<string, DrillReport> reports, CancellationToken ct)
+    /// <summary>Every report in one store; one that is damaged, or not the drill its file is named for, is skipped with a warning.</summary>
+    private async Task ReadAllAsync(IBackupStore store, Dictionary<string, DrillReport> reports, CancellationToken ct)
     {
         await foreach (var item in store.ListAsync(DrillReport.Prefix, ct))
         {
-            if (item.Name.EndsWith(".json", StringComparison.Ordinal))
+            if (!item.Name.EndsWith(".json", StringComparison.Ordinal))
             {
-                await using var stream = await store.OpenReadAsync(item.Name, ct);
-                if (await JsonSerializer.DeserializeAsync<DrillReport>(stream, Json.Options, ct) is { } report)
-                {
-                    reports.TryAdd(report.Id, report);
-                }
+                continue;
+            }
+            var read = await StoredJson.ReadAsync<DrillReport>(store, item.Name, ct);
+            var problem = read.Problem ?? (read.Value is { } candidate ? Untrusted(candidate, item.Name) : null);
+            if (problem is not null)
+            {
+                LogUntrustedReport(logger, item.Name, problem, store.Location);
+            }
+            else if (read.Value is { } report)
+            {
+                reports.TryAdd(report.Id, report);
             }
         }
     }
+
+    private static string? Untrusted(DrillReport report, string name) => report switch
+    {
+        { Id: null } or { Scenario: null } or { Status: null } or { Steps: null } or { Failures: null } or { Targets: null } => "lacks required fields",
+        _ when report.JsonName != name => $"is the report of drill '{report.Id}', not of the one its name says",
+        _ => null,
+    };
+
+    [LoggerMessage(EventId = 6401, Level = LogLevel.Warning, Message = "Ignored drill report {Object} in {Location}: it {Problem}")]
+    private static partial void LogUntrustedReport(ILogger logger, string @object, string problem, string location);
 
     private IEnumerable<IBackupStore> Stores() => stores.HasSecondary ? [stores.Primary, stores.Secondary!] : [stores.Primary];
 }

@@ -22,6 +22,7 @@ public sealed class BackupStores
 {
     private readonly Lazy<IBackupStore> _primary;
     private readonly Lazy<IBackupStore?> _secondary;
+    private readonly ILoggerFactory _loggers;
 
     public BackupStores(
         IOptions<BackupOptions> backup,
@@ -31,6 +32,7 @@ public sealed class BackupStores
         TimeProvider clock,
         ILoggerFactory loggers)
     {
+        _loggers = loggers;
         var logger = loggers.CreateLogger<BlobStore>();
         _primary = new(() => backup.Value.Store switch
         {
@@ -61,7 +63,7 @@ public sealed class BackupStores
 
     /// <summary>A catalog over one source; the primary's is the shared singleton.</summary>
     public BackupCatalog Catalog(BackupSource source, BackupCatalog primaryCatalog) =>
-        source == BackupSource.Primary ? primaryCatalog : new BackupCatalog(For(source));
+        source == BackupSource.Primary ? primaryCatalog : new BackupCatalog(For(source), _loggers.CreateLogger<BackupCatalog>());
 
     public static BackupSource ParseSource(string? value) => value?.ToLowerInvariant() switch
     {

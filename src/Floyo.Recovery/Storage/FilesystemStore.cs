@@ -7,11 +7,15 @@ namespace Floyo.Recovery.Storage;
 /// <summary>
 /// The local default store (BACKUP_DIR). Objects are written under <c>.partial/</c>, fsynced, renamed
 /// into place (so a reader sees all of an object or nothing) and made read-only. Legal holds are marker
-/// files under <c>.holds/</c>; locks are flock()ed files under <c>.locks/</c>.
+/// files under <c>.holds/</c>; locks are flock()ed files under <c>.locks/</c>. Backups hold the whole
+/// database, so everything written here is the owner's alone whatever the umask: objects 0400, markers
+/// and locks 0600, folders created here 0700 (a BACKUP_DIR that already exists keeps its own mode).
 /// </summary>
 public sealed partial class FilesystemStore(string directory) : IBackupStore
 {
-    private const UnixFileMode ReadOnly = UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+    private const UnixFileMode ReadOnly = UnixFileMode.UserRead;
+    private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    private const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     public string Root { get; } = Path.GetFullPath(directory);
 
@@ -28,7 +32,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         }
         try
         {
-            Directory.CreateDirectory(PartialDir);
+            CreatePrivateDirectory(PartialDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -36,7 +40,11 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         }
         RemoveAbandonedPartials();
         var temp = Path.Combine(PartialDir, $"{Environment.ProcessId}.{Guid.NewGuid():N}.part");
-        var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
+        var stream = new FileStream(temp, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 20,
+            Options = FileOptions.Asynchronous, UnixCreateMode = OwnerReadWrite,
+        });
         return Task.FromResult<IObjectWriter>(new Writer(this, name, temp, final, stream));
     }
 
@@ -109,8 +117,9 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         var marker = HoldPath(name);
         if (hold)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+            CreatePrivateDirectory(Path.GetDirectoryName(marker)!);
             File.WriteAllText(marker, DateTimeOffset.UtcNow.ToString("O"));
+            File.SetUnixFileMode(marker, OwnerReadWrite);
         }
         else
         {
@@ -122,7 +131,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
     public async Task<IAsyncDisposable> LockAsync(string key, TimeSpan wait, CancellationToken ct)
     {
         var dir = Path.Combine(Root, ".locks");
-        Directory.CreateDirectory(dir);
+        CreatePrivateDirectory(dir);
         var path = Path.Combine(dir, Uri.EscapeDataString(key) + ".lock");
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -130,7 +139,10 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
             try
             {
                 // FileShare.None takes an exclusive flock(): released by the kernel if this process dies.
-                var handle = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                var handle = new FileStream(path, new FileStreamOptions
+                {
+                    Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, UnixCreateMode = OwnerReadWrite,
+                });
                 return handle;
             }
             catch (IOException) when (deadline.Elapsed < wait)
@@ -189,6 +201,21 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         }
     }
 
+    /// <summary>Creates a folder and its missing parents owner-only (0700, set explicitly so the umask cannot widen or narrow it); existing folders are left alone.</summary>
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+        if (Path.GetDirectoryName(path) is { Length: > 0 } parent)
+        {
+            CreatePrivateDirectory(parent);
+        }
+        Directory.CreateDirectory(path, OwnerOnlyFolder);
+        File.SetUnixFileMode(path, OwnerOnlyFolder);
+    }
+
     private static void SyncDirectory(string path)
     {
         var fd = Open(path, 0 /* O_RDONLY */);
@@ -221,7 +248,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
             await stream.DisposeAsync();
             File.SetUnixFileMode(temp, ReadOnly);
             var parent = Path.GetDirectoryName(final)!;
-            Directory.CreateDirectory(parent);
+            CreatePrivateDirectory(parent);
             try
             {
                 File.Move(temp, final, overwrite: false);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Floyo.Recovery.Backups;
 
 namespace Floyo.Recovery.Storage.Secondary;
@@ -50,21 +49,22 @@ public sealed class CopyStatusReader(BackupStores stores)
             : new CopyStatus("present", "present", null);
     }
 
+    /// <summary>The newest copy record that is genuinely this backup's; a damaged or foreign one proves nothing.</summary>
     private static async Task<CopyRecord?> LatestRecordAsync(IBackupStore store, string backup, CancellationToken ct)
     {
-        string? latest = null;
+        var names = new List<string>();
         await foreach (var item in store.ListAsync($"{CopyRecord.Prefix}{backup}/", ct))
         {
-            if (latest is null || string.CompareOrdinal(item.Name, latest) > 0)
+            names.Add(item.Name);
+        }
+        foreach (var name in names.OrderByDescending(n => n, StringComparer.Ordinal))
+        {
+            if ((await StoredJson.ReadAsync<CopyRecord>(store, name, ct)).Value is { } record
+                && record.Backup == backup && record.Sha256 is not null && CopyRecord.NameFor(backup, record.Timestamp) == name)
             {
-                latest = item.Name;
+                return record;
             }
         }
-        if (latest is null)
-        {
-            return null;
-        }
-        await using var stream = await store.OpenReadAsync(latest, ct);
-        return await JsonSerializer.DeserializeAsync<CopyRecord>(stream, Json.Options, ct);
+        return null;
     }
 }

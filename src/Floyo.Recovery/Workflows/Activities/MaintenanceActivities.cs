@@ -17,7 +17,7 @@ public sealed class ApplyRetentionActivity(RetentionPlanner planner, WorkflowRun
     {
         var plan = await planner.PlanAsync(ct);
         var failures = await planner.ApplyAsync(plan, ct);
-        return new RetentionSummary(plan.Deletions.Select(d => d.Backup).ToList(), plan.Orphans, plan.Decisions.Count(d => !d.Delete), failures);
+        return new RetentionSummary(plan.Deletions.Select(d => d.Backup).ToList(), plan.Orphans, plan.Decisions.Count(d => !d.Delete), failures) { Findings = plan.Findings };
     }
 }
 

@@ -54,7 +54,11 @@ public sealed record ScheduledWorkflowInput(string Trigger, DateTimeOffset Slot,
 
 public sealed record ChecksumSweepResult(string InstanceId, WorkflowOutcome Outcome, int Checked, IReadOnlyList<string> Mismatches, IReadOnlyList<string> Errors, DateTimeOffset FinishedAt);
 
-public sealed record RetentionSummary(IReadOnlyList<string> Deleted, IReadOnlyList<string> DeletedOrphans, int Kept, IReadOnlyList<string> Failures);
+public sealed record RetentionSummary(IReadOnlyList<string> Deleted, IReadOnlyList<string> DeletedOrphans, int Kept, IReadOnlyList<string> Failures)
+{
+    /// <summary>What limited retention (nothing verified) and records it ignored as damaged.</summary>
+    public IReadOnlyList<string> Findings { get; init; } = [];
+}
 
 /// <summary>The result of a job whose engine may not be present in this build (files snapshot, config export, drills).</summary>
 public sealed record ScheduledJobResult(string Job, WorkflowOutcome Outcome, string Detail, DateTimeOffset? FinishedAt = null);

@@ -1,0 +1,46 @@
+using System.Text.Json;
+using Floyo.Recovery.Backups;
+
+namespace Floyo.Recovery.Storage;
+
+/// <summary>One small JSON record read from a store: a value, or why it is not one.</summary>
+public sealed record StoredRecord<T>(T? Value, string? Problem) where T : class
+{
+    /// <summary>Gone between listing and reading (retention ran): neither a value nor a finding.</summary>
+    public bool Missing => Value is null && Problem is null;
+}
+
+/// <summary>
+/// Reads records (verifications, acceptances, copy records, drill reports) where one damaged file is an
+/// answer about that file, not an exception that takes every listing down with it. Faults of the store
+/// itself (unreachable, I/O) still throw: they are not a property of one record.
+/// </summary>
+public static class StoredJson
+{
+    public static async Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, CancellationToken ct) where T : class
+    {
+        try
+        {
+            await using var stream = await store.OpenReadAsync(name, ct);
+            return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct) is { } value
+                ? new(value, null)
+                : new(null, "is empty (null)");
+        }
+        catch (ObjectNotFoundException)
+        {
+            return new(null, null);
+        }
+        catch (JsonException e)
+        {
+            return new(null, $"is not readable JSON ({e.Path ?? "$"}, line {(e.LineNumber ?? 0) + 1})");
+        }
+        catch (NotSupportedException)
+        {
+            return new(null, "is not readable JSON (unsupported shape)");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return new(null, "cannot be read (permission denied)");
+        }
+    }
+}
