@@ -13,8 +13,7 @@ namespace Floyo.Recovery.Restores;
 public static partial class WorkDirectory
 {
     private const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-    private const UnixFileMode GroupOrOther = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
+    private const UnixFileMode WritableByOthers = UnixFileMode.GroupWrite | UnixFileMode.OtherWrite;
 
     public static string Create(DatabaseOptions options)
     {
@@ -39,11 +38,11 @@ public static partial class WorkDirectory
         {
             throw new RecoveryException($"the work folder {dir} belongs to uid {uid.ToString(CultureInfo.InvariantCulture)}, not this user; it must be private: {remedy}");
         }
-        if ((mode & GroupOrOther) != 0)
+        if ((mode & WritableByOthers) != 0)
         {
-            throw new RecoveryException($"the work folder {dir} is open to other users (mode 0{Convert.ToString((int)mode, 8)}); refusing to use it: {remedy}");
+            throw new RecoveryException($"the work folder {dir} is writable by other users (mode 0{Convert.ToString((int)mode, 8)}); refusing to use it: {remedy}");
         }
-        // Ours and closed to others: make sure the owner can use it, whatever the umask left.
+        // Ours and no one else could have written into it: close it to readers too (an earlier version left 0755).
         File.SetUnixFileMode(dir, OwnerOnly);
         return dir;
     }

@@ -44,7 +44,7 @@ public sealed class PrivateFilesTests
     }
 
     [Fact]
-    public void A_work_folder_open_to_others_is_refused_and_left_as_it_was()
+    public void A_work_folder_others_can_write_into_is_refused_and_left_as_it_was()
     {
         using var parent = new TempDirectory();
         var work = Path.Combine(parent.Path, "work");
@@ -53,9 +53,22 @@ public sealed class PrivateFilesTests
         File.SetUnixFileMode(work, open);
 
         var error = Assert.Throws<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
-        Assert.Contains("open to other users (mode 0777)", error.Message, StringComparison.Ordinal);
+        Assert.Contains("writable by other users (mode 0777)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
         Assert.Equal(open, File.GetUnixFileMode(work));
+    }
+
+    [Fact]
+    public void A_work_folder_of_ours_that_others_could_only_read_is_closed_and_used()
+    {
+        // What an earlier floyo-dr left under the default umask: nothing foreign can be in it, so it is tightened, not refused.
+        using var parent = new TempDirectory();
+        var work = Path.Combine(parent.Path, "work");
+        Directory.CreateDirectory(work);
+        File.SetUnixFileMode(work, (UnixFileMode)Convert.ToInt32("755", 8));
+
+        Assert.Equal(work, WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
+        Assert.Equal(OwnerOnlyFolder, File.GetUnixFileMode(work));
     }
 
     [Fact]
@@ -107,7 +120,7 @@ public sealed class PrivateFilesTests
         var target = database.Name + "_copy";
 
         var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path, ("FLOYO_WORK_DIR", work)), "restore", "--file", name, "--target-database", target);
-        Cli.CliErrorTests.AssertOneLineError(run, "is open to other users");
+        Cli.CliErrorTests.AssertOneLineError(run, "is writable by other users");
         await using var admin = new NpgsqlConnection(database.Server.ConnectionString);
         await admin.OpenAsync();
         await using var exists = new NpgsqlCommand("SELECT count(*) FROM pg_database WHERE datname LIKE @p", admin);
