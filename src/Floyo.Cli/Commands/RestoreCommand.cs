@@ -50,7 +50,7 @@ internal static class RestoreCommand
             var targetName = result.GetValue(target);
             if (targetName is not null)
             {
-                RestoreRunner.CheckTargetName(targetName);
+                RestoreRunner.CheckTargetName(targetName, "--target-database");
             }
 
             var runtime = services.GetRequiredService<WorkflowRuntime>();

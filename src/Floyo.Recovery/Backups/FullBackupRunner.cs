@@ -119,11 +119,13 @@ public sealed partial class FullBackupRunner(
         }
     }
 
-    private async Task<(long DumpBytes, long StoredBytes, string Sha256)> DumpAsync(
+    /// <summary>Streams pg_dump of <paramref name="source"/> at the exported snapshot into <paramref name="destination"/>; internal for tests of how the tool is called.</summary>
+    internal async Task<(long DumpBytes, long StoredBytes, string Sha256)> DumpAsync(
         NpgsqlConnectionStringBuilder source, string snapshotId, bool compress, Stream destination, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
         // Our own zstd replaces pg_dump's gzip: on these machines gzip, not PostgreSQL, dominates backup time.
-        string[] arguments = ["--format=custom", "--compress=0", $"--snapshot={snapshotId}", "--no-password", "--dbname", source.Database!];
+        // No --dbname: the database travels in PGDATABASE (PgTools), which libpq never reads as a connection string.
+        string[] arguments = ["--format=custom", "--compress=0", $"--snapshot={snapshotId}", "--no-password"];
         using var process = Process.Start(tools.StartInfo("pg_dump", arguments, source))
             ?? throw new RecoveryException("could not start pg_dump");
         var stderr = StderrTail.CollectAsync(process.StandardError, ct);

@@ -71,6 +71,10 @@ internal sealed class DrillOptionsValidator : IValidateOptions<DrillOptions>
         {
             failures.Add($"STAGING_DATABASE_URL is malformed: {why}");
         }
+        if (!string.IsNullOrWhiteSpace(options.AppLogin) && PgIdentifier.Problem(options.AppLogin) is { } problem)
+        {
+            failures.Add($"DRILL_APP_LOGIN is not a valid role name: {problem} ({PgIdentifier.Rule})");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -57,6 +57,10 @@ internal sealed partial class RotationOptionsValidator : IValidateOptions<Rotati
                 failures.Add($"{key} '{value}' is not a plain role name: use lower-case letters, digits and '_' (at most 63)");
             }
         }
+        if (!string.IsNullOrEmpty(options.Database) && Postgres.PgIdentifier.Problem(options.Database) is { } problem)
+        {
+            failures.Add($"APP_DB_DATABASE is not a valid database name: {problem} ({Postgres.PgIdentifier.Rule})");
+        }
         if (new HashSet<string>(StringComparer.Ordinal) { options.GroupRole, options.BlueRole, options.GreenRole }.Count != 3)
         {
             failures.Add("APP_DB_GROUP_ROLE, APP_DB_BLUE_ROLE and APP_DB_GREEN_ROLE must be three different roles");

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -45,9 +44,9 @@ internal sealed class WorkflowOptionsValidator : IValidateOptions<WorkflowOption
         }
         foreach (var role in options.AppRoleList)
         {
-            if (Encoding.UTF8.GetByteCount(role) > 63 || role.Any(char.IsControl))
+            if (Postgres.PgIdentifier.Problem(role) is { } problem)
             {
-                failures.Add($"APP_DB_ROLES contains '{role}', which is not a valid role name");
+                failures.Add($"APP_DB_ROLES names a role that is not valid: {problem} ({Postgres.PgIdentifier.Rule})");
             }
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

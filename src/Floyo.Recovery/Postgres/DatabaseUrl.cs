@@ -49,6 +49,12 @@ public static class DatabaseUrl
             builder = null;
             return false;
         }
+        if (PgIdentifier.Problem(builder.Database) is { } problem)
+        {
+            why = $"its database name is not valid: {problem} ({PgIdentifier.Rule})";
+            builder = null;
+            return false;
+        }
         return true;
     }
 

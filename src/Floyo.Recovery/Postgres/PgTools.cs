@@ -66,6 +66,12 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
         return full;
     }
 
+    /// <summary>
+    /// pg_restore's argument for "restore into the database of PGDATABASE": libpq ignores an empty dbname and
+    /// falls back to the environment, where a name is only ever a name.
+    /// </summary>
+    public const string DatabaseFromEnvironment = "--dbname=";
+
     public ProcessStartInfo StartInfo(string tool, IEnumerable<string> arguments, NpgsqlConnectionStringBuilder? connection)
     {
         var info = new ProcessStartInfo(Locate(tool))

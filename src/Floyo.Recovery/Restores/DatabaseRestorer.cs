@@ -46,7 +46,8 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
     }
 
     /// <summary>Creates <paramref name="database"/> from template0 with the original's owner, encoding and locale.</summary>
-    public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct)
+    /// <param name="closed">Take CONNECT from PUBLIC at once: a staging copy is the admin's alone until it takes its final name.</param>
+    public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct, bool closed = false)
     {
         await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
         var props = meta.Facts.Properties;
@@ -61,21 +62,26 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
             // The new server may lack the original locale; the server default beats no restore at all.
             await PgConnector.ExecuteAsync(admin, baseSql, ct);
         }
+        if (closed)
+        {
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {PgConnector.Quote(database)} FROM PUBLIC", ct);
+        }
     }
 
     /// <summary>
     /// Restores into a database it creates, and says how the result differs from what the backup recorded.
     /// The backup's checksum is proven before the server is touched, unless the caller just proved it.
     /// </summary>
+    /// <param name="closed">Created without CONNECT for PUBLIC (see <see cref="CreateDatabaseAsync"/>).</param>
     public async Task<IReadOnlyList<string>> RestoreNewAsync(
-        NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct)
+        NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct, bool closed = false)
     {
         var meta = backup.Entry.Metadata;
         if (!backup.ChecksumProven)
         {
             await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);
         }
-        await CreateDatabaseAsync(admin, database, meta, ct);
+        await CreateDatabaseAsync(admin, database, meta, ct, closed);
         if (!await streaming.TryRestoreAsync(server, database, backup, ct))
         {
             using var dump = await fetcher.FetchAsync(backup.Store, backup.Entry, backup.Progress, ct);

@@ -15,7 +15,8 @@ public sealed class PgRestore(PgTools tools)
         {
             await tools.EnsureCompatibleAsync("pg_restore", probe.PostgreSqlVersion.Major * 10000, ct);
         }
-        List<string> arguments = ["--exit-on-error", "--no-password", $"--jobs={jobs.ToString(CultureInfo.InvariantCulture)}", "--dbname", database];
+        // Never the name itself on the command line: libpq would read a name with '=' as a connection string.
+        List<string> arguments = ["--exit-on-error", "--no-password", $"--jobs={jobs.ToString(CultureInfo.InvariantCulture)}", PgTools.DatabaseFromEnvironment];
         if (list is not null)
         {
             arguments.AddRange(["--use-list", list]);

@@ -88,19 +88,20 @@ public sealed partial class RestoreRunner(
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);
         try
         {
-            var problems = await restorer.RestoreNewAsync(admin, server, staging, backup, ct);
+            var problems = await restorer.RestoreNewAsync(admin, server, staging, backup, ct, closed: true);
             if (problems.Count > 0)
             {
                 throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
             }
             oid = await DatabaseOidAsync(admin, staging, ct);
+            await CloseStagingAsync(admin, staging, ct);
             if (beforeSwap is not null)
             {
                 await beforeSwap(admin, staging, ct);
             }
             await SwapIntoPlaceAsync(admin, server, plan, staging, ct);
         }
-        catch
+        catch (Exception e) when (e is not StagingKeptException)
         {
             await DatabaseRestorer.DropDatabaseAsync(admin, staging, CancellationToken.None);
             throw;
@@ -110,15 +111,29 @@ public sealed partial class RestoreRunner(
     }
 
     /// <summary>
+    /// Shuts the complete copy to new sessions (the admin works from the maintenance database) and ends those on
+    /// it, which would make its rename fail; then gives PUBLIC back the CONNECT every new database has, taken
+    /// at creation so nobody used the copy while it loaded. It opens once it holds the target's name.
+    /// </summary>
+    private static async Task CloseStagingAsync(NpgsqlConnection admin, string staging, CancellationToken ct)
+    {
+        await AllowConnectionsAsync(admin, staging, false, ct);
+        await EndSessionsAsync(admin, staging, ct);
+        await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {PgConnector.Quote(staging)} TO PUBLIC", ct);
+    }
+
+    /// <summary>
     /// Re-checks the target (it may have changed since planning), then renames: the old database is only
-    /// dropped once the restored one holds its name.
+    /// dropped once the restored one holds its name. If the copy cannot take the name, the original gets it
+    /// back with its connection setting as it was, and the copy is kept for the operator.
     /// </summary>
     private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, CancellationToken ct)
     {
         var target = plan.TargetDatabase;
         if (!await PgConnector.DatabaseExistsAsync(admin, target, ct))
         {
-            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(staging)} RENAME TO {PgConnector.Quote(target)}", ct);
+            await RenameAsync(admin, staging, target, ct);
+            await AllowConnectionsAsync(admin, target, true, ct);
             return;
         }
         if (!plan.ReplacesExisting && !await DatabaseRestorer.IsEmptyAsync(server, target, ct))
@@ -126,20 +141,76 @@ public sealed partial class RestoreRunner(
             throw new RecoveryException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
         }
         var old = StagingName(target, "replaced");
+        var allowed = await AllowsConnectionsAsync(admin, target, ct);
         // Block new sessions first, so none can slip in between ending the old ones and the rename.
-        await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} ALLOW_CONNECTIONS false", ct);
+        await AllowConnectionsAsync(admin, target, false, ct);
         try
         {
-            await PgConnector.ExecuteAsync(admin, $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = {PgConnector.Literal(target)} AND pid <> pg_backend_pid()", ct);
-            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} RENAME TO {PgConnector.Quote(old)}", ct);
+            await EndSessionsAsync(admin, target, ct);
+            await RenameAsync(admin, target, old, ct);
         }
         catch
         {
-            await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} ALLOW_CONNECTIONS true", CancellationToken.None);
+            await AllowConnectionsAsync(admin, target, allowed, CancellationToken.None);
             throw;
         }
-        await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(staging)} RENAME TO {PgConnector.Quote(target)}", ct);
+        try
+        {
+            await RenameAsync(admin, staging, target, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or OperationCanceledException)
+        {
+            throw await PutBackAsync(admin, target, old, allowed, staging, e);
+        }
+        await AllowConnectionsAsync(admin, target, true, ct);
         await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+    }
+
+    /// <summary>Gives the original its name and connection setting back; the restored copy stays, closed, for the operator.</summary>
+    private static async Task<StagingKeptException> PutBackAsync(NpgsqlConnection admin, string target, string old, bool allowed, string staging, Exception why)
+    {
+        string original;
+        try
+        {
+            await RenameAsync(admin, old, target, CancellationToken.None);
+            await AllowConnectionsAsync(admin, target, allowed, CancellationToken.None);
+            original = $"'{target}' was put back as it was";
+        }
+        catch (NpgsqlException e)
+        {
+            original = $"'{target}' could not be put back ({Reason(e)}): it is still named '{old}', closed to connections";
+        }
+        return new StagingKeptException(
+            $"the restored copy could not take the name '{target}' ({Reason(why)}); {original}; the restored copy is kept, closed to connections, as '{staging}'", staging, why);
+    }
+
+    private static string Reason(Exception e) => e is PostgresException pg ? pg.MessageText : e.Message;
+
+    private static Task RenameAsync(NpgsqlConnection admin, string from, string to, CancellationToken ct) =>
+        PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(from)} RENAME TO {PgConnector.Quote(to)}", ct);
+
+    private static async Task<bool> AllowsConnectionsAsync(NpgsqlConnection admin, string database, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand("SELECT datallowconn FROM pg_database WHERE datname = $1", admin) { Parameters = { new() { Value = database } } };
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
+    }
+
+    private static Task AllowConnectionsAsync(NpgsqlConnection admin, string database, bool allow, CancellationToken ct) =>
+        PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(database)} ALLOW_CONNECTIONS {(allow ? "true" : "false")}", ct);
+
+    /// <summary>
+    /// Ends the sessions on <paramref name="database"/> this admin may end: a non-superuser (a managed server's
+    /// admin) cannot end a superuser's, and asking would fail the whole statement; such a session makes the rename fail.
+    /// </summary>
+    private static async Task EndSessionsAsync(NpgsqlConnection admin, string database, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid))
+            FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid
+            WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND (current_setting('is_superuser')::bool OR r.rolsuper IS FALSE)
+            """;
+        await using var command = new NpgsqlCommand(sql, admin) { Parameters = { new() { Value = database } } };
+        await command.ExecuteScalarAsync(ct);
     }
 
     /// <summary>Refuses names PostgreSQL would reject and the system databases; used by every front end before anything starts.</summary>
@@ -149,12 +220,9 @@ public sealed partial class RestoreRunner(
         return (uint)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    public static void CheckTargetName(string target)
+    public static void CheckTargetName(string target, string what = "the target database")
     {
-        if (string.IsNullOrWhiteSpace(target) || Encoding.UTF8.GetByteCount(target) > 63 || target.Any(char.IsControl))
-        {
-            throw new RecoveryException($"'{target}' is not a valid database name (1 to 63 bytes, no control characters)");
-        }
+        PgIdentifier.Database(target, what);
         if (SystemDatabases.Contains(target))
         {
             throw new RecoveryException($"refusing to restore into the system database '{target}': name an application database with --target-database");
