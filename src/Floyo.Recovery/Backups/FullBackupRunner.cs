@@ -133,6 +133,7 @@ public sealed partial class FullBackupRunner(
         long dumpBytes = 0;
         try
         {
+            // Uncompressed, the sink is the hashing stream itself: it is flushed, never disposed, since its digest is read below.
             var sink = compress ? Compressor(hashing) : (Stream)hashing;
             try
             {
@@ -151,14 +152,20 @@ public sealed partial class FullBackupRunner(
                     }
                 }
                 await WithStoreErrors(() => sink.FlushAsync(ct), store.Location);
-                // Closing writes zstd's last frame, which can meet a full disk as well.
-                await WithStoreErrors(() => sink.DisposeAsync().AsTask(), store.Location);
+                if (compress)
+                {
+                    // Closing writes zstd's last frame, which can meet a full disk as well.
+                    await WithStoreErrors(() => sink.DisposeAsync().AsTask(), store.Location);
+                }
             }
             finally
             {
                 try
                 {
-                    await sink.DisposeAsync();
+                    if (compress)
+                    {
+                        await sink.DisposeAsync();
+                    }
                 }
                 catch (IOException)
                 {

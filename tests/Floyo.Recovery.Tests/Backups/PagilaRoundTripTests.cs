@@ -65,4 +65,23 @@ public sealed class PagilaRoundTripTests
         Assert.Equal(new FileInfo(name[..^".meta.json".Length]).Length, root.GetProperty("sizeBytes").GetInt64());
         Assert.DoesNotContain(source.Server.Password!, File.ReadAllText(name), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task An_uncompressed_backup_is_stored_as_pg_dump_wrote_it_and_restores()
+    {
+        await using var source = await TestDatabase.CreateAsync();
+        await source.ExecuteAsync("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 500) g");
+        using var dir = new TempDirectory();
+        var environment = CliEnvironment.For(source, dir.Path, ("BACKUP_COMPRESSION", "false"));
+        var run = await FloyoDr.RunAsync(environment, "backup", "--full");
+        Assert.True(run.ExitCode == 0, run.All);
+
+        var dump = Assert.Single(Directory.GetFiles(dir.Path, "*.dump"));
+        Assert.Equal("PGDMP"u8.ToArray(), File.ReadAllBytes(dump)[..5]);
+        var target = source.Name + "_plain";
+        run = await FloyoDr.RunAsync(environment, "restore", "--file", Path.GetFileName(dump), "--target-database", target);
+        Assert.True(run.ExitCode == 0, run.All);
+        var restored = await TestDatabase.FactsOf(source.Server, target);
+        Assert.Equal(500L, Assert.Single(restored.Tables).Rows);
+    }
 }
