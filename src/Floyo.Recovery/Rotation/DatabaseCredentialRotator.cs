@@ -12,7 +12,7 @@ namespace Floyo.Recovery.Rotation;
 /// Zero-downtime rotation of the application's PostgreSQL login. Two login roles take turns; the one the
 /// secret does not point at gets a new password, which is proven by logging in and only then published
 /// as the secret's new version. After the grace period the previous version is disabled, the old role
-/// gets a password nobody knows and its sessions are ended. So the store never points at a password that
+/// is made NOLOGIN with a password nobody knows and its sessions are ended. So the store never points at a password that
 /// does not work. Each public method is one step (a Durable activity later); each re-reads the store and
 /// the server, refuses anything that would break the credential in use, and is safe to run twice.
 /// </summary>
@@ -87,7 +87,7 @@ public sealed partial class DatabaseCredentialRotator(
             {
                 throw new RecoveryException($"login role '{target}' does not exist: run 'floyo-dr credentials init' first");
             }
-            await LoginRoles.SetPasswordAsync(admin, target, password, ct);
+            await LoginRoles.PutInServiceAsync(admin, target, password, ct);
         }
         await checkpoint.ReachedAsync(plan, RotationSteps.PasswordSet, ct);
 
@@ -130,7 +130,7 @@ public sealed partial class DatabaseCredentialRotator(
         return (result, disabled);
     }
 
-    /// <summary>Gives the role the secret no longer points at a random password nobody is told.</summary>
+    /// <summary>Makes the role the secret no longer points at NOLOGIN, with a random password nobody is told; publishing it again gives LOGIN back.</summary>
     public async Task<(RotationPlan Plan, string Role)> RetireOldRoleAsync(RotationPlan plan, CancellationToken ct)
     {
         var current = await RequireCurrentAsync(plan, ct);
@@ -141,7 +141,7 @@ public sealed partial class DatabaseCredentialRotator(
         {
             if (await LoginRoles.ExistsAsync(admin, old, ct))
             {
-                await LoginRoles.ScrambleAsync(admin, old, ct);
+                await LoginRoles.RetireAsync(admin, old, ct);
             }
         }
         LogRetired(logger, old);
@@ -268,7 +268,7 @@ public sealed partial class DatabaseCredentialRotator(
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Disabled {Count} previous versions of {Secret}")]
     private static partial void LogDisabled(ILogger logger, string secret, int count);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Role {Role} retired: its password is now unknown")]
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Role {Role} retired: it may no longer log in and its password is now unknown")]
     private static partial void LogRetired(ILogger logger, string role);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Ended {Count} sessions of {Role}")]
