@@ -16,7 +16,8 @@ public sealed record RestoreRequest(string Backup, string? TargetDatabase = null
 public sealed record RestorePlan(BackupEntry Backup, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting);
 
 /// <param name="DatabaseOid">The restored database's OID: the copy whose rows were proven before it took the target's name.</param>
-public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles, uint DatabaseOid = 0);
+/// <param name="KeptAside">Where the replaced database was kept instead of dropped (a breach restore keeps it as evidence).</param>
+public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles, uint DatabaseOid = 0, string? KeptAside = null);
 
 /// <summary>
 /// Restores a backup so that nothing can be lost by accident: the target is only ever the database of
@@ -69,9 +70,10 @@ public sealed partial class RestoreRunner(
     /// Runs on the complete, checked staging database just before it takes the target's name (the restore
     /// workflow closes it to the application roles here, so writes stay stopped across the swap).
     /// </param>
+    /// <param name="keepReplacedAs">The name the replaced database is renamed to and kept under instead of being dropped (breach evidence).</param>
     public async Task<RestoreResult> ExecuteAsync(
         RestorePlan plan, StoredBackup backup, Stopwatch started, CancellationToken ct,
-        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null)
+        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null, string? keepReplacedAs = null)
     {
         server ??= await connections.DatabaseAsync(ct);
         var meta = plan.Backup.Metadata;
@@ -98,7 +100,7 @@ public sealed partial class RestoreRunner(
             {
                 await beforeSwap(admin, staging, ct);
             }
-            await SwapIntoPlaceAsync(admin, server, plan, staging, ct);
+            await SwapIntoPlaceAsync(admin, server, plan, staging, keepReplacedAs, ct);
         }
         catch
         {
@@ -113,7 +115,7 @@ public sealed partial class RestoreRunner(
     /// Re-checks the target (it may have changed since planning), then renames: the old database is only
     /// dropped once the restored one holds its name.
     /// </summary>
-    private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, CancellationToken ct)
+    private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, string? keepReplacedAs, CancellationToken ct)
     {
         var target = plan.TargetDatabase;
         if (!await PgConnector.DatabaseExistsAsync(admin, target, ct))
@@ -125,7 +127,7 @@ public sealed partial class RestoreRunner(
         {
             throw new RecoveryException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
         }
-        var old = StagingName(target, "replaced");
+        var old = keepReplacedAs ?? StagingName(target, "replaced");
         // Block new sessions first, so none can slip in between ending the old ones and the rename.
         await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(target)} ALLOW_CONNECTIONS false", ct);
         try
@@ -139,7 +141,10 @@ public sealed partial class RestoreRunner(
             throw;
         }
         await PgConnector.ExecuteAsync(admin, $"ALTER DATABASE {PgConnector.Quote(staging)} RENAME TO {PgConnector.Quote(target)}", ct);
-        await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+        if (keepReplacedAs is null)
+        {
+            await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+        }
     }
 
     /// <summary>Refuses names PostgreSQL would reject and the system databases; used by every front end before anything starts.</summary>
