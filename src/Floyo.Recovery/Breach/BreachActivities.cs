@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
@@ -44,11 +45,12 @@ public sealed class IsolateDatabaseActivity(DatabaseIsolator isolator, WorkflowR
         isolator.IsolateAsync(input, ct);
 }
 
+/// <summary>Legal hold from the backup chosen for the restore (the input's <c>Backup</c>) onward.</summary>
 public sealed class HoldBackupsActivity(BackupHolds holds, BreachTargets targets, WorkflowRuntime runtime, ILogger<HoldBackupsActivity> logger)
-    : RecoveryActivity<Incident, HeldBackups>(runtime, logger)
+    : RecoveryActivity<BreachRestoreInput, HeldBackups>(runtime, logger)
 {
-    protected override Task<HeldBackups> ExecuteAsync(Incident input, TaskActivityContext context, CancellationToken ct) =>
-        holds.HoldAsync(targets.BackupDatabase, input.Since, ct, apply: !input.Drill);
+    protected override Task<HeldBackups> ExecuteAsync(BreachRestoreInput input, TaskActivityContext context, CancellationToken ct) =>
+        holds.HoldAsync(targets.BackupDatabase, input.Backup, input.Incident.Since, ct, apply: !input.Incident.Drill);
 }
 
 /// <summary>
@@ -78,7 +80,9 @@ public sealed class FindManagedCredentialsActivity(ISecretStore store, IOptions<
 /// <summary>
 /// Restores the clean backup over the (isolated) target through RestoreRunner: checksum proven on the way,
 /// restored into a staging database, counts compared, given the target's current (isolated) CONNECT grants,
-/// then renamed into place. Run again, it restores the same backup again: the result is the same.
+/// then renamed into place. The compromised database is not dropped but kept aside as evidence
+/// (<see cref="CompromisedDatabase"/>); a drill's staging target is dropped as in any restore. Run again, it
+/// restores the same backup again: the result is the same, and the database kept by the first run stays as it was.
 /// </summary>
 public sealed class RestoreCleanBackupActivity(
     RestoreRunner runner, BackupStores stores, BreachTargets targets, DatabaseIsolator isolator,
@@ -90,8 +94,30 @@ public sealed class RestoreCleanBackupActivity(
         var started = Stopwatch.StartNew();
         var target = await targets.ConnectionAsync(input.Incident.Drill, ct);
         var plan = await runner.PlanAsync(new RestoreRequest(input.Backup, target.Database, DropExisting: true), ct, target);
-        return await runner.ExecuteAsync(plan, new StoredBackup(stores.Primary, plan.Backup, Runtime.Progress), started, ct,
-            (admin, restored, token) => isolator.CloseRestoredAsync(admin, restored, plan.TargetDatabase, token), target);
+        var keep = input.Incident.Drill ? null : CompromisedDatabase.NameFor(plan.TargetDatabase, input.Incident);
+        bool keptEarlier;
+        await using (var admin = await DatabaseRestorer.OpenMaintenanceAsync(target, ct))
+        {
+            // Kept by an earlier attempt: what this attempt replaces is that attempt's restored copy.
+            keptEarlier = keep is not null && await PgConnector.DatabaseExistsAsync(admin, keep, ct);
+        }
+        var result = await runner.ExecuteAsync(plan, new StoredBackup(stores.Primary, plan.Backup, Runtime.Progress), started, ct,
+            (admin, restored, token) => isolator.CloseRestoredAsync(admin, restored, plan.TargetDatabase, token), target,
+            keptEarlier ? null : keep);
+        if (keep is null)
+        {
+            return result;
+        }
+        await using (var admin = await DatabaseRestorer.OpenMaintenanceAsync(target, ct))
+        {
+            if (!await PgConnector.DatabaseExistsAsync(admin, keep, ct))
+            {
+                // The target did not exist: nothing was replaced, nothing to keep.
+                return result;
+            }
+            await CompromisedDatabase.LockDownAsync(admin, keep, ct);
+        }
+        return result with { KeptAside = keep };
     }
 }
 

@@ -94,8 +94,8 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                     $"After revoking CONNECT these roles can still connect to {check.Target}: {string.Join(", ", isolation.StillCanConnect)} (superuser, or a grant through another role). Cut them off by hand.");
             }
 
-            run.Stage(BreachStages.HoldingBackups, "legal hold on the backups from the last one before --since onward");
-            run.Holds = await context.CallActivityAsync<HeldBackups>(nameof(HoldBackupsActivity), incident, run.Retry);
+            run.Stage(BreachStages.HoldingBackups, $"legal hold on the backups from {check.Backup.Backup}, the one to restore, onward");
+            run.Holds = await context.CallActivityAsync<HeldBackups>(nameof(HoldBackupsActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
             run.Add("backups-held", $"{(run.Holds.Applied ? "legal hold on" : "drill: would hold")} {run.Holds.Backups.Count} backups ({string.Join(", ", run.Holds.Backups)})");
 
             run.Stage(BreachStages.RotatingCredentials, input.Drill ? "naming the credentials a breach would rotate" : "rotating every managed credential, no grace period");
@@ -125,7 +125,8 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                 // 5. Restore (kept isolated across the swap), verify, give access back.
                 run.Stage(BreachStages.Restoring, $"restoring {check.Backup.Backup} into {check.Target}");
                 run.Restored = await context.CallActivityAsync<RestoreResult>(nameof(RestoreCleanBackupActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
-                run.Add("restored", $"{run.Restored.Backup} restored into '{run.Restored.TargetDatabase}' on {run.Restored.Server} in {run.Restored.DurationSeconds:F1} s (staging copy compared, then renamed into place; still isolated)");
+                run.Add("restored", $"{run.Restored.Backup} restored into '{run.Restored.TargetDatabase}' on {run.Restored.Server} in {run.Restored.DurationSeconds:F1} s (staging copy compared, then renamed into place; still isolated)" +
+                    (run.Restored.KeptAside is { } kept ? $"; the compromised database is kept as evidence as '{kept}' (CONNECT for the admin only; drop it by hand when the investigation is over)" : ""));
 
                 run.Stage(BreachStages.Verifying, "integrity of the restored database, and isolation still in place");
                 run.Verification = await context.CallActivityAsync<BreachVerification>(nameof(VerifyBreachRestoreActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
@@ -367,7 +368,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             WorkflowTasks.NotifyAsync(context, key, severity, input.Drill ? $"[DRILL] {title}" : title, text, Incident?.Id);
 
         public PostMortemInput PostMortemInput(BreachSettings settings) => new(
-            Incident!, TimelineSoFar, Backup, Isolation, Credentials, Evidence.LastOrDefault(), Holds, Outcome, Target, ApprovedBy, Error, settings.ReminderInterval);
+            Incident!, TimelineSoFar, Backup, Isolation, Credentials, Evidence.LastOrDefault(), Holds, Outcome, Target, ApprovedBy, Error, settings.ReminderInterval, Restored?.KeptAside);
 
         public BreachReport Report(GdprNotificationResult? gdpr) => new(
             context.InstanceId, Incident!.Id, Outcome ?? BreachOutcome.Failed, input.Drill, input.RequestedBy, input.Reason,

@@ -18,7 +18,8 @@ public sealed record PostMortemInput(
     BreachTarget? Target = null,
     string? ApprovedBy = null,
     string? Error = null,
-    TimeSpan? ReminderInterval = null);
+    TimeSpan? ReminderInterval = null,
+    string? CompromisedDatabase = null);
 
 /// <summary>
 /// Writes the post-mortem skeleton: the facts the workflow knows (timeline, isolation, rotated secrets,
@@ -129,6 +130,10 @@ public sealed class PostMortemWriter(IBackupStore store)
             {
                 md.AppendLine(CultureInfo.InvariantCulture, $"- `{f.Name}` ({f.Bytes} bytes, sha256 `{f.Sha256}`){(ev.LegalHold ? ", legal hold" : ", drill: not held")}");
             }
+        }
+        if (input.CompromisedDatabase is { } kept)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"- The compromised database, as it was when the restore replaced it, is kept as `{kept}` (CONNECT for the admin only). _TODO: drop it when the investigation no longer needs it._");
         }
         if (input.Holds is { } holds)
         {

@@ -16,7 +16,8 @@ public sealed record RestoreRequest(string Backup, string? TargetDatabase = null
 public sealed record RestorePlan(BackupEntry Backup, string Server, string TargetDatabase, bool TargetExists, bool ReplacesExisting);
 
 /// <param name="DatabaseOid">The restored database's OID: the copy whose rows were proven before it took the target's name.</param>
-public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles, uint DatabaseOid = 0);
+/// <param name="KeptAside">Where the replaced database was kept instead of dropped (a breach restore keeps it as evidence).</param>
+public sealed record RestoreResult(string Backup, string Server, string TargetDatabase, bool ReplacedExisting, double DurationSeconds, IReadOnlyList<string> CreatedRoles, uint DatabaseOid = 0, string? KeptAside = null);
 
 /// <summary>
 /// Restores a backup so that nothing can be lost by accident: the target is only ever the database of
@@ -69,9 +70,10 @@ public sealed partial class RestoreRunner(
     /// Runs on the complete, checked staging database just before it takes the target's name (the restore
     /// workflow closes it to the application roles here, so writes stay stopped across the swap).
     /// </param>
+    /// <param name="keepReplacedAs">The name the replaced database is renamed to and kept under instead of being dropped (breach evidence).</param>
     public async Task<RestoreResult> ExecuteAsync(
         RestorePlan plan, StoredBackup backup, Stopwatch started, CancellationToken ct,
-        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null)
+        Func<NpgsqlConnection, string, CancellationToken, Task>? beforeSwap = null, NpgsqlConnectionStringBuilder? server = null, string? keepReplacedAs = null)
     {
         server ??= await connections.DatabaseAsync(ct);
         var meta = plan.Backup.Metadata;
@@ -99,7 +101,7 @@ public sealed partial class RestoreRunner(
             {
                 await beforeSwap(admin, staging, ct);
             }
-            await SwapIntoPlaceAsync(admin, server, plan, staging, ct);
+            await SwapIntoPlaceAsync(admin, server, plan, staging, keepReplacedAs, ct);
         }
         catch (Exception e) when (e is not StagingKeptException)
         {
@@ -127,7 +129,7 @@ public sealed partial class RestoreRunner(
     /// dropped once the restored one holds its name. If the copy cannot take the name, the original gets it
     /// back with its connection setting as it was, and the copy is kept for the operator.
     /// </summary>
-    private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, CancellationToken ct)
+    private static async Task SwapIntoPlaceAsync(NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, RestorePlan plan, string staging, string? keepReplacedAs, CancellationToken ct)
     {
         var target = plan.TargetDatabase;
         if (!await PgConnector.DatabaseExistsAsync(admin, target, ct))
@@ -140,7 +142,7 @@ public sealed partial class RestoreRunner(
         {
             throw new RecoveryException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
         }
-        var old = StagingName(target, "replaced");
+        var old = keepReplacedAs ?? StagingName(target, "replaced");
         var allowed = await AllowsConnectionsAsync(admin, target, ct);
         // Block new sessions first, so none can slip in between ending the old ones and the rename.
         await AllowConnectionsAsync(admin, target, false, ct);
@@ -163,7 +165,10 @@ public sealed partial class RestoreRunner(
             throw await PutBackAsync(admin, target, old, allowed, staging, e);
         }
         await AllowConnectionsAsync(admin, target, true, ct);
-        await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+        if (keepReplacedAs is null)
+        {
+            await DatabaseRestorer.DropDatabaseAsync(admin, old, ct);
+        }
     }
 
     /// <summary>Gives the original its name and connection setting back; the restored copy stays, closed, for the operator.</summary>

@@ -61,10 +61,11 @@ public sealed partial class CredentialProvisioner(
                 {
                     throw new RecoveryException($"role '{login}' is a superuser; the application's login roles must not be: choose other names (APP_DB_BLUE_ROLE/APP_DB_GREEN_ROLE)");
                 }
-                if (!role.CanLogin || !role.Inherit)
+                // LOGIN is left as it is: a retired role is NOLOGIN on purpose, and publishing a password gives LOGIN back.
+                if (!role.Inherit)
                 {
-                    await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(login)} LOGIN INHERIT", ct);
-                    changes.Add($"login role {login}: set LOGIN INHERIT");
+                    await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(login)} INHERIT", ct);
+                    changes.Add($"login role {login}: set INHERIT");
                 }
             }
             if (!await IsMemberAsync(admin, login, group, ct))

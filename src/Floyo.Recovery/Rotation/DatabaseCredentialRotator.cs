@@ -12,7 +12,7 @@ namespace Floyo.Recovery.Rotation;
 /// Zero-downtime rotation of the application's PostgreSQL login. Two login roles take turns; the one the
 /// secret does not point at gets a new password, which is proven by logging in and only then published
 /// as the secret's new version. After the grace period the previous version is disabled, the old role
-/// gets a password nobody knows and its sessions are ended. So the store never points at a password that
+/// is made NOLOGIN with a password nobody knows and its sessions are ended. So the store never points at a password that
 /// does not work. Each public method is one step (a Durable activity later); each re-reads the store and
 /// the server, refuses anything that would break the credential in use, and is safe to run twice.
 /// </summary>
@@ -69,6 +69,7 @@ public sealed partial class DatabaseCredentialRotator(
         {
             return plan;
         }
+        await using var admin = await StepLockAsync(ct);
         var target = plan.TargetRole!;
         var current = await store.GetCurrentAsync(Settings.Secret, ct);
         if (current is not null && current.Properties.Tag(SecretTags.RotationId) == plan.RotationId)
@@ -81,14 +82,11 @@ public sealed partial class DatabaseCredentialRotator(
         var server = await connections.DatabaseAsync(ct);
         var database = Settings.Database ?? server.Database!;
         var password = RandomSecret.Create();
-        await using (var admin = await PgConnector.OpenAsync(server, ct))
+        if (!await LoginRoles.ExistsAsync(admin, target, ct))
         {
-            if (!await LoginRoles.ExistsAsync(admin, target, ct))
-            {
-                throw new RecoveryException($"login role '{target}' does not exist: run 'floyo-dr credentials init' first");
-            }
-            await LoginRoles.SetPasswordAsync(admin, target, password, ct);
+            throw new RecoveryException($"login role '{target}' does not exist: run 'floyo-dr credentials init' first");
         }
+        await LoginRoles.PutInServiceAsync(admin, target, password, ct);
         await checkpoint.ReachedAsync(plan, RotationSteps.PasswordSet, ct);
 
         var proof = await LoginRoles.ProveAsync(server, database, target, password, ct);
@@ -114,6 +112,7 @@ public sealed partial class DatabaseCredentialRotator(
     /// <summary>Disables every enabled version but the current one. Refuses to run before the grace period ends.</summary>
     public async Task<(RotationPlan Plan, IReadOnlyList<string> Disabled)> DisablePreviousAsync(RotationPlan plan, CancellationToken ct)
     {
+        await using var exclusive = await StepLockAsync(ct);
         var current = await RequireCurrentAsync(plan, ct);
         RequireGraceOver(plan);
         var disabled = new List<string>();
@@ -130,19 +129,17 @@ public sealed partial class DatabaseCredentialRotator(
         return (result, disabled);
     }
 
-    /// <summary>Gives the role the secret no longer points at a random password nobody is told.</summary>
+    /// <summary>Makes the role the secret no longer points at NOLOGIN, with a random password nobody is told; publishing it again gives LOGIN back.</summary>
     public async Task<(RotationPlan Plan, string Role)> RetireOldRoleAsync(RotationPlan plan, CancellationToken ct)
     {
+        await using var admin = await StepLockAsync(ct);
         var current = await RequireCurrentAsync(plan, ct);
         RequireGraceOver(plan);
         var old = Other(RoleOf(current));
         await RequireNoEnabledVersionForAsync(old, current, ct);
-        await using (var admin = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct))
+        if (await LoginRoles.ExistsAsync(admin, old, ct))
         {
-            if (await LoginRoles.ExistsAsync(admin, old, ct))
-            {
-                await LoginRoles.ScrambleAsync(admin, old, ct);
-            }
+            await LoginRoles.RetireAsync(admin, old, ct);
         }
         LogRetired(logger, old);
         var result = await checkpoint.AdvanceAsync(plan, RotationSteps.OldRoleRetired, ct);
@@ -151,14 +148,11 @@ public sealed partial class DatabaseCredentialRotator(
 
     public async Task<(RotationPlan Plan, int Ended)> EndOldSessionsAsync(RotationPlan plan, CancellationToken ct)
     {
+        await using var admin = await StepLockAsync(ct);
         var current = await RequireCurrentAsync(plan, ct);
         RequireGraceOver(plan);
         var old = Other(RoleOf(current));
-        int ended;
-        await using (var admin = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct))
-        {
-            ended = await LoginRoles.EndSessionsAsync(admin, old, ct);
-        }
+        var ended = await LoginRoles.EndSessionsAsync(admin, old, ct);
         LogSessionsEnded(logger, old, ended);
         var result = await checkpoint.AdvanceAsync(plan, RotationSteps.OldSessionsEnded, ct);
         return (result, ended);
@@ -167,12 +161,49 @@ public sealed partial class DatabaseCredentialRotator(
     /// <summary>Marks the current version complete, so the next run starts a fresh rotation rather than resuming this one.</summary>
     public async Task<RotationPlan> CompleteAsync(RotationPlan plan, CancellationToken ct)
     {
+        await using var exclusive = await StepLockAsync(ct);
         var current = await RequireCurrentAsync(plan, ct);
         var tags = new Dictionary<string, string>(current.Properties.Tags, StringComparer.Ordinal) { [SecretTags.RotationState] = SecretTags.StateComplete };
         await store.UpdateTagsAsync(Settings.Secret, current.Properties.Version, tags, ct);
         var result = await checkpoint.AdvanceAsync(plan, RotationSteps.Completed, ct);
         return result;
     }
+
+    /// <summary>
+    /// An admin connection holding this application's rotation step lock (a session-level advisory lock on
+    /// its group role, released when the connection closes, or the process dies). Every step that changes the
+    /// store or a role takes it and re-reads both under it, so two rotations started by different triggers
+    /// (the schedule, a Key Vault event, a breach, floyo-dr) never interleave: a second publisher waits, then
+    /// finds the secret changed and is refused. floyo-dr's whole-run lock (<see cref="RotationRunner.LockServerAsync"/>) is another key.
+    /// </summary>
+    private async Task<NpgsqlConnection> StepLockAsync(CancellationToken ct)
+    {
+        var connection = await PgConnector.OpenAsync(await connections.DatabaseAsync(ct), ct);
+        try
+        {
+            await PgConnector.ExecuteAsync(connection, $"SET lock_timeout = '{(int)StepLockWait.TotalMilliseconds}ms'", ct);
+            await using var command = new NpgsqlCommand("SELECT pg_advisory_lock(hashtext('floyo-dr rotation step ' || $1))", connection)
+            {
+                Parameters = { new() { Value = Settings.GroupRole } },
+            };
+            await command.ExecuteNonQueryAsync(ct);
+            await PgConnector.ExecuteAsync(connection, "SET lock_timeout = 0", ct);
+            return connection;
+        }
+        catch (PostgresException e) when (e.SqlState == "55P03")
+        {
+            await connection.DisposeAsync();
+            throw new RecoveryException($"another rotation of '{Settings.Secret}' held the rotation lock for more than {StepLockWait.TotalSeconds:F0} s; nothing was changed: run the rotation again when it has finished");
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>One step takes seconds (set a password, prove it, write the store); a longer wait means something is stuck.</summary>
+    private static readonly TimeSpan StepLockWait = TimeSpan.FromSeconds(60);
 
     public string Other(string role) =>
         role == Settings.BlueRole ? Settings.GreenRole
@@ -268,7 +299,7 @@ public sealed partial class DatabaseCredentialRotator(
     [LoggerMessage(EventId = 6003, Level = LogLevel.Information, Message = "Disabled {Count} previous versions of {Secret}")]
     private static partial void LogDisabled(ILogger logger, string secret, int count);
 
-    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Role {Role} retired: its password is now unknown")]
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Information, Message = "Role {Role} retired: it may no longer log in and its password is now unknown")]
     private static partial void LogRetired(ILogger logger, string role);
 
     [LoggerMessage(EventId = 6005, Level = LogLevel.Information, Message = "Ended {Count} sessions of {Role}")]

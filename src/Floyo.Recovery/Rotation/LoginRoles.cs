@@ -22,9 +22,22 @@ public static class LoginRoles
         await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD {PgConnector.Literal(ScramVerifier.Compute(password))}", ct);
     }
 
-    /// <summary>A random password nobody is told: the role can no longer log in with anything anyone holds.</summary>
-    public static Task ScrambleAsync(NpgsqlConnection admin, string role, CancellationToken ct) =>
-        SetPasswordAsync(admin, role, RandomSecret.Create(), ct);
+    /// <summary>Gives a role of the rotation its new password and lets it log in again (its retirement took LOGIN away), in one statement.</summary>
+    public static async Task PutInServiceAsync(NpgsqlConnection admin, string role, string password, CancellationToken ct)
+    {
+        await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} LOGIN PASSWORD {PgConnector.Literal(ScramVerifier.Compute(password))}", ct);
+    }
+
+    /// <summary>
+    /// NOLOGIN and a random password nobody is told, in one statement. A role may always change its own
+    /// password, so a session of this role still open (on any database) could otherwise set one it knows
+    /// before its sessions are ended; NOLOGIN refuses every new login whatever the password, and only an
+    /// admin (CREATEROLE) can give LOGIN back.
+    /// </summary>
+    public static async Task RetireAsync(NpgsqlConnection admin, string role, CancellationToken ct)
+    {
+        await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} NOLOGIN PASSWORD {PgConnector.Literal(ScramVerifier.Compute(RandomSecret.Create()))}", ct);
+    }
 
     public static async Task<int> EndSessionsAsync(NpgsqlConnection admin, string role, CancellationToken ct)
     {

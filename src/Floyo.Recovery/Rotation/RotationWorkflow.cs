@@ -48,7 +48,8 @@ public sealed record RotationStepResult(RotationPlan Plan, IReadOnlyList<string>
 /// each, and a durable timer for the grace period, so a host restart at any point resumes where it stopped
 /// (and each step is idempotent should an activity run twice). The Functions app starts it with a fixed
 /// instance id (<c>credential-rotation</c>), so a schedule and a Key Vault near-expiry event never run two at
-/// once. Only transient failures (the server restarting or unreachable) are retried; anything else fails the
+/// once; a breach runs it under its own id, and the steps' lock (DatabaseCredentialRotator) keeps the two from
+/// interleaving. Only transient failures (the server restarting or unreachable) are retried; anything else fails the
 /// workflow at once with the step's one-line message.
 /// </summary>
 public sealed class RotationOrchestrator : TaskOrchestrator<RotationWorkflowInput, RotationWorkflowResult>

@@ -47,7 +47,7 @@ public sealed class BreachStepTests
             (a, b) => Assert.Equal(JsonSerializer.Serialize(a.Record), JsonSerializer.Serialize(b.Record)));
         Assert.Equal([scenario.Group], isolation.Record.RolesWithConnect);
 
-        await TwiceAsync<HoldBackupsActivity, Incident, HeldBackups>(engine, incident, (a, b) => Assert.Equal(a.Objects, b.Objects));
+        await TwiceAsync<HoldBackupsActivity, BreachRestoreInput, HeldBackups>(engine, new BreachRestoreInput(incident, check.Backup.Backup), (a, b) => Assert.Equal(a.Objects, b.Objects));
         await TwiceAsync<FindManagedCredentialsActivity, Incident, ManagedCredentials>(engine, incident, (a, b) => Assert.Equal(a.CurrentRole, b.CurrentRole));
 
         var restoreInput = new BreachRestoreInput(incident, check.Backup.Backup);
@@ -55,6 +55,14 @@ public sealed class BreachStepTests
         // Restored twice: the attacker's rows are gone, no staging copy is left, and the database is still closed.
         Assert.Equal(2L, await scenario.Database.ScalarAsync<long>("SELECT count(*) FROM notes"));
         Assert.Equal(0L, await ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '{scenario.Database.Name}\\_floyo%'"));
+        // The compromised database was kept once, as the first run found it (the second run replaced only the first run's copy).
+        var kept = CompromisedDatabase.NameFor(scenario.Database.Name, incident);
+        Assert.Equal(1L, await ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname LIKE '{scenario.Database.Name}\\_breach\\_%'"));
+        await using (var aside = await Postgres.PgConnector.OpenAsync(Postgres.DatabaseUrl.WithDatabase(TestServers.Primary, kept), default))
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM notes WHERE body = 'written by the attacker'", aside))
+        {
+            Assert.Equal(25L, await count.ExecuteScalarAsync());
+        }
         var verification = await TwiceAsync<VerifyBreachRestoreActivity, BreachRestoreInput, BreachVerification>(engine, restoreInput, (a, b) => Assert.Equal(a.Passed, b.Passed));
         Assert.True(verification.Passed, string.Join("; ", verification.Problems.Concat(verification.StillCanConnect)));
 

@@ -417,6 +417,56 @@ public sealed class BreachWorkflowTests
         Assert.Equal(43L, await command.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task The_restored_backup_is_held_even_when_older_than_the_last_before_since_and_the_compromised_database_is_kept_for_the_admin_only()
+    {
+        await using var world = await World.CreateAsync();
+        // After the day-2 backup, which was never verified: the restore goes back to day 1.
+        var id = await world.StartAsync(BreachTests.At(BreachTests.Day0.AddDays(2.5)), "breach-evidence");
+        await world.WaitForStageAsync(id, BreachStages.AwaitingApproval);
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval("bob"));
+        await world.WaitForStageAsync(id, BreachStages.AwaitingGdprNotification);
+        await world.Host.Client.RaiseEventAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), GdprReminderOrchestrator.AcknowledgementEvent, new GdprAcknowledgement("dana"));
+        var done = await world.WaitAsync(id);
+        Assert.True(done.RuntimeStatus == OrchestrationRuntimeStatus.Completed, done.FailureDetails?.ErrorMessage);
+        var report = done.ReadOutputAs<BreachReport>()!;
+        Assert.Equal(BreachOutcome.Recovered, report.Outcome);
+        Assert.Equal(world.Backups[1].Name, report.Restored!.Backup);
+        Assert.Equal(2, await world.NotesAsync());
+
+        // Held: the backup restored from and everything after it; not the one before.
+        Assert.Equal([world.Backups[1].Name, world.Backups[2].Name], report.Holds!.Backups);
+        var catalog = await world.Reader.GetRequiredService<BackupCatalog>().ListAsync(default);
+        Assert.False(catalog.Single(b => b.Name == world.Backups[0].Name).LegalHold);
+        Assert.True(catalog.Single(b => b.Name == world.Backups[1].Name).LegalHold);
+        Assert.True(catalog.Single(b => b.Name == world.Backups[2].Name).LegalHold);
+
+        // The compromised database, with the attacker's rows, is kept under a recognisable name, and named in the report and the post-mortem.
+        var db = world.Scenario.Database.Name;
+        await using var admin = await Postgres.PgConnector.OpenAsync(TestServers.Primary, default);
+        string kept;
+        await using (var find = new NpgsqlCommand($"SELECT datname FROM pg_database WHERE datname LIKE '{db}\\_breach\\_%'", admin))
+        {
+            kept = Assert.IsType<string>(await find.ExecuteScalarAsync(), exactMatch: false);
+        }
+        await using (var evidence = await Postgres.PgConnector.OpenAsync(Postgres.DatabaseUrl.WithDatabase(TestServers.Primary, kept), default))
+        await using (var count = new NpgsqlCommand("SELECT count(*) FROM notes WHERE body LIKE 'planted %'", evidence))
+        {
+            Assert.Equal(40L, await count.ExecuteScalarAsync());
+        }
+        Assert.Equal([TestServers.Primary.Username!], await GranteesAsync(kept));
+        var rotated = await world.CurrentAsync();
+        var application = new NpgsqlConnectionStringBuilder(world.Scenario.AppConnection(rotated).ConnectionString) { Database = kept };
+        var refused = await Assert.ThrowsAsync<PostgresException>(async () =>
+        {
+            await using var connection = new NpgsqlConnection(application.ConnectionString);
+            await connection.OpenAsync();
+        });
+        Assert.Equal("42501", refused.SqlState);
+        Assert.Contains($"'{kept}'", report.Timeline.Single(t => t.Step == "restored").Detail, StringComparison.Ordinal);
+        Assert.Contains($"`{kept}`", await BreachTests.ReadAsync(world.Store, report.PostMortem!), StringComparison.Ordinal);
+    }
+
     internal static async Task<List<string>> GranteesAsync(string database, NpgsqlConnectionStringBuilder? server = null)
     {
         await using var admin = await Postgres.PgConnector.OpenAsync(server ?? TestServers.Primary, default);

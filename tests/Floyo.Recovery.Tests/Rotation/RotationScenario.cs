@@ -73,9 +73,15 @@ public sealed class RotationScenario : IAsyncDisposable
     };
 
     /// <summary>An engine on this scenario's store; <paramref name="checkpoint"/> lets a test stop it after any step.</summary>
-    public ServiceProvider Engine(double graceSeconds, IRotationCheckpoint? checkpoint = null, TimeProvider? clock = null)
+    /// <param name="overrides">Settings that replace the scenario's (another admin in DATABASE_URL, for example).</param>
+    public ServiceProvider Engine(double graceSeconds, IRotationCheckpoint? checkpoint = null, TimeProvider? clock = null, IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(Settings(graceSeconds)).Build();
+        var settings = Settings(graceSeconds);
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(Logs));
