@@ -48,7 +48,7 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
     /// <summary>Creates <paramref name="database"/> from template0 with the original's owner, encoding and locale.</summary>
     public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct)
     {
-        await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
+        await AdminCapabilities.JoinCreatedAsync(admin, await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct), ct);
         var props = meta.Facts.Properties;
         var owner = await RoleExistsAsync(admin, props.Owner, ct) ? $" OWNER {PgConnector.Quote(props.Owner)}" : "";
         var baseSql = $"CREATE DATABASE {PgConnector.Quote(database)} TEMPLATE template0 ENCODING {PgConnector.Literal(props.Encoding)}{owner}";
@@ -71,6 +71,7 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
         NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct)
     {
         var meta = backup.Entry.Metadata;
+        await RestorePreflight.CheckAsync(admin, backup.Store, backup.Entry, database, targetExists: false, ct);
         if (!backup.ChecksumProven)
         {
             await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);
