@@ -16,7 +16,8 @@ namespace Floyo.Recovery.Restores;
 public static class RestorePreflight
 {
     /// <param name="target">The database the restore creates or replaces; <paramref name="targetExists"/> says which.</param>
-    public static async Task CheckAsync(NpgsqlConnection admin, IBackupStore store, BackupEntry entry, string target, bool targetExists, CancellationToken ct)
+    /// <param name="superuserSessions">Whether superusers' sessions on the target refuse the restore (breach isolation checks them later, at the restore).</param>
+    public static async Task CheckAsync(NpgsqlConnection admin, IBackupStore store, BackupEntry entry, string target, bool targetExists, CancellationToken ct, bool superuserSessions = true)
     {
         if (await AdminCapabilities.IsSuperuserAsync(admin, ct))
         {
@@ -48,7 +49,7 @@ public static class RestorePreflight
             throw new AdminCapabilityException(
                 $"the admin '{user}' may not connect to '{target}': run GRANT CONNECT ON DATABASE {PgConnector.Quote(target)} TO {PgConnector.Quote(user)}; and retry; the restore did not start");
         }
-        if (targetExists && await ScalarAsync<string>(admin, """
+        if (targetExists && superuserSessions && await ScalarAsync<string>(admin, """
                 SELECT string_agg(DISTINCT r.rolname::text, ', ') FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
                 WHERE a.datname = $1 AND r.rolsuper AND a.pid <> pg_backend_pid()
                 """, target, ct) is { Length: > 0 } superusers)

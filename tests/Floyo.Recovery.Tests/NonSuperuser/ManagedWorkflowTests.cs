@@ -82,6 +82,27 @@ public sealed class ManagedWorkflowTests
         Assert.Equal("28P01", await scenario.TryLoginAsync(compromised));
     }
 
+    [Fact]
+    public async Task Breach_recovery_the_admin_could_not_finish_is_refused_before_isolating_naming_the_grant()
+    {
+        await using var scenario = await ManagedAppAsync();
+        var env = Env(scenario);
+        var owner = scenario.Group.Replace("_grp", "_own", StringComparison.Ordinal);
+        Assert.Equal(0, (await FloyoDr.RunAsync(env, "credentials", "init")).ExitCode);
+        await scenario.GrantAsync();
+        var backup = await FloyoDr.RunAsync(env, "backup", "--full", "--verify");
+        Assert.True(backup.ExitCode == 0, backup.All);
+        await scenario.Database.ExecuteAsync($"REVOKE {owner} FROM {ManagedScene.Admin}");
+        var acl = await ManagedScene.AclAsync(scenario.Database.Name);
+        await Task.Delay(1100);
+
+        var run = await FloyoDr.RunAsync(env, "breach", "--since", BreachTests.At(DateTimeOffset.UtcNow), "--approve-as", "bob", "--gdpr-notified");
+
+        Cli.CliErrorTests.AssertOneLineError(run, $"run GRANT \"{owner}\" TO \"{ManagedScene.Admin}\"; and retry");
+        Assert.Equal(acl, await ManagedScene.AclAsync(scenario.Database.Name));
+        Assert.False(Directory.Exists(Path.Combine(scenario.BackupDir, "evidence")));
+    }
+
     /// <summary>The rotation scenario's database, owned (with its table) by an owner role the admin is a member of, as the docs ask.</summary>
     private static async Task<RotationScenario> ManagedAppAsync()
     {
