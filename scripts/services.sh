@@ -16,7 +16,8 @@
 #   source scripts/services.sh [start]  export the FLOYO_TEST_* variables into the current shell
 #
 # Layout (all ignored by git via /.tmp/ and /.tools/):
-#   .tmp/pg/password            superuser password (mode 600), generated once
+#   .tmp/pg/password            superuser password (mode 600), generated once; also the password of
+#                               floyo_ns_admin, the non-superuser admin created on both clusters
 #   .tmp/pg/{primary,alternate} data directories (owned by postgres when run as root)
 #   .tmp/pg/run                 unix sockets (mode 700; local socket auth is trust, TCP is scram)
 #   .tmp/pg/log/<name>.log      server logs
@@ -49,6 +50,11 @@ TMP="$REPO/.tmp"
 PG_PORT="${FLOYO_PG_PORT:-55432}"
 PG2_PORT="${FLOYO_PG2_PORT:-55433}"
 PG_USER=floyo_admin
+# A NOSUPERUSER admin like the one managed services hand out (Azure Database for PostgreSQL flexible
+# server: LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE REPLICATION, member of azure_pg_admin, which
+# holds pg_monitor and pg_signal_backend). NS_GROUP plays azure_pg_admin. Same password as PG_USER.
+NS_USER=floyo_ns_admin
+NS_GROUP=floyo_managed_admin
 PG_MAJOR=15
 PG_BIN="${FLOYO_PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}"
 PW_FILE="$TMP/pg/password"
@@ -251,6 +257,27 @@ pg_start_one() {
     log "$name: resetting $PG_USER password to the one in $PW_FILE"
     pg_psql_local "$name" "$base" "$port" "ALTER ROLE $PG_USER PASSWORD '$pw'"
   fi
+  pg_ensure_ns_admin "$name" "$base" "$port"
+}
+
+# The managed-service admin (idempotent): created by the superuser with what the provider grants, then
+# it grants itself pg_read_all_data (a PostgreSQL 15 CREATEROLE role may grant any non-superuser role),
+# as an operator would on a managed server so that pg_dump can read every table.
+pg_ensure_ns_admin() {
+  local name=$1 base=$2 port=$3 pw
+  pw="$(password)"
+  pg_psql_local "$name" "$base" "$port" "SET client_min_messages = warning;
+    DO \$\$ BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$NS_GROUP') THEN CREATE ROLE $NS_GROUP NOLOGIN; END IF;
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$NS_USER') THEN CREATE ROLE $NS_USER LOGIN; END IF;
+    END \$\$;
+    ALTER ROLE $NS_USER LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE REPLICATION NOBYPASSRLS PASSWORD '$pw';
+    GRANT pg_monitor, pg_signal_backend TO $NS_GROUP;
+    GRANT $NS_GROUP TO $NS_USER;" >/dev/null
+  PGPASSWORD="$pw" PGCONNECT_TIMEOUT=5 "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 \
+    "host=127.0.0.1 port=$port user=$NS_USER dbname=postgres" \
+    -c "SET client_min_messages = warning; GRANT pg_read_all_data TO $NS_USER" >/dev/null \
+    || die "$name: $NS_USER could not grant itself pg_read_all_data"
 }
 
 pg_stop_one() {
@@ -382,6 +409,8 @@ print_env() {
   cat <<EOF
 export FLOYO_TEST_PG_URL='postgresql://$PG_USER:$pw@127.0.0.1:$PG_PORT/postgres'
 export FLOYO_TEST_PG2_URL='postgresql://$PG_USER:$pw@127.0.0.1:$PG2_PORT/postgres'
+export FLOYO_TEST_PG_NS_URL='postgresql://$NS_USER:$pw@127.0.0.1:$PG_PORT/postgres'
+export FLOYO_TEST_PG2_NS_URL='postgresql://$NS_USER:$pw@127.0.0.1:$PG2_PORT/postgres'
 export FLOYO_TEST_BLOB_CONNECTION='DefaultEndpointsProtocol=http;AccountName=$AZ_ACCOUNT;AccountKey=$AZ_KEY;BlobEndpoint=$blob;QueueEndpoint=$queue;TableEndpoint=$table;'
 export FLOYO_AZURITE_PID='$azpid'
 export FLOYO_SERVICES_SCRIPT='$SELF'

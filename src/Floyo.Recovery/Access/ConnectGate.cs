@@ -11,8 +11,9 @@ namespace Floyo.Recovery.Access;
 /// and breach recovery (isolate): records who held CONNECT before anything changes, revokes it, proves the
 /// application's roles can no longer connect, ends their sessions, and later gives back exactly what it
 /// took. The record is written to the store first and reused by every later attempt, so a rerun after a
-/// crash (when CONNECT is already gone) still knows the original state. Superusers keep access: restores
-/// and breach recovery run as one. Nothing here touches data.
+/// crash (when CONNECT is already gone) still knows the original state. Superusers keep access anyway; a
+/// non-superuser admin (managed PostgreSQL) is kept in by an explicit grant the record remembers, and its
+/// sessions never end superusers' (it cannot). Nothing here touches data.
 /// </summary>
 public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
 {
@@ -80,6 +81,11 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
         {
             await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {PgConnector.Quote(record.Database)} TO {string.Join(", ", grantees.Select(Grantee))}", ct);
         }
+        if (record is { KeptIn: { } kept, KeptInAdded: true } && (await ExistingAsync(admin, [kept], ct)).Count > 0)
+        {
+            // Only what the close added: the admin's own grant, given so it could restore.
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {PgConnector.Quote(record.Database)} FROM {PgConnector.Quote(kept)}", ct);
+        }
         return grantees;
     }
 
@@ -109,11 +115,13 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
             }
         }
         var holders = await ReadHoldersAsync(admin, database, ct);
+        var kept = await AdminCapabilities.IsSuperuserAsync(admin, ct) ? null : await AdminCapabilities.CurrentUserAsync(admin, ct);
         // Only what held CONNECT is ever given back: a role that never had it is not granted it by reopening.
-        var revoked = policy.EveryGrantee
+        List<string> revoked = policy.EveryGrantee
             ? holders
             : [.. present.Where(holders.Contains), .. policy.Public && holders.Contains(Public) ? [Public] : Array.Empty<string>()];
-        return new GateRecord(database, holders, revoked, present, missing, policy, clock.GetUtcNow());
+        revoked.Remove(kept ?? "");
+        return new GateRecord(database, holders, revoked, present, missing, policy, clock.GetUtcNow(), kept, kept is not null && !holders.Contains(kept));
     }
 
     /// <summary>Revokes CONNECT as the record says, then returns the application roles that can still connect.</summary>
@@ -128,6 +136,12 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
         {
             // Today's grantees too: a role granted CONNECT since the record was written is shut out as well.
             names = names.Concat(await ReadHoldersAsync(admin, database, ct));
+        }
+        if (record.KeptIn is { } kept)
+        {
+            // First, so the admin never loses the database it is about to restore (PUBLIC and the owner were its way in).
+            await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {PgConnector.Quote(database)} TO {PgConnector.Quote(kept)}", ct);
+            names = names.Where(n => n != kept);
         }
         var targets = await ExistingAsync(admin, names, ct);
         if (targets.Count > 0)
@@ -160,7 +174,12 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
             _ => throw new ArgumentOutOfRangeException(nameof(record), record.Policy.Sessions, "unknown session scope"),
         };
         await using var command = new NpgsqlCommand(
-            $"SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid WHERE a.pid <> pg_backend_pid() AND {sql}", admin)
+            // A non-superuser may not end a superuser's session (it would fail the whole statement): those are skipped
+            // here; restores refuse them up front (RestorePreflight), isolation reports the role as still able to connect.
+            $"""
+            SELECT count(*) FILTER (WHERE pg_terminate_backend(a.pid)) FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+            WHERE a.pid <> pg_backend_pid() AND (NOT r.rolsuper OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)) AND {sql}
+            """, admin)
         {
             Parameters = { new() { Value = record.Database }, new() { Value = record.Roles.ToArray() } },
         };

@@ -48,6 +48,11 @@ public sealed record GatePolicy(
 /// <param name="Holders">Who held CONNECT before (PUBLIC included, the owner's implicit grant too).</param>
 /// <param name="Roles">The application roles that existed and were shut out.</param>
 /// <param name="MissingRoles">Roles named by default that do not exist on the server (skipped).</param>
+/// <param name="KeptIn">
+/// The admin, when it is not a superuser: CONNECT is granted to it explicitly before anything is revoked and never
+/// revoked from it, or it would shut itself out of the database it restores (a superuser needs no grant).
+/// </param>
+/// <param name="KeptInAdded">The admin did not hold CONNECT itself before: reopening takes the grant the close added away again.</param>
 public sealed record GateRecord(
     string Database,
     IReadOnlyList<string> Holders,
@@ -55,13 +60,22 @@ public sealed record GateRecord(
     IReadOnlyList<string> Roles,
     IReadOnlyList<string> MissingRoles,
     GatePolicy Policy,
-    DateTimeOffset At)
+    DateTimeOffset At,
+    string? KeptIn = null,
+    bool KeptInAdded = false)
 {
     /// <summary>The statement that reopens the database, for an operator when the workflow cannot.</summary>
     [JsonIgnore]
-    public string ReopenSql => Revoked.Count == 0
-        ? "-- no role had CONNECT"
-        : $"GRANT CONNECT ON DATABASE {PgConnector.Quote(Database)} TO {string.Join(", ", Revoked.Select(ConnectGate.Grantee))}";
+    public string ReopenSql
+    {
+        get
+        {
+            var grant = Revoked.Count == 0
+                ? "-- no role had CONNECT"
+                : $"GRANT CONNECT ON DATABASE {PgConnector.Quote(Database)} TO {string.Join(", ", Revoked.Select(ConnectGate.Grantee))}";
+            return KeptIn is { } admin && KeptInAdded ? $"{grant}; REVOKE CONNECT ON DATABASE {PgConnector.Quote(Database)} FROM {PgConnector.Quote(admin)}" : grant;
+        }
+    }
 }
 
 /// <param name="StillCanConnect">Application roles that could still connect after the close (only when the policy allows that).</param>

@@ -38,6 +38,7 @@ public sealed partial class FullBackupRunner(
         var started = Stopwatch.StartNew();
         await using var connection = await PgConnector.OpenAsync(source, ct);
         var pgDumpVersion = await tools.EnsureCompatibleAsync("pg_dump", connection.PostgreSqlVersion.Major * 10000, ct);
+        await AdminCapabilities.CheckCanDumpAsync(connection, ct);
 
         await using var dbLock = await store.LockAsync($"backup-{BackupName.Slug(source.Database!)}", TimeSpan.FromSeconds(backup.Value.LockWaitSeconds), ct);
         var (name, timestamp) = await ChooseNameAsync(source.Database!, ct);

@@ -14,6 +14,8 @@ namespace Floyo.Recovery.Breach;
 /// What isolation found before changing anything, so that resuming writes restores exactly that.
 /// <paramref name="InheritedFrom"/>: an earlier incident on the same database that isolated it and never
 /// released it; its record, not the (already isolated) ACL, holds the state to go back to.
+/// <paramref name="AdminGranted"/>: a non-superuser admin that held no CONNECT of its own and was granted it
+/// before PUBLIC's was revoked (else it would lock itself out of the restore); the release takes it away again.
 /// </summary>
 public sealed record IsolationRecord(
     string IncidentId,
@@ -24,7 +26,8 @@ public sealed record IsolationRecord(
     bool PublicHadConnect,
     DateTimeOffset At,
     string? Server = null,
-    string? InheritedFrom = null)
+    string? InheritedFrom = null,
+    string? AdminGranted = null)
 {
     /// <summary>The statement that gives access back, for an operator when the workflow does not (approval timed out, restore failed).</summary>
     public string ReleaseSql
@@ -77,15 +80,22 @@ public sealed partial class DatabaseIsolator(
         if (record is null)
         {
             var (withConnect, missing, publicHad) = await ReadAccessAsync(admin, database, Roles, ct);
-            record = new IsolationRecord(incident.Id, database, false, withConnect, missing, publicHad, clock.GetUtcNow(), server);
+            var adminGranted = await AdminCapabilities.IsSuperuserAsync(admin, ct) || await HoldsConnectItselfAsync(admin, database, ct)
+                ? null
+                : await AdminCapabilities.CurrentUserAsync(admin, ct);
+            record = new IsolationRecord(incident.Id, database, false, withConnect, missing, publicHad, clock.GetUtcNow(), server, AdminGranted: adminGranted);
             if (await FindUnreleasedAsync(incident.Id, server, database, ct) is { } earlier)
             {
-                record = record with { RolesWithConnect = earlier.RolesWithConnect, PublicHadConnect = earlier.PublicHadConnect, InheritedFrom = earlier.IncidentId };
+                record = record with { RolesWithConnect = earlier.RolesWithConnect, PublicHadConnect = earlier.PublicHadConnect, InheritedFrom = earlier.IncidentId, AdminGranted = earlier.AdminGranted ?? adminGranted };
                 LogInherited(logger, incident.Id, earlier.IncidentId, database);
             }
             await store.WriteAllAsync(RecordName(incident.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), ObjectRetention.None, ct);
         }
 
+        if (record.AdminGranted is { } kept)
+        {
+            await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {PgConnector.Quote(database)} TO {PgConnector.Quote(kept)}", ct);
+        }
         await CloseAsync(admin, database, record.MissingRoles, ct);
         var ended = await EndSessionsAsync(admin, database, Roles.Except(record.MissingRoles).ToList(), ct);
         var still = new List<string>();
@@ -148,6 +158,10 @@ public sealed partial class DatabaseIsolator(
         {
             await PgConnector.ExecuteAsync(admin, $"GRANT CONNECT ON DATABASE {db} TO PUBLIC", ct);
         }
+        if (record.AdminGranted is { } kept && await Rotation.LoginRoles.ExistsAsync(admin, kept, ct))
+        {
+            await PgConnector.ExecuteAsync(admin, $"REVOKE CONNECT ON DATABASE {db} FROM {PgConnector.Quote(kept)}", ct);
+        }
         if (await store.GetAsync(ReleasedName(incident.Id), ct) is null)
         {
             var released = new { incidentId = incident.Id, database = record.Database, server = record.Server, at = clock.GetUtcNow() };
@@ -176,6 +190,8 @@ public sealed partial class DatabaseIsolator(
         const string sql = """
             SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
             WHERE datname = $1 AND usename = ANY($2::text[]) AND pid <> pg_backend_pid()
+              -- a non-superuser admin cannot end a superuser's session; such a role is reported as still able to connect
+              AND (NOT EXISTS (SELECT 1 FROM pg_roles r WHERE r.oid = usesysid AND r.rolsuper) OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user))
             """;
         await using var command = new NpgsqlCommand(sql, admin) { Parameters = { new() { Value = database }, new() { Value = roles.ToArray() } } };
         return (int)(long)(await command.ExecuteScalarAsync(ct))!;
@@ -215,6 +231,10 @@ public sealed partial class DatabaseIsolator(
         await using var stream = await store.OpenReadAsync(name, ct);
         return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct);
     }
+
+    /// <summary>Whether the admin holds CONNECT in its own name (an explicit grant, or as the owner), not only through PUBLIC or a role.</summary>
+    private static async Task<bool> HoldsConnectItselfAsync(NpgsqlConnection admin, string database, CancellationToken ct) =>
+        (await ConnectGate.ReadHoldersAsync(admin, database, ct)).Contains(await AdminCapabilities.CurrentUserAsync(admin, ct));
 
     /// <summary>Explicit CONNECT grants on the database (its ACL, or the default ACL when it has none).</summary>
     private static async Task<(List<string> WithConnect, List<string> Missing, bool PublicHad)> ReadAccessAsync(NpgsqlConnection admin, string database, IReadOnlyList<string> roles, CancellationToken ct)

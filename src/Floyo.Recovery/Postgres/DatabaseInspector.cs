@@ -109,7 +109,7 @@ public static class DatabaseInspector
     /// <summary>
     /// Roles that own objects or hold grants in this database (pg_shdepend records exactly those, plus the
     /// database's own ACL), the database owner, the login roles that reach those grants through group
-    /// membership (the application's logins), and the groups all of them belong to. Bootstrap-owned
+    /// membership (the application's logins, not the admin taking the backup), and the groups all of them belong to. Bootstrap-owned
     /// objects are pinned and not recorded, which is right: every server has that role.
     /// </summary>
     private static async Task<List<RoleDefinition>> ReadRolesAsync(NpgsqlConnection connection, CancellationToken ct)
@@ -123,7 +123,10 @@ public static class DatabaseInspector
                 UNION SELECT datdba FROM pg_database WHERE datname = current_database()
             ), members AS (
                 SELECT oid FROM direct
+                -- Not the admin taking the backup: a managed-service admin is a member of the owner only to act as it
+                -- (docs/managed-postgres.md); recorded, it would be re-created on a new server, or taken for the app's login.
                 UNION SELECT m.member FROM pg_auth_members m JOIN members g ON m.roleid = g.oid
+                WHERE m.member <> (SELECT oid FROM pg_roles WHERE rolname = current_user)
             ), closure AS (
                 SELECT oid FROM members
                 UNION SELECT m.roleid FROM pg_auth_members m JOIN closure c ON m.member = c.oid

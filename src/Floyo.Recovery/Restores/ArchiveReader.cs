@@ -3,7 +3,8 @@ using System.Text;
 namespace Floyo.Recovery.Restores;
 
 /// <summary>One entry of a custom-format archive's table of contents (what pg_restore -l lists).</summary>
-public sealed record ArchiveEntry(int DumpId, bool HasData, string Description, string Tag, string? Namespace, ArchiveSection Section, string? CopyStatement, bool DataOffsetMissing)
+/// <param name="Owner">The role pg_restore makes the object's owner (ALTER ... OWNER TO), or null.</param>
+public sealed record ArchiveEntry(int DumpId, bool HasData, string Description, string Tag, string? Namespace, ArchiveSection Section, string? CopyStatement, bool DataOffsetMissing, string? Owner = null)
 {
     public bool IsTableData => Description == "TABLE DATA";
 
@@ -107,7 +108,7 @@ public sealed class ArchiveReader(Stream source)
             {
                 await IntAsync(ct); // relkind
             }
-            await StringAsync(ct); // owner
+            var owner = await StringAsync(ct);
             await StringAsync(ct); // "with oids", always false since PostgreSQL 12
             while (await StringAsync(ct) is not null)
             {
@@ -123,7 +124,7 @@ public sealed class ArchiveReader(Stream source)
                 encoding = defn ?? "";
             }
             // Flag 3 is K_OFFSET_NO_DATA: pg_dump wrote no data block for this entry.
-            entries.Add(new ArchiveEntry(dumpId, hadDumper, desc, tag, ns, section, copy, offsetFlag == 3));
+            entries.Add(new ArchiveEntry(dumpId, hadDumper, desc, tag, ns, section, copy, offsetFlag == 3, owner is { Length: > 0 } ? owner : null));
         }
         var toc = new ArchiveToc(entries, _recording.ToArray());
         _recording = null;

@@ -49,7 +49,7 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
     /// <param name="closed">Take CONNECT from PUBLIC at once: a staging copy is the admin's alone until it takes its final name.</param>
     public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct, bool closed = false)
     {
-        await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
+        await AdminCapabilities.JoinCreatedAsync(admin, await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct), ct);
         var props = meta.Facts.Properties;
         var owner = await RoleExistsAsync(admin, props.Owner, ct) ? $" OWNER {PgConnector.Quote(props.Owner)}" : "";
         var baseSql = $"CREATE DATABASE {PgConnector.Quote(database)} TEMPLATE template0 ENCODING {PgConnector.Literal(props.Encoding)}{owner}";
@@ -77,6 +77,7 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
         NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct, bool closed = false)
     {
         var meta = backup.Entry.Metadata;
+        await RestorePreflight.CheckAsync(admin, backup.Store, backup.Entry, database, targetExists: false, ct);
         if (!backup.ChecksumProven)
         {
             await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);

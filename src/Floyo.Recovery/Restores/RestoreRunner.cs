@@ -56,6 +56,7 @@ public sealed partial class RestoreRunner(
             }
             replaces = true;
         }
+        await RestorePreflight.CheckAsync(admin, stores.For(request.From), entry, target, exists, ct);
         return new RestorePlan(entry, $"{server.Host}:{server.Port}", target, exists, replaces);
     }
 
@@ -85,6 +86,7 @@ public sealed partial class RestoreRunner(
         }
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
+        await AdminCapabilities.JoinCreatedAsync(admin, created, ct);
         var staging = StagingName(plan.TargetDatabase, "restore");
         uint oid;
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);

@@ -45,7 +45,8 @@ public sealed partial class BackupVerifier(
             checksumOk = false;
             problems.Add(e.Message);
         }
-        catch (RecoveryException e) when (e.InnerException is not Npgsql.NpgsqlException)
+        // An admin lacking a right is a setup problem, not a finding about the backup: that propagates too.
+        catch (RecoveryException e) when (e.InnerException is not Npgsql.NpgsqlException && e is not AdminCapabilityException)
         {
             problems.Add(e.Message);
         }
