@@ -85,11 +85,7 @@ public static class RoleProvisioner
         {
             try
             {
-                await using (var command = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", admin))
-                {
-                    command.Parameters.Add(new NpgsqlParameter { Value = role });
-                    await command.ExecuteNonQueryAsync(ct);
-                }
+                await EndSessionsAsync(admin, role, ct);
                 await PgConnector.ExecuteAsync(admin, $"DROP ROLE IF EXISTS {PgConnector.Quote(role)}", ct);
                 dropped.Add(role);
             }
@@ -99,5 +95,19 @@ public static class RoleProvisioner
             }
         }
         return new ReleasedRoles(dropped, kept);
+    }
+
+    private static async Task EndSessionsAsync(NpgsqlConnection admin, string role, CancellationToken ct)
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()", admin);
+            command.Parameters.Add(new NpgsqlParameter { Value = role });
+            await command.ExecuteNonQueryAsync(ct);
+        }
+        catch (PostgresException e) when (e.SqlState == "42501")
+        {
+            // An admin without pg_signal_backend cannot end them; the drop still removes the role for every new login.
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Floyo.Recovery.Tests.Drills;
@@ -21,22 +22,14 @@ public sealed class DrillRoleSafetyTests
         var drill = await scene.DrillAsync("restore-test");
         Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
         // The real password still authenticates: the drill never touched it.
-        var real = new NpgsqlConnectionStringBuilder(DatabaseUrl.WithDatabase(TestServers.Primary, scene.Production.Name).ConnectionString)
-        {
-            Username = scene.AppLogin,
-            Password = scene.AppPassword,
-            Pooling = false,
-        };
-        await using (var app = new NpgsqlConnection(real.ConnectionString))
-        {
-            await app.OpenAsync();
-        }
+        await scene.AssertRealPasswordWorksAsync();
         var login = drill.Steps.Single(s => s.GetProperty("name").GetString() == "application login").GetProperty("detail").GetString()!;
         Assert.Contains($"through temporary role 'floyo_drill_login_", login, StringComparison.Ordinal);
         Assert.Contains($"member of '{scene.AppLogin}'", login, StringComparison.Ordinal);
         Assert.Contains("read 300 rows", login, StringComparison.Ordinal);
 
-        Assert.Equal(0L, await Scene.ScalarAsync<long>(TestServers.Primary, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'floyo\\_drill\\_login\\_%'"));
+        var temporary = System.Text.RegularExpressions.Regex.Match(login, "'(floyo_drill_login_[0-9a-f]+)'").Groups[1].Value;
+        Assert.False(await Scene.ScalarAsync<bool>(TestServers.Primary, $"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{temporary}')"), "the temporary login was left");
         Assert.False(await Scene.ScalarAsync<bool>(TestServers.Primary, $"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{scene.Other}'"),
             "the drill changed an attribute of an existing role");
         // Every role existed: nothing was created, so the staging copy stays for inspection.
@@ -81,6 +74,45 @@ public sealed class DrillRoleSafetyTests
         }
         Assert.False(await Scene.ScalarAsync<bool>(TestServers.Alternate, $"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{scene.StagingName}')"),
             "the staging copy depends on the roles the drill created: it goes with them");
+    }
+
+    [Fact]
+    public async Task A_non_superuser_admin_proves_an_existing_app_login_through_a_temporary_member_role()
+    {
+        await using var scene = await Scene.CreateAsync(TestServers.Primary);
+        await scene.BackupAsync();
+        // The admin of a managed server: NOSUPERUSER with CREATEROLE and CREATEDB (no membership in the app's roles).
+        var manager = $"floyo_mgr_{scene.StagingName}";
+        var managerPassword = Guid.NewGuid().ToString("N");
+        await using (var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Primary, "postgres"), default))
+        {
+            await PgConnector.ExecuteAsync(admin, $"CREATE ROLE {manager} LOGIN NOSUPERUSER CREATEROLE CREATEDB PASSWORD '{managerPassword}'", default);
+            await PgConnector.ExecuteAsync(admin, $"CREATE DATABASE {scene.StagingName}", default);
+        }
+        try
+        {
+            await using (var staging = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Primary, scene.StagingName), default))
+            {
+                await PgConnector.ExecuteAsync(staging, $"CREATE TABLE accounts (id int); INSERT INTO accounts SELECT generate_series(1, 7); GRANT SELECT ON accounts TO {scene.Group}", default);
+            }
+            var asManager = new NpgsqlConnectionStringBuilder(TestServers.Primary.ConnectionString) { Username = manager, Password = managerPassword };
+            var settings = new Dictionary<string, string?>(scene.Env) { ["STAGING_DATABASE_URL"] = TestServers.Url(asManager, scene.StagingName) };
+            await using var engine = Engine.Create(settings);
+            var steps = engine.GetRequiredService<Recovery.Drills.DrillSteps>();
+            var backup = await steps.ChooseBackupAsync(Recovery.Storage.BackupSource.Primary, requireVerified: false, default);
+
+            var detail = await steps.ProveApplicationLoginAsync(new Recovery.Drills.ApplicationLoginCheck(backup, []), default);
+
+            Assert.Contains("through temporary role 'floyo_drill_login_", detail, StringComparison.Ordinal);
+            Assert.Contains("read 7 rows", detail, StringComparison.Ordinal);
+            await scene.AssertRealPasswordWorksAsync();
+        }
+        finally
+        {
+            await using var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Primary, "postgres"), default);
+            await PgConnector.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {scene.StagingName} WITH (FORCE)", default);
+            await PgConnector.ExecuteAsync(admin, $"DROP ROLE IF EXISTS {manager}", default);
+        }
     }
 
     /// <summary>
@@ -152,6 +184,18 @@ public sealed class DrillRoleSafetyTests
             Assert.True(run.StdOut.Length > 0, run.All);
             var json = JsonDocument.Parse(run.StdOut).RootElement;
             return (run, [.. json.GetProperty("steps").EnumerateArray()]);
+        }
+
+        public async Task AssertRealPasswordWorksAsync()
+        {
+            var real = new NpgsqlConnectionStringBuilder(DatabaseUrl.WithDatabase(TestServers.Primary, Production.Name).ConnectionString)
+            {
+                Username = AppLogin,
+                Password = AppPassword,
+                Pooling = false,
+            };
+            await using var app = new NpgsqlConnection(real.ConnectionString);
+            await app.OpenAsync();
         }
 
         public static async Task<T> ScalarAsync<T>(NpgsqlConnectionStringBuilder server, string sql)

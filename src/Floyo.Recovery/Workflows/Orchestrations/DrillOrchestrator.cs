@@ -14,7 +14,9 @@ namespace Floyo.Recovery.Workflows.Orchestrations;
 /// One DR drill against staging. Every step is an activity timed on the orchestration's clock, so the
 /// timeline, the achieved RTO (declared incident to verified service) and RPO (restore point to incident)
 /// survive restarts. A drill passes only when every check held and both targets were met; its report is
-/// stored write-once.
+/// stored write-once. Roles the drill had to create on the staging server are dropped at its end, passed or
+/// failed, with the staging copy that depends on them (staging may be production's server, where a missing
+/// role was most likely dropped on purpose); a staging server that had every role keeps its copy.
 /// </summary>
 public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport>
 {
