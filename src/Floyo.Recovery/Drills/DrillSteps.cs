@@ -191,13 +191,14 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         var temporary = TemporaryLoginPrefix + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
         try
         {
+            // Created with its password (a SCRAM verifier, as rotation sends it), so it is never a LOGIN role without one;
             // VALID UNTIL: should the drop below never run, the role stops working on its own.
             var until = await ScalarAsync(admin, "SELECT (now() + interval '1 hour')::text", ct);
             await PgConnector.ExecuteAsync(admin, $"""
                 CREATE ROLE {PgConnector.Quote(temporary)} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
                   CONNECTION LIMIT 2 VALID UNTIL {PgConnector.Literal(until!)} IN ROLE {PgConnector.Quote(role)}
+                  PASSWORD {PgConnector.Literal(ScramVerifier.Compute(password))}
                 """, ct);
-            await Rotation.LoginRoles.SetPasswordAsync(admin, temporary, password, ct);
             var read = await ConnectAndReadAsync(server, temporary, password, role, ct);
             return $"role '{role}' may log in and connect to '{server.Database}'; proven through temporary role '{temporary}' (member of '{role}', dropped afterwards), "
                 + $"which connected and read {read}; the role's own password was not touched";
