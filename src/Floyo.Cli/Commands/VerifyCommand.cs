@@ -33,9 +33,18 @@ internal static class VerifyCommand
             {
                 Output.Json(record);
             }
-            else if (record.Passed)
+            else
             {
-                Console.WriteLine($"verified {record.Backup}: checksum ok, restored on {record.Server}, {entry.Metadata.Facts.Tables.Count} tables and all object counts match ({record.DurationSeconds:F1} s)");
+                if (record.Passed)
+                {
+                    Console.WriteLine($"verified {record.Backup}: checksum ok, restored on {record.Server}, {entry.Metadata.Facts.Tables.Count} tables and all object counts match ({record.DurationSeconds:F1} s)");
+                }
+                if (record.CreatedRoles is { Count: > 0 } created)
+                {
+                    var kept = created.Except(record.DroppedRoles ?? []).ToList();
+                    Console.WriteLine($"roles missing on {record.Server} were created for the scratch copy and dropped again: {string.Join(", ", created)}"
+                        + (kept.Count > 0 ? $"; NOT dropped (something came to depend on them): {string.Join(", ", kept)}" : ""));
+                }
             }
             return record.Passed ? 0 : CliHost.Fail($"verification of {record.Backup} failed: {string.Join("; ", record.Problems.Take(5))}");
         }, ct));

@@ -23,12 +23,21 @@ public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string
 /// <summary>The restore point a drill uses.</summary>
 public sealed record DrillBackup(BackupSource Source, string Name, DateTimeOffset Timestamp, string Location);
 
+/// <summary>How a restore onto staging differs from the backup, and the roles it had to create on the staging server.</summary>
+public sealed record StagingRestore(IReadOnlyList<string> Problems, IReadOnlyList<string> CreatedRoles);
+
+/// <summary>Input of the application-login proof: the backup, and the roles this drill created (whose passwords it may set).</summary>
+public sealed record ApplicationLoginCheck(DrillBackup Backup, IReadOnlyList<string> CreatedRoles);
+
 /// <summary>
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
 /// </summary>
 public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
 {
+    /// <summary>Names of the drill's temporary login roles start with this, so a left-over one is recognisable.</summary>
+    public const string TemporaryLoginPrefix = "floyo_drill_login_";
+
     /// <summary>The newest good backup (verified, when asked) in the source's store.</summary>
     public async Task<DrillBackup> ChooseBackupAsync(BackupSource source, bool requireVerified, CancellationToken ct)
     {
@@ -42,8 +51,12 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
             : new DrillBackup(source, entry.Name, entry.Metadata.Timestamp, store.Location);
     }
 
-    /// <summary>Replaces the staging database with the backup and returns how it differs from what the backup recorded.</summary>
-    public async Task<IReadOnlyList<string>> RestoreToStagingAsync(DrillBackup backup, CancellationToken ct)
+    /// <summary>
+    /// Replaces the staging database with the backup and returns how it differs from what the backup recorded.
+    /// Roles missing on the staging server (which may be production's) are created, and named, so the drill
+    /// can drop them at its end; roles that exist are never changed.
+    /// </summary>
+    public async Task<StagingRestore> RestoreToStagingAsync(DrillBackup backup, CancellationToken ct)
     {
         var server = staging.Server;
         var store = Store(backup.Source);
@@ -51,8 +64,36 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         // Proven before the old staging copy is dropped: a damaged backup leaves staging as it was.
         await ChecksumChecker.ProveAsync(store, entry, ct);
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        await RestorePreflight.CheckAsync(admin, store, entry, server.Database!, targetExists: false, ct);
         await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
-        return await restorer.RestoreNewAsync(admin, server, server.Database!, new StoredBackup(store, entry, ChecksumProven: true), ct);
+        var created = ProvisionedRoles.None;
+        try
+        {
+            created = await RoleProvisioner.EnsureAsync(admin, entry.Metadata.Facts.Roles, ct);
+            var problems = await restorer.RestoreNewAsync(admin, server, server.Database!, new StoredBackup(store, entry, ChecksumProven: true), ct);
+            return new StagingRestore(problems, created.Roles);
+        }
+        catch when (created.Roles.Count > 0)
+        {
+            // The drill never learns of roles from a step that failed: take them back here, after the half-made copy that depends on them.
+            await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, CancellationToken.None);
+            await RoleProvisioner.DropAsync(admin, created.Roles, CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The drill's last step when it had to create roles: the staging copy depends on them (owners, grants),
+    /// so it is dropped first, then the roles. A staging server that already had every role keeps its copy.
+    /// </summary>
+    public async Task<string> ReleaseCreatedRolesAsync(IReadOnlyList<string> created, CancellationToken ct)
+    {
+        var server = staging.Server;
+        await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
+        await DatabaseRestorer.DropDatabaseAsync(admin, server.Database!, ct);
+        var released = await RoleProvisioner.DropAsync(admin, created, ct);
+        return $"dropped the staging copy '{server.Database}', which depended on them, then dropped roles: {string.Join(", ", released.Dropped)}"
+            + (released.Kept.Count > 0 ? $"; NOT dropped (something else depends on them): {string.Join("; ", released.Kept)}" : "");
     }
 
     /// <summary>
@@ -113,12 +154,15 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
     }
 
     /// <summary>
-    /// Shows the application's login can connect to the restored database and read from it, with a
-    /// one-time password that is removed again (restored roles carry none).
+    /// Shows the application's login can connect to the restored database and read from it, without ever
+    /// touching its real password (roles are cluster-wide: staging may share production's server). A login
+    /// this drill created gets a one-time password (restored roles carry none). An existing login is checked
+    /// in the catalog (LOGIN, not expired, CONNECT) and proven through a temporary login role that is a member
+    /// of it, so it holds exactly its privileges; that role is dropped at the end.
     /// </summary>
-    public async Task<string> ProveApplicationLoginAsync(DrillBackup backup, CancellationToken ct)
+    public async Task<string> ProveApplicationLoginAsync(ApplicationLoginCheck check, CancellationToken ct)
     {
-        var entry = await new BackupCatalog(Store(backup.Source)).FindAsync(backup.Name, ct);
+        var entry = await new BackupCatalog(Store(check.Backup.Source)).FindAsync(check.Backup.Name, ct);
         var role = options.Value.AppLogin is { Length: > 0 } configured
             ? configured
             : entry.Metadata.Facts.Roles.FirstOrDefault(r => r.CanLogin && !r.Superuser)?.Name;
@@ -129,24 +173,82 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         var server = staging.Server;
         await using var admin = await PgConnector.OpenAsync(server, ct);
         var password = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24));
-        // Sent as a SCRAM verifier (as rotation does): the plain password never reaches the server or its log.
-        await Rotation.LoginRoles.SetPasswordAsync(admin, role, password, ct);
+        if (check.CreatedRoles.Contains(role, StringComparer.Ordinal))
+        {
+            // Sent as a SCRAM verifier (as rotation does): the plain password never reaches the server or its log.
+            await Rotation.LoginRoles.SetPasswordAsync(admin, role, password, ct);
+            try
+            {
+                var read = await ConnectAndReadAsync(server, role, password, role, ct);
+                return $"role '{role}' connected and read {read} (the role was created by this drill: proven with a one-time password)";
+            }
+            finally
+            {
+                await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD NULL", CancellationToken.None);
+            }
+        }
+
+        await CheckCanLogInAsync(admin, role, server.Database!, ct);
+        var temporary = TemporaryLoginPrefix + Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(6)).ToLowerInvariant();
         try
         {
-            var login = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Username = role, Password = password };
-            await using var app = await PgConnector.OpenAsync(login, ct);
-            var readable = await ScalarAsync(app, """
-                SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
-                WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT')
-                ORDER BY 1 LIMIT 1
-                """, ct) ?? throw new RecoveryException($"role '{role}' can connect but may read no table");
-            var rows = await ScalarAsync(app, $"SELECT count(*)::text FROM {readable}", ct);
-            return $"role '{role}' connected and read {rows} rows from {readable}";
+            // Created with its password (a SCRAM verifier, as rotation sends it), so it is never a LOGIN role without one;
+            // VALID UNTIL: should the drop below never run, the role stops working on its own.
+            var until = await ScalarAsync(admin, "SELECT (now() + interval '1 hour')::text", ct);
+            await PgConnector.ExecuteAsync(admin, $"""
+                CREATE ROLE {PgConnector.Quote(temporary)} LOGIN INHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS
+                  CONNECTION LIMIT 2 VALID UNTIL {PgConnector.Literal(until!)} IN ROLE {PgConnector.Quote(role)}
+                  PASSWORD {PgConnector.Literal(ScramVerifier.Compute(password))}
+                """, ct);
+            var read = await ConnectAndReadAsync(server, temporary, password, role, ct);
+            return $"role '{role}' may log in and connect to '{server.Database}'; proven through temporary role '{temporary}' (member of '{role}', dropped afterwards), "
+                + $"which connected and read {read}; the role's own password was not touched";
         }
         finally
         {
-            await PgConnector.ExecuteAsync(admin, $"ALTER ROLE {PgConnector.Quote(role)} PASSWORD NULL", CancellationToken.None);
+            await RoleProvisioner.DropAsync(admin, [temporary], CancellationToken.None);
         }
+    }
+
+    /// <summary>What PostgreSQL checks at login for the role itself: LOGIN, an unexpired password, CONNECT on the database.</summary>
+    private static async Task CheckCanLogInAsync(NpgsqlConnection admin, string role, string database, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT r.rolcanlogin, r.rolvaliduntil IS NULL OR r.rolvaliduntil > now(), has_database_privilege(r.oid, d.oid, 'CONNECT')
+            FROM pg_roles r, pg_database d WHERE r.rolname = $1 AND d.datname = $2
+            """;
+        await using var command = new NpgsqlCommand(sql, admin) { Parameters = { new() { Value = role }, new() { Value = database } } };
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            throw new RecoveryException($"the application login '{role}' does not exist on the staging server");
+        }
+        if (!reader.GetBoolean(0))
+        {
+            throw new RecoveryException($"the application login '{role}' cannot log in (NOLOGIN)");
+        }
+        if (!reader.GetBoolean(1))
+        {
+            throw new RecoveryException($"the application login '{role}' has expired (VALID UNTIL is in the past)");
+        }
+        if (!reader.GetBoolean(2))
+        {
+            throw new RecoveryException($"the application login '{role}' has no CONNECT privilege on '{database}'");
+        }
+    }
+
+    /// <summary>Logs in as <paramref name="user"/> and counts the rows of the first table it may read; returns "N rows from T".</summary>
+    private static async Task<string> ConnectAndReadAsync(NpgsqlConnectionStringBuilder server, string user, string password, string role, CancellationToken ct)
+    {
+        var login = new NpgsqlConnectionStringBuilder(server.ConnectionString) { Username = user, Password = password };
+        await using var app = await PgConnector.OpenAsync(login, ct);
+        var readable = await ScalarAsync(app, """
+            SELECT format('%I.%I', schemaname, tablename) FROM pg_tables
+            WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND has_table_privilege(format('%I.%I', schemaname, tablename), 'SELECT')
+            ORDER BY 1 LIMIT 1
+            """, ct) ?? throw new RecoveryException($"role '{role}' can connect but may read no table");
+        var rows = await ScalarAsync(app, $"SELECT count(*)::text FROM {readable}", ct);
+        return $"{rows} rows from {readable}";
     }
 
     private IBackupStore Store(BackupSource source) => stores.For(source);

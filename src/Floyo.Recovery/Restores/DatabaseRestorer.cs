@@ -45,11 +45,14 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
         return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>Creates <paramref name="database"/> from template0 with the original's owner, encoding and locale.</summary>
+    /// <summary>
+    /// Creates <paramref name="database"/> from template0 with the original's owner, encoding and locale.
+    /// Roles are the caller's to provision first (<see cref="RoleProvisioner"/>): only the caller knows
+    /// whether what it creates may stay (a restore onto a new server) or must go (verification, drills).
+    /// </summary>
     /// <param name="closed">Take CONNECT from PUBLIC at once: a staging copy is the admin's alone until it takes its final name.</param>
     public async Task CreateDatabaseAsync(NpgsqlConnection admin, string database, BackupMetadata meta, CancellationToken ct, bool closed = false)
     {
-        await AdminCapabilities.JoinCreatedAsync(admin, await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct), ct);
         var props = meta.Facts.Properties;
         var owner = await RoleExistsAsync(admin, props.Owner, ct) ? $" OWNER {PgConnector.Quote(props.Owner)}" : "";
         var baseSql = $"CREATE DATABASE {PgConnector.Quote(database)} TEMPLATE template0 ENCODING {PgConnector.Literal(props.Encoding)}{owner}";
@@ -71,13 +74,14 @@ public sealed class DatabaseRestorer(StreamingRestorer streaming, BackupFetcher 
     /// <summary>
     /// Restores into a database it creates, and says how the result differs from what the backup recorded.
     /// The backup's checksum is proven before the server is touched, unless the caller just proved it.
+    /// The backup's roles must already exist (see <see cref="CreateDatabaseAsync"/>), and a non-superuser admin's
+    /// rights be proven first (<see cref="RestorePreflight"/>).
     /// </summary>
     /// <param name="closed">Created without CONNECT for PUBLIC (see <see cref="CreateDatabaseAsync"/>).</param>
     public async Task<IReadOnlyList<string>> RestoreNewAsync(
         NpgsqlConnection admin, NpgsqlConnectionStringBuilder server, string database, StoredBackup backup, CancellationToken ct, bool closed = false)
     {
         var meta = backup.Entry.Metadata;
-        await RestorePreflight.CheckAsync(admin, backup.Store, backup.Entry, database, targetExists: false, ct);
         if (!backup.ChecksumProven)
         {
             await ChecksumChecker.ProveAsync(backup.Store, backup.Entry, ct);

@@ -85,8 +85,8 @@ public sealed partial class RestoreRunner(
             backup = backup with { ChecksumProven = true };
         }
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
-        var created = await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct);
-        await AdminCapabilities.JoinCreatedAsync(admin, created, ct);
+        // A restore may keep the roles it creates (a new server needs them); existing ones are never changed.
+        var created = (await RoleProvisioner.EnsureAsync(admin, meta.Facts.Roles, ct)).Roles;
         var staging = StagingName(plan.TargetDatabase, "restore");
         uint oid;
         LogRestoring(logger, meta.Name, plan.TargetDatabase, plan.Server);

@@ -26,17 +26,30 @@ public sealed partial class BackupVerifier(
         var server = await connections.VerificationServerAsync(ct);
         var problems = new List<string>();
         var checksumOk = true;
+        var created = ProvisionedRoles.None;
+        var released = new ReleasedRoles([], []);
         try
         {
+            // Proven before the server is touched, roles included.
+            await ChecksumChecker.ProveAsync(catalog.Store, entry, ct);
             await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
             var scratch = RestoreRunner.StagingName("floyo_verify", "scratch");
+            await RestorePreflight.CheckAsync(admin, catalog.Store, entry, scratch, targetExists: false, ct);
             try
             {
-                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, new StoredBackup(catalog.Store, entry, progress), ct));
+                // The verification server is often production's: roles that exist are left exactly as they are,
+                // and the ones created for the scratch copy go with it.
+                created = await RoleProvisioner.EnsureAsync(admin, entry.Metadata.Facts.Roles, ct);
+                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, new StoredBackup(catalog.Store, entry, progress, ChecksumProven: true), ct));
             }
             finally
             {
                 await DatabaseRestorer.DropDatabaseAsync(admin, scratch, CancellationToken.None);
+                released = await RoleProvisioner.DropAsync(admin, created.Roles, CancellationToken.None);
+                foreach (var kept in released.Kept)
+                {
+                    LogRoleKept(logger, entry.Name, kept);
+                }
             }
         }
         // A server we cannot reach says nothing about the backup: that propagates. Everything else is a finding.
@@ -51,7 +64,7 @@ public sealed partial class BackupVerifier(
             problems.Add(e.Message);
         }
         var record = new VerificationRecord(entry.Name, clock.GetUtcNow(), problems.Count == 0, checksumOk,
-            $"{server.Host}:{server.Port}", Math.Round(started.Elapsed.TotalSeconds, 3), problems);
+            $"{server.Host}:{server.Port}", Math.Round(started.Elapsed.TotalSeconds, 3), problems, created.Roles, released.Dropped);
         await catalog.Store.WriteAllAsync(VerificationRecord.NameFor(entry.Name, record.Timestamp),
             System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), new ObjectRetention(entry.Metadata.RetainUntil), ct);
         LogVerified(logger, entry.Name, record.Passed, problems.Count);
@@ -60,4 +73,7 @@ public sealed partial class BackupVerifier(
 
     [LoggerMessage(EventId = 3000, Level = LogLevel.Information, Message = "Verified {Backup}: passed={Passed}, {Problems} problems")]
     private static partial void LogVerified(ILogger logger, string backup, bool passed, int problems);
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Verifying {Backup} created a role it could not drop again: {Role}")]
+    private static partial void LogRoleKept(ILogger logger, string backup, string role);
 }

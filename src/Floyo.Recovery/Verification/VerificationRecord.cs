@@ -6,6 +6,8 @@ namespace Floyo.Recovery.Verification;
 /// The outcome of one verification, stored beside (never inside) the backup it proves, so neither the
 /// backup nor its metadata is ever rewritten.
 /// </summary>
+/// <param name="CreatedRoles">Roles the backup needed that were missing on the server: created for the scratch copy.</param>
+/// <param name="DroppedRoles">Of those, the ones dropped again with it (all of them, unless something else came to depend on one).</param>
 public sealed record VerificationRecord(
     string Backup,
     DateTimeOffset Timestamp,
@@ -13,7 +15,9 @@ public sealed record VerificationRecord(
     bool ChecksumMatched,
     string Server,
     double DurationSeconds,
-    IReadOnlyList<string> Problems)
+    IReadOnlyList<string> Problems,
+    IReadOnlyList<string>? CreatedRoles = null,
+    IReadOnlyList<string>? DroppedRoles = null)
 {
     public const string Prefix = "verifications/";
 

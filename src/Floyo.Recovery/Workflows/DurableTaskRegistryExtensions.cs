@@ -53,6 +53,7 @@ public static class DurableTaskRegistryExtensions
         typeof(CheckStagingIntegrityActivity),
         typeof(RepairStagingActivity),
         typeof(ProveApplicationLoginActivity),
+        typeof(ReleaseDrillRolesActivity),
         typeof(SaveDrillReportActivity),
         .. RotationOrchestrator.Activities,
         .. BreachRecoveryOrchestrator.Activities,

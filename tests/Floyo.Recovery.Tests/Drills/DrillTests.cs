@@ -18,7 +18,7 @@ public sealed class DrillTests
         var login = drill.Steps.Single(s => s.GetProperty("name").GetString() == "application login");
         Assert.Contains($"role '{scene.AppLogin}' connected and read 300 rows", login.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.True(drill.Json.GetProperty("rpo").GetString() is not null && drill.Json.GetProperty("rto").GetString() is not null);
-        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+        await scene.AssertRolesCreatedAndDroppedAsync(drill.Steps);
     }
 
     [Fact]
@@ -52,7 +52,8 @@ public sealed class DrillTests
         Assert.Contains(steps, s => s.Name == "integrity checks" && s.Detail.Contains("is invalid", StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Name.StartsWith("repair in place", StringComparison.Ordinal) && s.Detail.Contains("REINDEX", StringComparison.Ordinal));
         Assert.Contains(steps, s => s.Name == "integrity checks" && s.Detail.Contains("rows, expected 300", StringComparison.Ordinal));
-        Assert.Equal("not repairable: restore from backup", steps[^1].Name);
+        Assert.Equal("not repairable: restore from backup", steps[^2].Name);
+        Assert.Equal("drop the roles the drill created", steps[^1].Name);
     }
 
     [Fact]
@@ -106,7 +107,7 @@ public sealed class DrillTests
         Assert.Contains("breach: restored", steps);
         Assert.Contains("breach: writes-resumed", steps);
         Assert.True(drill.Json.GetProperty("rto").GetString() is not null && drill.Json.GetProperty("rpo").GetString() is not null);
-        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+        await scene.AssertRolesCreatedAndDroppedAsync(drill.Steps);
         Assert.Equal(300, await scene.Production.ScalarAsync<long>("SELECT count(*) FROM accounts"));
     }
 
@@ -144,7 +145,7 @@ public sealed class DrillTests
         Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
         Assert.Equal(backup, drill.Json.GetProperty("backup").GetString());
         Assert.Contains(secondary.Name, drill.Steps[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(300, (await TestDatabase.FactsOf(TestServers.Alternate, scene.StagingName)).Tables.Single().Rows);
+        await scene.AssertRolesCreatedAndDroppedAsync(drill.Steps);
         var id = drill.Json.GetProperty("id").GetString()!;
         Assert.True((await secondary.Client.GetBlobClient($"reports/drills/{id}.md").ExistsAsync()).Value, "the report goes to the copy that survived");
     }
@@ -212,6 +213,21 @@ public sealed class DrillTests
             var run = await FloyoDr.RunAsync(Env, "drill", "--scenario", scenario, "--json");
             var json = JsonDocument.Parse(run.StdOut).RootElement;
             return (run, json, [.. json.GetProperty("steps").EnumerateArray()]);
+        }
+
+        /// <summary>
+        /// Staging (the alternate cluster) had none of production's roles: the drill created them, proved the
+        /// restored copy on it, then dropped the copy and the roles.
+        /// </summary>
+        public async Task AssertRolesCreatedAndDroppedAsync(List<JsonElement> steps)
+        {
+            Assert.Contains(steps, s => s.GetProperty("detail").GetString()!.Contains("created missing roles: ", StringComparison.Ordinal)
+                && s.GetProperty("detail").GetString()!.Contains(AppLogin, StringComparison.Ordinal));
+            Assert.Equal("drop the roles the drill created", steps[^1].GetProperty("name").GetString());
+            await using var admin = await PgConnector.OpenAsync(DatabaseUrl.WithDatabase(TestServers.Alternate, "postgres"), default);
+            await using var command = new Npgsql.NpgsqlCommand(
+                $"SELECT (SELECT count(*) FROM pg_roles WHERE rolname IN ('{AppLogin}', '{Group}')) + (SELECT count(*) FROM pg_database WHERE datname = '{StagingName}')", admin);
+            Assert.Equal(0L, await command.ExecuteScalarAsync());
         }
 
         public async ValueTask DisposeAsync()

@@ -17,10 +17,18 @@ public sealed class ChooseDrillBackupActivity(DrillSteps steps, WorkflowRuntime 
 }
 
 public sealed class RestoreToStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RestoreToStagingActivity> logger)
-    : RecoveryActivity<DrillBackup, IReadOnlyList<string>>(runtime, logger)
+    : RecoveryActivity<DrillBackup, StagingRestore>(runtime, logger)
 {
-    protected override Task<IReadOnlyList<string>> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
+    protected override Task<StagingRestore> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
         steps.RestoreToStagingAsync(input, ct);
+}
+
+/// <summary>Drops the staging copy and then the roles the drill created on the staging server.</summary>
+public sealed class ReleaseDrillRolesActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ReleaseDrillRolesActivity> logger)
+    : RecoveryActivity<IReadOnlyList<string>, string>(runtime, logger)
+{
+    protected override Task<string> ExecuteAsync(IReadOnlyList<string> input, TaskActivityContext context, CancellationToken ct) =>
+        steps.ReleaseCreatedRolesAsync(input, ct);
 }
 
 public sealed class DamageStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<DamageStagingActivity> logger)
@@ -45,9 +53,9 @@ public sealed class RepairStagingActivity(DrillSteps steps, WorkflowRuntime runt
 }
 
 public sealed class ProveApplicationLoginActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ProveApplicationLoginActivity> logger)
-    : RecoveryActivity<DrillBackup, string>(runtime, logger)
+    : RecoveryActivity<ApplicationLoginCheck, string>(runtime, logger)
 {
-    protected override Task<string> ExecuteAsync(DrillBackup input, TaskActivityContext context, CancellationToken ct) =>
+    protected override Task<string> ExecuteAsync(ApplicationLoginCheck input, TaskActivityContext context, CancellationToken ct) =>
         steps.ProveApplicationLoginAsync(input, ct);
 }
 

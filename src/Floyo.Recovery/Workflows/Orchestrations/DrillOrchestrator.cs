@@ -14,7 +14,9 @@ namespace Floyo.Recovery.Workflows.Orchestrations;
 /// One DR drill against staging. Every step is an activity timed on the orchestration's clock, so the
 /// timeline, the achieved RTO (declared incident to verified service) and RPO (restore point to incident)
 /// survive restarts. A drill passes only when every check held and both targets were met; its report is
-/// stored write-once.
+/// stored write-once. Roles the drill had to create on the staging server are dropped at its end, passed or
+/// failed, with the staging copy that depends on them (staging may be production's server, where a missing
+/// role was most likely dropped on purpose); a staging server that had every role keeps its copy.
 /// </summary>
 public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport>
 {
@@ -68,6 +70,19 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
             status = DrillStatus.Failed;
             failures.Add(e.Message);
         }
+        if (timeline.CreatedRoles.Count > 0)
+        {
+            // Passed or failed, the staging server keeps no role the drill made (it may be production's server).
+            try
+            {
+                await timeline.StepAsync<string>("drop the roles the drill created", nameof(ReleaseDrillRolesActivity), timeline.CreatedRoles.ToList(), d => d);
+            }
+            catch (DrillStepFailedException e)
+            {
+                status = DrillStatus.Failed;
+                failures.Add(e.Message);
+            }
+        }
 
         TimeSpan? rto = null, rpo = null;
         if (status == DrillStatus.Passed && backup is not null && serviceVerifiedAt is { } verified)
@@ -100,7 +115,8 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         var backup = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(source, requireVerified),
             b => $"{b.Name} (taken {b.Timestamp.UtcDateTime:u}) from {b.Location}");
         await RestoreVerifiedAsync(timeline, backup, "restore onto staging");
-        await timeline.StepAsync<string>("application login", nameof(ProveApplicationLoginActivity), backup, d => d);
+        await timeline.StepAsync<string>("application login", nameof(ProveApplicationLoginActivity),
+            new ApplicationLoginCheck(backup, [.. timeline.CreatedRoles]), d => d);
         return (backup, timeline.Steps[^1].FinishedAt);
     }
 
@@ -183,11 +199,13 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
 
     private static async Task RestoreVerifiedAsync(Timeline timeline, DrillBackup backup, string name)
     {
-        var problems = await timeline.StepAsync<IReadOnlyList<string>>(name, nameof(RestoreToStagingActivity), backup,
-            p => p.Count == 0 ? "restored; row and object counts match the backup" : $"{p.Count} differences");
-        if (problems.Count > 0)
+        var restored = await timeline.StepAsync<StagingRestore>(name, nameof(RestoreToStagingActivity), backup,
+            r => (r.Problems.Count == 0 ? "restored; row and object counts match the backup" : $"{r.Problems.Count} differences")
+                + (r.CreatedRoles.Count > 0 ? $"; created missing roles: {string.Join(", ", r.CreatedRoles)}" : ""));
+        timeline.AddCreatedRoles(restored.CreatedRoles);
+        if (restored.Problems.Count > 0)
         {
-            throw timeline.Fail("verify restore", $"the restored copy differs from the backup: {Describe(problems)}");
+            throw timeline.Fail("verify restore", $"the restored copy differs from the backup: {Describe(restored.Problems)}");
         }
     }
 
@@ -200,8 +218,14 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
     private sealed class Timeline(TaskOrchestrationContext context, TaskOptions? options)
     {
         private readonly List<DrillStep> _steps = [];
+        private readonly List<string> _createdRoles = [];
 
         public IReadOnlyList<DrillStep> Steps => _steps;
+
+        /// <summary>Roles the drill's restores created on the staging server, in order: the drill drops them at its end.</summary>
+        public IReadOnlyList<string> CreatedRoles => _createdRoles;
+
+        public void AddCreatedRoles(IEnumerable<string> roles) => _createdRoles.AddRange(roles.Where(r => !_createdRoles.Contains(r)));
 
         public async Task<T> StepAsync<T>(string name, string activity, object input, Func<T, string> describe)
         {
