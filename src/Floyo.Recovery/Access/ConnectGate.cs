@@ -23,13 +23,8 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
     public async Task<GateRecord?> ReadAsync(string recordName, CancellationToken ct)
     {
         ObjectName.Check(recordName);
-        if (await store.GetAsync(recordName, ct) is null)
-        {
-            return null;
-        }
-        await using var stream = await store.OpenReadAsync(recordName, ct);
-        return await JsonSerializer.DeserializeAsync<GateRecord>(stream, Json.Options, ct)
-            ?? throw new RecoveryException($"{recordName} in {store.Location} is empty; compare the database's CONNECT grants by hand");
+        // Never read as absent: a second capture after CONNECT was revoked would record the closed state as the original.
+        return await StoredJson.ReadRequiredAsync<GateRecord>(store, recordName, "compare the database's CONNECT grants by hand", ct);
     }
 
     /// <summary>

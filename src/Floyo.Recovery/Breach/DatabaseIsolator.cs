@@ -222,15 +222,8 @@ public sealed partial class DatabaseIsolator(
         return oldest;
     }
 
-    private async Task<T?> ReadAsync<T>(string name, CancellationToken ct)
-    {
-        if (await store.GetAsync(name, ct) is null)
-        {
-            return default;
-        }
-        await using var stream = await store.OpenReadAsync(name, ct);
-        return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct);
-    }
+    private Task<T?> ReadAsync<T>(string name, CancellationToken ct) where T : class =>
+        StoredJson.ReadRequiredAsync<T>(store, name, "compare the database's CONNECT grants and the roles' LOGIN by hand", ct);
 
     /// <summary>Whether the admin holds CONNECT in its own name (an explicit grant, or as the owner), not only through PUBLIC or a role.</summary>
     private static async Task<bool> HoldsConnectItselfAsync(NpgsqlConnection admin, string database, CancellationToken ct) =>

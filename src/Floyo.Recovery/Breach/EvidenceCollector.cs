@@ -46,11 +46,9 @@ public sealed partial class EvidenceCollector(
         for (var attempt = 2; ; attempt++)
         {
             var manifestName = $"{incident.EvidencePrefix}{captureId}/manifest.json";
-            if (await Store.GetAsync(manifestName, ct) is not null)
+            if (await StoredJson.ReadRequiredAsync<EvidenceManifest>(Store, manifestName, "the evidence already captured is kept; capture again under another label", ct) is { } captured)
             {
-                await using var stream = await Store.OpenReadAsync(manifestName, ct);
-                return await JsonSerializer.DeserializeAsync<EvidenceManifest>(stream, Json.Options, ct)
-                    ?? throw new RecoveryException($"{manifestName} in {Store.Location} is empty");
+                return captured;
             }
             if (!await AnyAsync($"{incident.EvidencePrefix}{captureId}/", ct))
             {

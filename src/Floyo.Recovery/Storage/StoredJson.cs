@@ -17,6 +17,18 @@ public sealed record StoredRecord<T>(T? Value, string? Problem) where T : class
 /// </summary>
 public static class StoredJson
 {
+    /// <summary>
+    /// A record the caller must have to go on safely (a gate or isolation record, an evidence manifest): null
+    /// when absent; a damaged one stops the caller with one line naming the file, never a raw JSON error.
+    /// </summary>
+    public static async Task<T?> ReadRequiredAsync<T>(IBackupStore store, string name, string remedy, CancellationToken ct) where T : class
+    {
+        var record = await ReadAsync<T>(store, name, ct);
+        return record.Problem is { } problem
+            ? throw new RecoveryException($"{name} in {store.Location} {problem}: {remedy}")
+            : record.Value;
+    }
+
     public static async Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, CancellationToken ct) where T : class
     {
         try

@@ -184,4 +184,20 @@ public sealed class ConnectGateTests
         await gate.ReopenAsync(admin, closed.Record, default);
         Assert.Equal(before, await world.AclAsync());
     }
+
+    [Fact]
+    public async Task A_damaged_gate_record_stops_with_one_line_naming_it_and_is_never_read_as_absent()
+    {
+        // Read as absent, a rerun would capture the grants after they were revoked and "give back" the closed state.
+        using var dir = new TempDirectory();
+        var store = new Floyo.Recovery.Storage.FilesystemStore(dir.Path);
+        await store.WriteAllAsync("runs/gates/restore-1.json", "{"u8.ToArray(), Floyo.Recovery.Storage.ObjectRetention.None, default);
+        var gate = new ConnectGate(store, TimeProvider.System);
+
+        var error = await Assert.ThrowsAsync<RecoveryException>(() => gate.ReadAsync("runs/gates/restore-1.json", default));
+        Assert.Contains("runs/gates/restore-1.json", error.Message, StringComparison.Ordinal);
+        Assert.Contains("is not readable JSON", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Null(await gate.ReadAsync("runs/gates/restore-2.json", default));
+    }
 }
