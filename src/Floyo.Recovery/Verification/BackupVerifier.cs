@@ -40,7 +40,7 @@ public sealed partial class BackupVerifier(
                 // The verification server is often production's: roles that exist are left exactly as they are,
                 // and the ones created for the scratch copy go with it.
                 created = await RoleProvisioner.EnsureAsync(admin, entry.Metadata.Facts.Roles, ct);
-                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, new StoredBackup(catalog.Store, entry, progress, ChecksumProven: true), ct));
+                problems.AddRange(await restorer.RestoreNewAsync(admin, server, scratch, new StoredBackup(catalog.Store, entry, progress, ChecksumProven: true), ct, closed: true));
             }
             finally
             {
