@@ -14,6 +14,7 @@ internal sealed class PitrOptions
     private readonly Option<string?> _dataDir = new("--data-dir") { Description = "With --pitr: an empty or new directory for the recovered cluster" };
     private readonly Option<int?> _port = new("--port") { Description = "With --pitr: the port the recovered server listens on" };
     private readonly Option<bool> _start = new("--start") { Description = "With --pitr: start the server, wait for recovery to reach the target and report the time recovered to" };
+    private readonly Option<bool> _archive = new("--archive") { Description = "With --pitr: the recovered server is the new primary; keep archiving (its new timeline goes into the archive). Without it archive_mode is off on the copy" };
 
     public static PitrOptions Create() => new();
 
@@ -24,6 +25,7 @@ internal sealed class PitrOptions
         command.Options.Add(_dataDir);
         command.Options.Add(_port);
         command.Options.Add(_start);
+        command.Options.Add(_archive);
     }
 
     public Task<int> RunAsync(ParseResult result, Option<bool> json, CancellationToken ct)
@@ -42,7 +44,7 @@ internal sealed class PitrOptions
         {
             return Task.FromResult(CliHost.Fail("--port must be between 1 and 65535", 2));
         }
-        var request = new PitrRequest(target.ToUniversalTime(), dataDir, result.GetValue(_port), result.GetValue(_start));
+        var request = new PitrRequest(target.ToUniversalTime(), dataDir, result.GetValue(_port), result.GetValue(_start), result.GetValue(_archive));
         return CliHost.RunAsync(async (services, token) =>
         {
             var done = await services.GetRequiredService<PitrRestorer>().RunAsync(request, token);
@@ -58,7 +60,7 @@ internal sealed class PitrOptions
             }
             else
             {
-                Console.WriteLine("start it with pg_ctl (as the server's user) to replay the archived WAL up to the target; archive_mode is off on the copy until you turn it on");
+                Console.WriteLine($"start it with pg_ctl (as the server's user) to replay the archived WAL up to the target{(request.KeepArchiving ? "" : "; archive_mode is off on the copy (--archive keeps it on)")}");
             }
             return 0;
         }, ct);

@@ -14,7 +14,8 @@ using ZstdSharp;
 
 namespace Floyo.Recovery.Wal;
 
-public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start);
+/// <param name="KeepArchiving">The recovered server becomes the primary: keep the base backup's archive settings, so its new timeline (history file first) is archived.</param>
+public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start, bool KeepArchiving = false);
 
 public sealed record PitrResult(
     string BaseBackup, string DataDirectory, DateTimeOffset Target, bool Started, DateTimeOffset? RecoveredTo, string? StoppedAt, bool ManifestVerified, double DurationSeconds);
@@ -179,9 +180,13 @@ public sealed partial class PitrRestorer(
             .AppendLine(CultureInfo.InvariantCulture, $"restore_command = '{restoreCommand.Replace("'", "''", StringComparison.Ordinal)}'")
             .AppendLine(CultureInfo.InvariantCulture, $"recovery_target_time = '{request.Target.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture)}+00'")
             .AppendLine("recovery_target_action = 'promote'")
-            .AppendLine("recovery_target_timeline = 'latest'")
-            // A recovered copy never archives into the archive it was recovered from until someone decides it is the primary.
-            .AppendLine("archive_mode = 'off'");
+            .AppendLine("recovery_target_timeline = 'latest'");
+        if (!request.KeepArchiving)
+        {
+            // A recovered copy (a drill, a look at the past) never archives into the archive it was recovered from:
+            // its timeline would become the "latest" of every later recovery. --archive says it is the new primary.
+            settings.AppendLine("archive_mode = 'off'");
+        }
         if (request.Port is { } port)
         {
             settings.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");

@@ -103,24 +103,24 @@ public sealed class ArchivingCluster : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
-    public async Task ExecuteAsync(string sql)
+    public async Task ExecuteAsync(string sql, int? port = null)
     {
-        await using var connection = new NpgsqlConnection(Connection(Port));
+        await using var connection = new NpgsqlConnection(Connection(port ?? Port));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>Switches to a new segment and waits until the server has archived the one it closed.</summary>
-    public async Task SwitchAndWaitForArchiveAsync()
+    public async Task SwitchAndWaitForArchiveAsync(int? port = null)
     {
-        var closed = await ScalarAsync<string>("SELECT pg_walfile_name(pg_switch_wal())");
+        var closed = await ScalarAsync<string>("SELECT pg_walfile_name(pg_switch_wal())", port);
         var deadline = Stopwatch.StartNew();
-        while (string.CompareOrdinal(await ScalarAsync<string?>("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") ?? "", closed) < 0)
+        while (string.CompareOrdinal(await ScalarAsync<string?>("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver", port) ?? "", closed) < 0)
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(60))
             {
-                var failed = await ScalarAsync<string?>("SELECT coalesce(last_failed_wal, 'none') FROM pg_stat_archiver");
+                var failed = await ScalarAsync<string?>("SELECT coalesce(last_failed_wal, 'none') FROM pg_stat_archiver", port);
                 throw new TimeoutException($"{closed} was not archived within 60 s (last failed: {failed}); see {Sockets}/data.log");
             }
             await Task.Delay(200);
