@@ -85,4 +85,49 @@ public sealed class WalArchiveTests
         Assert.Equal(1, notWal.ExitCode);
         Assert.Contains("is not a WAL file name", notWal.StdErr);
     }
+
+    [Fact]
+    public async Task A_push_killed_after_its_data_and_before_its_record_is_completed_by_an_identical_retry_and_refused_for_other_content()
+    {
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "store");
+        var env = new Dictionary<string, string?> { ["BACKUP_DIR"] = store };
+        var path = Path.Combine(dir.Path, Segment);
+        await File.WriteAllBytesAsync(path, SegmentBytes(7));
+        Assert.Equal(0, (await FloyoDr.RunAsync(env, "wal", "push", path)).ExitCode);
+        var record = Path.Combine(store, "wal", Segment + ".json");
+        File.Delete(record);
+        // A killed writer's half-written object: never visible, never in the way.
+        File.WriteAllBytes(Path.Combine(store, ".partial", "999999.0123456789abcdef0123456789abcdef.part"), new byte[1234]);
+
+        var fetchWithoutRecord = await FloyoDr.RunAsync(env, "wal", "fetch", Segment, Path.Combine(dir.Path, "x"));
+        Assert.Equal(1, fetchWithoutRecord.ExitCode);
+        var retry = await FloyoDr.RunAsync(env, "wal", "push", path);
+        Assert.True(retry.ExitCode == 0, retry.All);
+        Assert.True(File.Exists(record));
+        Assert.Equal(0, (await FloyoDr.RunAsync(env, "wal", "fetch", Segment, Path.Combine(dir.Path, "x"))).ExitCode);
+
+        File.Delete(record);
+        await File.WriteAllBytesAsync(path, SegmentBytes(8));
+        var other = await FloyoDr.RunAsync(env, "wal", "push", path);
+        Assert.Equal(1, other.ExitCode);
+        Assert.Contains("with different content; refusing to overwrite it", other.StdErr);
+        Assert.False(File.Exists(record));
+    }
+
+    [Fact]
+    public async Task A_base_backup_of_a_server_without_archiving_is_refused_in_one_line_and_nothing_is_stored()
+    {
+        using var dir = new TempDirectory();
+        var store = Path.Combine(dir.Path, "store");
+        var server = TestServers.Primary;
+        var env = new Dictionary<string, string?> { ["BACKUP_DIR"] = store, ["DATABASE_URL"] = TestServers.Url(server, "postgres") };
+
+        var result = await FloyoDr.RunAsync(env, "backup", "--base");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal("error: archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first", result.StdErr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(store, "base")));
+        Assert.DoesNotContain(server.Password!, result.All);
+    }
 }
