@@ -10,6 +10,8 @@ namespace Floyo.Cli.Commands;
 /// </summary>
 internal static class WalCommand
 {
+    public const int DamagedExitCode = 126;
+
     public static Command Create() => new("wal", "Continuous archiving: archive_command, restore_command and the archive's continuity")
     {
         Push(),
@@ -36,9 +38,17 @@ internal static class WalCommand
         var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
-            var outcome = await services.GetRequiredService<WalArchive>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, token);
-            // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
-            return outcome == FetchOutcome.Fetched ? 0 : 1;
+            try
+            {
+                var outcome = await services.GetRequiredService<WalArchive>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, token);
+                // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
+                return outcome == FetchOutcome.Fetched ? 0 : 1;
+            }
+            catch (WalDamagedException e)
+            {
+                // Above 125 PostgreSQL aborts recovery instead of taking the damage for the end of the archive and promoting there.
+                return CliHost.Fail(e.Message, DamagedExitCode);
+            }
         }, ct));
         return command;
     }

@@ -31,8 +31,10 @@ public sealed class WalArchiveTests
         await File.WriteAllBytesAsync(stored, bytes);
         var destination = Path.Combine(dir.Path, "damaged");
         var damaged = await FloyoDr.RunAsync(env, "wal", "fetch", Segment, destination);
-        Assert.NotEqual(0, damaged.ExitCode);
-        Assert.NotEqual("", damaged.StdErr.Trim());
+        // Not 1 ("not archived"): PostgreSQL would end recovery there and promote; above 125 it aborts.
+        Assert.Equal(126, damaged.ExitCode);
+        Assert.Contains($"{Segment} in ", damaged.StdErr);
+        Assert.Contains("does not match its recorded SHA-256", damaged.StdErr);
         Assert.False(File.Exists(destination));
     }
 
