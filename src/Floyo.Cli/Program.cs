@@ -20,6 +20,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     CredentialsCommand.Create(),
     RotateCredentialsCommand.Create(),
     SecretsCommand.Create(),
+    WalCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -10,6 +10,7 @@ using Floyo.Recovery.Retention;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Wal;
 using Floyo.Recovery.Workflows;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -55,6 +56,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddApplicationData();
         services.AddFloyoSecrets();
         services.AddFloyoNotifications();
+        services.AddWalArchiving();
         return services;
     }
 }

@@ -15,10 +15,11 @@ internal static class BackupCommand
     public static Command Create()
     {
         var full = new Option<bool>("--full") { Description = "Take a full backup (pg_dump custom format, zstd, SHA-256)" };
+        var baseBackup = new Option<bool>("--base") { Description = "Take a base backup for point-in-time recovery (pg_basebackup tar, zstd, SHA-256; needs WAL archiving)" };
         var incremental = new Option<bool>("--incremental") { Description = "Take an incremental backup (needs WAL archiving)" };
         var verify = new Option<bool>("--verify") { Description = "Prove the new backup by restoring it into a scratch database" };
         var json = new Option<bool>("--json") { Description = "Print the backup's metadata as JSON" };
-        var command = new Command("backup", "Back up the database of DATABASE_URL into the backup store") { full, incremental, verify, json };
+        var command = new Command("backup", "Back up the database of DATABASE_URL into the backup store") { full, baseBackup, incremental, verify, json };
         command.SetAction((result, ct) =>
         {
             // Refused before any engine starts: these need no server and no store.
@@ -26,9 +27,15 @@ internal static class BackupCommand
             {
                 return Task.FromResult(CliHost.Fail("incremental backups need WAL archiving, which is not enabled in this version; take a full backup with --full"));
             }
+            if (result.GetValue(baseBackup))
+            {
+                return result.GetValue(full) || result.GetValue(verify)
+                    ? Task.FromResult(CliHost.Fail("--base is a backup of its own: give it without --full or --verify"))
+                    : BaseBackupCommand.RunAsync(result.GetValue(json), ct);
+            }
             if (!result.GetValue(full))
             {
-                return Task.FromResult(CliHost.Fail("say which backup to take: --full"));
+                return Task.FromResult(CliHost.Fail("say which backup to take: --full or --base"));
             }
             return CliHost.RunAsync(async (services, token) =>
             {

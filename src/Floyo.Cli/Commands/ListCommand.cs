@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage.Secondary;
+using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
@@ -34,12 +35,16 @@ internal static class ListCommand
                 Output.Json(rows.Select(r => r.Summary));
                 return 0;
             }
-            if (rows.Count == 0)
+            var bases = await new BaseBackupCatalog(catalog.Store).ListAsync(token);
+            if (rows.Count == 0 && bases.Count == 0)
             {
                 Console.WriteLine($"no backups in {catalog.Store.Location}");
                 return 0;
             }
-            Console.WriteLine($"{"NAME",-48} {"TYPE",-5} {"TIMESTAMP",-20} {"SIZE",10}  VERIFIED  {"SECONDARY",-14}  STATUS");
+            if (rows.Count > 0)
+            {
+                Console.WriteLine($"{"NAME",-48} {"TYPE",-5} {"TIMESTAMP",-20} {"SIZE",10}  VERIFIED  {"SECONDARY",-14}  STATUS");
+            }
             foreach (var (summary, e) in rows)
             {
                 var verified = e is null ? "-" : e.LastVerification is null ? "never" : e.Verified ? "yes" : "FAILED";
@@ -48,6 +53,7 @@ internal static class ListCommand
                     : e.LegalHold ? "ok, held" : "ok";
                 Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {status}");
             }
+            BaseBackupListing.Print(bases);
             var ignored = listing.Findings.Where(f => listing.Entries.Any(e => e.Name == f.Backup)).ToList();
             if (ignored.Count > 0)
             {

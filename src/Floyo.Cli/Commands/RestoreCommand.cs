@@ -17,15 +17,19 @@ internal static class RestoreCommand
 {
     public static Command Create()
     {
-        var file = new Option<string>("--file") { Description = "The backup, by the name 'floyo-dr list' prints", Required = true };
+        var file = new Option<string>("--file") { Description = "The backup, by the name 'floyo-dr list' prints (required unless --pitr)" };
         var drop = new Option<bool>("--drop-existing") { Description = "Replace the target database if it is not empty" };
         var target = new Option<string?>("--target-database") { Description = "Restore into this database on the same server (default: the database of DATABASE_URL)" };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
         var approveAs = new Option<string?>("--approve-as") { Description = "The second person approving this restore, when RESTORE_APPROVAL_REQUIRED asks for one" };
         var reason = new Option<string?>("--reason") { Description = "Why this restore is run (kept in the restore report)" };
         var source = SourceOption.Create();
+        var pitr = PitrOptions.Create();
         var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, source, json, approveAs, reason };
-        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        pitr.AddTo(command);
+        command.SetAction((result, ct) => result.GetValue(pitr.Pitr) ? pitr.RunAsync(result, json, ct) : result.GetValue(file) is null
+            ? Task.FromResult(CliHost.Fail("Option '--file' is required (or --pitr with --target-time and --data-dir)", 2))
+            : CliHost.RunAsync(async (services, token) =>
         {
             var settings = services.GetRequiredService<IOptions<WorkflowOptions>>().Value;
             var requester = Environment.UserName;

@@ -81,6 +81,8 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = "Azurite; Azure uses the managed identity",
         ["UPLOADS_BLOB_CONNECTION_STRING"] = "Azurite; Azure uses the managed identity",
         ["FLOYO_LOG_LEVEL"] = "floyo-dr only",
+        ["FLOYO_DR_COMMAND"] = "floyo-dr only: restore --pitr on the database server",
+        ["PITR_TIMEOUT_SECONDS"] = "floyo-dr only: restore --pitr on the database server",
     };
 
     [Fact]

@@ -1,0 +1,24 @@
+using Floyo.Recovery.Wal;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Cli.Commands;
+
+/// <summary><c>floyo-dr backup --base</c>: the starting point of point-in-time recovery.</summary>
+internal static class BaseBackupCommand
+{
+    public static Task<int> RunAsync(bool json, CancellationToken ct) => CliHost.RunAsync(async (services, token) =>
+    {
+        var meta = await services.GetRequiredService<BaseBackupRunner>().RunAsync(token);
+        if (json)
+        {
+            Output.Json(meta);
+        }
+        else
+        {
+            Console.WriteLine($"base backup {meta.Name}: {Output.Size(meta.SizeBytes)} ({Output.Size(meta.TarBytes)} tar) in {meta.DurationSeconds:F1} s");
+            Console.WriteLine($"WAL {meta.StartLsn} to {meta.StopLsn} on timeline {meta.Timeline}; recoverable from {PitrPlanner.Show(meta.StopTime)}");
+            Console.WriteLine($"sha256 {meta.Sha256}");
+        }
+        return 0;
+    }, ct);
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Floyo.Recovery.Wal;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Cli.Commands;
+
+/// <summary>
+/// <c>floyo-dr wal push|fetch|verify</c>: archive_command, restore_command and the continuity proof.
+/// push and fetch run once per WAL file under the database server, so they print nothing when all is well.
+/// </summary>
+internal static class WalCommand
+{
+    public const int DamagedExitCode = 126;
+
+    public static Command Create() => new("wal", "Continuous archiving: archive_command, restore_command and the archive's continuity")
+    {
+        Push(),
+        Fetch(),
+        Verify(),
+    };
+
+    private static Command Push()
+    {
+        var path = new Argument<string>("path") { Description = "The WAL file to archive (%p in archive_command)" };
+        var command = new Command("push", "Archive one WAL file (archive_command = 'floyo-dr wal push %p'); exit 0 only once it is durable in the store") { path };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            await services.GetRequiredService<WalArchive>().PushAsync(result.GetValue(path)!, token);
+            return 0;
+        }, ct));
+        return command;
+    }
+
+    private static Command Fetch()
+    {
+        var file = new Argument<string>("walfile") { Description = "The WAL file PostgreSQL asks for (%f in restore_command)" };
+        var destination = new Argument<string>("destination") { Description = "Where to write it (%p in restore_command)" };
+        var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            try
+            {
+                var outcome = await services.GetRequiredService<WalArchive>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, token);
+                // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
+                return outcome == FetchOutcome.Fetched ? 0 : 1;
+            }
+            catch (WalDamagedException e)
+            {
+                // Above 125 PostgreSQL aborts recovery instead of taking the damage for the end of the archive and promoting there.
+                return CliHost.Fail(e.Message, DamagedExitCode);
+            }
+        }, ct));
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
+        var command = new Command("verify", "Prove the archive continuous from the newest base backup to the newest segment; name the first gap") { json };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            var report = await services.GetRequiredService<WalContinuity>().CheckAsync(token);
+            if (result.GetValue(json))
+            {
+                Output.Json(report);
+            }
+            else if (report.Continuous)
+            {
+                Console.WriteLine($"continuous: {report.Segments} segments from {report.FirstSegment} to {report.LastSegment} (base backup {report.BaseBackup})");
+            }
+            else
+            {
+                foreach (var problem in report.Problems)
+                {
+                    Console.WriteLine($"NOT continuous: {problem}");
+                }
+            }
+            return report.Continuous ? 0 : 1;
+        }, ct));
+        return command;
+    }
+}

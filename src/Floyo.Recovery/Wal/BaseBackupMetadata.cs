@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Floyo.Recovery.Backups;
+
+namespace Floyo.Recovery.Wal;
+
+/// <summary>
+/// The sidecar of a base backup (<c>base/&lt;name&gt;.meta.json</c>), committed after the tar: where its WAL
+/// starts and stops (from its backup_label and backup_manifest), on which timeline, and when it became
+/// consistent. PITR can reach any time from <see cref="StopTime"/> on, given the archived WAL.
+/// </summary>
+public sealed record BaseBackupMetadata(
+    int FormatVersion,
+    string Name,
+    DateTimeOffset StartTime,
+    DateTimeOffset StopTime,
+    string StartLsn,
+    string StopLsn,
+    uint Timeline,
+    string StartWalFile,
+    long WalSegmentSize,
+    string Server,
+    string ServerVersion,
+    string? SystemIdentifier,
+    long SizeBytes,
+    long TarBytes,
+    string Compression,
+    string Sha256,
+    bool HasManifest,
+    double DurationSeconds,
+    DateTimeOffset RetainUntil)
+{
+    public const int CurrentFormat = 1;
+
+    public const string Folder = "base/";
+
+    public const string Type = "base";
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json.Options);
+}

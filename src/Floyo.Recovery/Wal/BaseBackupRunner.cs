@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using System.Formats.Tar;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Postgres;
+using Floyo.Recovery.Secrets;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ZstdSharp;
+using ZstdSharp.Unsafe;
+
+namespace Floyo.Recovery.Wal;
+
+/// <summary>
+/// Takes a base backup: <c>pg_basebackup -Ft -D - -X none</c> (tar on stdout, with its manifest; the WAL
+/// comes from the archive) streams through zstd and SHA-256 into the store, while the same bytes are read
+/// as tar to capture backup_label and backup_manifest, which give the start and stop WAL locations. The
+/// metadata is committed last, so an interrupted base backup never appears.
+/// </summary>
+public sealed partial class BaseBackupRunner(
+    IBackupStore store,
+    PgTools tools,
+    DatabaseConnections connections,
+    IOptions<BackupOptions> backup,
+    TimeProvider clock,
+    ILogger<BaseBackupRunner> logger)
+{
+    private const int ChunkSize = 1 << 20;
+
+    public async Task<BaseBackupMetadata> RunAsync(CancellationToken ct)
+    {
+        var source = await connections.DatabaseAsync(ct);
+        var started = Stopwatch.StartNew();
+        string serverVersion;
+        long segmentSize;
+        string? systemId;
+        await using (var connection = await PgConnector.OpenAsync(source, ct))
+        {
+            await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
+            serverVersion = connection.PostgreSqlVersion.ToString();
+            var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
+            if (archiveMode == "off")
+            {
+                throw new RecoveryException("archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first");
+            }
+            segmentSize = long.Parse(await ScalarAsync(connection, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'", ct), CultureInfo.InvariantCulture);
+            systemId = await TryScalarAsync(connection, "SELECT system_identifier::text FROM pg_control_system()", ct);
+        }
+
+        var now = clock.GetUtcNow();
+        var name = $"{BaseBackupMetadata.Folder}base_{now.UtcDateTime.ToString("yyyyMMdd_HHmmss", CultureInfo.InvariantCulture)}{BaseBackupCatalog.Extension}";
+        var retainUntil = now.AddDays(backup.Value.RetentionDays);
+        LogStarting(logger, DatabaseUrl.Describe(source), name, store.Location);
+
+        await using var writer = await store.CreateAsync(name, new ObjectRetention(retainUntil), ct);
+        var (tarBytes, storedBytes, sha256, files) = await StreamAsync(source, name, writer.Stream, ct);
+        var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");
+        var manifest = files.GetValueOrDefault("backup_manifest");
+        var (startLsn, startFile, timeline, startTime) = ParseLabel(label);
+        var stopLsn = manifest is null ? null : StopLsnOf(manifest);
+        var stopTime = clock.GetUtcNow();
+        await writer.CommitAsync(ct);
+
+        var metadata = new BaseBackupMetadata(BaseBackupMetadata.CurrentFormat, name, startTime, stopTime, startLsn, stopLsn ?? startLsn, timeline, startFile,
+            segmentSize, $"{source.Host}:{source.Port}", serverVersion, systemId, storedBytes, tarBytes, "zstd", sha256, manifest is not null,
+            Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil);
+        await store.WriteAllAsync(BaseBackupCatalog.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct);
+        LogFinished(logger, name, storedBytes, started.Elapsed.TotalSeconds);
+        return metadata;
+    }
+
+    private async Task<(long TarBytes, long StoredBytes, string Sha256, Dictionary<string, string> Files)> StreamAsync(
+        Npgsql.NpgsqlConnectionStringBuilder source, string name, Stream destination, CancellationToken ct)
+    {
+        string[] arguments = ["--format=tar", "--pgdata=-", "--wal-method=none", "--checkpoint=fast", "--no-password", $"--label=floyo-dr {name}"];
+        using var process = Process.Start(tools.StartInfo("pg_basebackup", arguments, source))
+            ?? throw new RecoveryException("could not start pg_basebackup");
+        var stderr = StderrTail.CollectAsync(process.StandardError, ct);
+        var hashing = new HashingStream(destination);
+        var tap = new Pipe();
+        var files = ReadLabelsAsync(tap.Reader.AsStream(), ct);
+        long tarBytes = 0;
+        try
+        {
+            await using (var compressor = new CompressionStream(hashing, backup.Value.CompressionLevel, ChunkSize, leaveOpen: true))
+            {
+                compressor.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount));
+                var input = process.StandardOutput.BaseStream;
+                var buffer = new byte[ChunkSize];
+                int read;
+                while ((read = await input.ReadAsync(buffer, ct)) > 0)
+                {
+                    await tap.Writer.WriteAsync(buffer.AsMemory(0, read), ct);
+                    await compressor.WriteAsync(buffer.AsMemory(0, read), ct);
+                    tarBytes += read;
+                }
+                await tap.Writer.CompleteAsync();
+            }
+            await process.WaitForExitAsync(ct);
+        }
+        catch
+        {
+            await tap.Writer.CompleteAsync();
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            throw;
+        }
+        var errors = await stderr;
+        if (process.ExitCode != 0)
+        {
+            throw new RecoveryException($"pg_basebackup failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
+        }
+        return (tarBytes, hashing.BytesWritten, hashing.HexDigest(), await files);
+    }
+
+    /// <summary>Reads the tar as it passes and keeps the two small files that describe the backup.</summary>
+    private static async Task<Dictionary<string, string>> ReadLabelsAsync(Stream tar, CancellationToken ct)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            await using var reader = new TarReader(tar, leaveOpen: true);
+            while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry)
+            {
+                if (entry.Name is "backup_label" or "backup_manifest" && entry.DataStream is { } data)
+                {
+                    using var text = new StreamReader(data, Encoding.UTF8, leaveOpen: true);
+                    files[entry.Name] = await text.ReadToEndAsync(ct);
+                }
+            }
+        }
+        catch (InvalidDataException)
+        {
+            // Not a tar: reported as "no backup_label" below, after pg_basebackup's own error.
+        }
+        await tar.CopyToAsync(Stream.Null, ct);
+        return files;
+    }
+
+    internal static (string StartLsn, string StartFile, uint Timeline, DateTimeOffset StartTime) ParseLabel(string label)
+    {
+        var location = StartLocation().Match(label);
+        var timeline = StartTimeline().Match(label);
+        var time = StartTimeLine().Match(label);
+        if (!location.Success || !timeline.Success || !time.Success)
+        {
+            throw new RecoveryException("the base backup's backup_label lacks START WAL LOCATION, START TIMELINE or START TIME");
+        }
+        // START TIME is written as "2026-11-30 21:30:00 UTC" (the server's log_timezone abbreviation).
+        var startTime = DateTimeOffset.TryParseExact(time.Groups[1].Value.Replace(" UTC", " +00:00", StringComparison.Ordinal), "yyyy-MM-dd HH:mm:ss zzz",
+            CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.ToUniversalTime() : DateTimeOffset.MinValue;
+        return (location.Groups[1].Value, location.Groups[2].Value, uint.Parse(timeline.Groups[1].Value, CultureInfo.InvariantCulture), startTime);
+    }
+
+    internal static string? StopLsnOf(string manifest)
+    {
+        using var document = JsonDocument.Parse(manifest);
+        return document.RootElement.TryGetProperty("WAL-Ranges", out var ranges) && ranges.GetArrayLength() > 0
+            ? ranges[ranges.GetArrayLength() - 1].GetProperty("End-LSN").GetString()
+            : null;
+    }
+
+    private static async Task<string> ScalarAsync(Npgsql.NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync(ct))?.ToString() ?? "";
+    }
+
+    private static async Task<string?> TryScalarAsync(Npgsql.NpgsqlConnection connection, string sql, CancellationToken ct)
+    {
+        try
+        {
+            return await ScalarAsync(connection, sql, ct);
+        }
+        catch (Npgsql.PostgresException)
+        {
+            // Not granted to this role: the identifier is informative only.
+            return null;
+        }
+    }
+
+    [GeneratedRegex(@"START WAL LOCATION: ([0-9A-F]+/[0-9A-F]+) \(file ([0-9A-F]{24})\)")]
+    private static partial Regex StartLocation();
+
+    [GeneratedRegex(@"START TIMELINE: (\d+)")]
+    private static partial Regex StartTimeline();
+
+    [GeneratedRegex(@"START TIME: ([^\n]+)")]
+    private static partial Regex StartTimeLine();
+
+    [LoggerMessage(EventId = 7110, Level = LogLevel.Information, Message = "Base backup of {Server} as {Name} into {Store}")]
+    private static partial void LogStarting(ILogger logger, string server, string name, string store);
+
+    [LoggerMessage(EventId = 7111, Level = LogLevel.Information, Message = "Base backup {Name} committed: {Bytes} bytes in {Seconds:F1} s")]
+    private static partial void LogFinished(ILogger logger, string name, long bytes, double seconds);
+}

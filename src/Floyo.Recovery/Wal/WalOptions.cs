@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Floyo.Recovery.Wal;
+
+/// <summary>Settings of continuous archiving and point-in-time recovery.</summary>
+public sealed class WalOptions
+{
+    /// <summary>
+    /// How the database server runs floyo-dr, for the restore_command a PITR writes (e.g. a wrapper script
+    /// that sets the store settings). Unset: this floyo-dr itself, with the filesystem store's settings inline.
+    /// </summary>
+    [ConfigurationKeyName("FLOYO_DR_COMMAND")]
+    public string? Command { get; set; }
+
+    /// <summary>How long <c>restore --pitr --start</c> waits for recovery to reach its target.</summary>
+    [ConfigurationKeyName("PITR_TIMEOUT_SECONDS")]
+    public int RecoveryTimeoutSeconds { get; set; } = 1800;
+}

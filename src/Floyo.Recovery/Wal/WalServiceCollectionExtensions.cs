@@ -1,0 +1,19 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Floyo.Recovery.Wal;
+
+public static class WalServiceCollectionExtensions
+{
+    /// <summary>The WAL archive, base backups, their continuity check and point-in-time recovery.</summary>
+    public static IServiceCollection AddWalArchiving(this IServiceCollection services)
+    {
+        services.AddOptions<WalOptions>().BindConfiguration("");
+        services.AddSingleton<WalArchive>();
+        services.AddSingleton<BaseBackupCatalog>();
+        services.AddSingleton<BaseBackupRunner>();
+        services.AddSingleton<WalContinuity>();
+        services.AddSingleton<PitrPlanner>();
+        services.AddSingleton<PitrRestorer>();
+        return services;
+    }
+}
