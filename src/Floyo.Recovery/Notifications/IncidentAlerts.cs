@@ -69,7 +69,9 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
         if (failed.Count > 0 && receipt.Delivered)
         {
             // A dead channel is itself news, told through the channels that work (same key: no second page).
-            await notifier.NotifyAsync(new Notification($"{id}-channels", severity, $"Alert channel down: {string.Join(", ", failed.Select(f => f.Channel))}",
+            // A dead pager is told to chat only (a warning), so it is not posted to again.
+            var noticeSeverity = failed.Any(f => f.Channel == WebhookNotifier.PagerChannel) ? NotificationSeverity.Warning : severity;
+            await notifier.NotifyAsync(new Notification($"{id}-channels", noticeSeverity, $"Alert channel down: {string.Join(", ", failed.Select(f => f.Channel))}",
                 $"The alert \"{title}\" did not reach {string.Join("; ", failed.Select(f => $"{f.Channel} ({f.Error})"))}. Check that channel's webhook.", at, key), ct);
         }
         return new AlertResult(key, Opened, receipt);
