@@ -107,6 +107,20 @@ param notifyPagerDutyRoutingKeySecretName string = ''
 @description('Key Vault secret holding the Slack incoming-webhook URL (all alerts). Empty: no Slack.')
 param notifySlackWebhookSecretName string = ''
 
+@description('Stakeholder e-mail addresses for Azure Monitor alerts (dead-man\'s switch, failure events, 5xx, /api/health).')
+param alertEmails array = []
+
+@secure()
+@description('PagerDuty\'s Azure Monitor integration URL for the same alerts. Empty: none.')
+param pagerDutyAlertWebhookUrl string = ''
+
+@secure()
+@description('A chat webhook taking Azure Monitor\'s common alert schema (a Slack workflow or Logic App). Empty: none.')
+param chatAlertWebhookUrl string = ''
+
+@description('Azure Monitor\'s availability test on /api/health. It uses the app\'s host key, which exists once the code runs: turn this on in a second deployment, after the app\'s code is published.')
+param enableAvailabilityTest bool = false
+
 @description('App settings by name, applied last (any schedule or tuning setting of local.settings.sample.json).')
 param settingsOverrides object = {}
 
@@ -294,6 +308,24 @@ module keyVaultEvents 'modules/keyvault-events.bicep' = if (enableKeyVaultEvents
     location: location
     tags: allTags
     functionAppName: app.outputs.name
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  params: {
+    name: '${name}-${token}'
+    location: location
+    tags: allTags
+    workspaceId: monitoring.outputs.workspaceId
+    appInsightsName: monitoring.outputs.appInsightsName
+    functionAppName: app.outputs.name
+    keyVaultName: vault.outputs.name
+    backupAccountNames: [backups.outputs.name, secondaryBackups.outputs.name]
+    alertEmails: alertEmails
+    pagerDutyAlertWebhookUrl: pagerDutyAlertWebhookUrl
+    chatAlertWebhookUrl: chatAlertWebhookUrl
+    enableAvailabilityTest: enableAvailabilityTest
   }
 }
 

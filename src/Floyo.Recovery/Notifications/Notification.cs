@@ -15,7 +15,8 @@ public enum NotificationSeverity
 /// <summary>
 /// One alert. <paramref name="Id"/> makes sending idempotent (a retried activity finds its earlier record
 /// and sends nothing twice); <paramref name="DedupKey"/> groups alerts of one incident in the pager.
-/// Text names objects, roles and times only, never a credential.
+/// <paramref name="Resolves"/> closes the incident of that dedup key instead of opening one (PagerDuty
+/// <c>resolve</c>, a "resolved" follow-up in Slack). Text names objects, roles and times only, never a credential.
 /// </summary>
 public sealed record Notification(
     string Id,
@@ -23,7 +24,8 @@ public sealed record Notification(
     string Title,
     string Text,
     DateTimeOffset At,
-    string? DedupKey = null);
+    string? DedupKey = null,
+    bool Resolves = false);
 
 /// <summary>How one channel took a notification.</summary>
 public sealed record ChannelDelivery(string Channel, bool Delivered, string? Error = null);

@@ -14,6 +14,7 @@ public static class NotificationsServiceCollectionExtensions
         // One client for the process: webhooks are few and rare; the per-post timeout is NOTIFY_TIMEOUT_SECONDS.
         services.TryAddSingleton<INotifier>(sp => ActivatorUtilities.CreateInstance<WebhookNotifier>(sp,
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan }));
+        services.TryAddSingleton<IncidentAlerts>();
         return services;
     }
 }

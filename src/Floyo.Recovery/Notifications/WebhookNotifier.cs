@@ -105,7 +105,15 @@ public sealed partial class WebhookNotifier(
         return new ChannelDelivery(channel, false, error);
     }
 
-    private static object PagerDutyEvent(Notification n, string? routingKey) => new
+    private static object PagerDutyEvent(Notification n, string? routingKey) => n.Resolves
+        ? (object)new
+        {
+            // A resolve needs only the key of the incident it closes.
+            routing_key = string.IsNullOrWhiteSpace(routingKey) ? null : routingKey.Trim(),
+            event_action = "resolve",
+            dedup_key = n.DedupKey ?? n.Id,
+        }
+        : new
     {
         routing_key = string.IsNullOrWhiteSpace(routingKey) ? null : routingKey.Trim(),
         event_action = "trigger",
@@ -120,8 +128,9 @@ public sealed partial class WebhookNotifier(
         },
     };
 
-    private static string ChatText(Notification n) =>
-        $"{n.Severity switch { NotificationSeverity.Critical => ":rotating_light: *CRITICAL*", NotificationSeverity.Warning => ":warning: *warning*", _ => "*info*" }} {n.Title}\n{n.Text}";
+    private static string ChatText(Notification n) => n.Resolves
+        ? $":white_check_mark: *resolved* {n.Title}\n{n.Text}"
+        : $"{n.Severity switch { NotificationSeverity.Critical => ":rotating_light: *CRITICAL*", NotificationSeverity.Warning => ":warning: *warning*", _ => "*info*" }} {n.Title}\n{n.Text}";
 
     private async Task<NotificationReceipt?> TryReadAsync(string name, CancellationToken ct)
     {
@@ -139,7 +148,8 @@ public sealed partial class WebhookNotifier(
 
     private void Log(Notification n)
     {
-        switch (n.Severity)
+        // A resolve is good news, whatever the incident's severity was.
+        switch (n.Resolves ? NotificationSeverity.Info : n.Severity)
         {
             case NotificationSeverity.Critical:
                 LogCritical(logger, n.Id, n.Title, n.Text);

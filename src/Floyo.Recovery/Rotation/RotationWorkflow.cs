@@ -1,6 +1,8 @@
 using System.Text.Json;
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Activities;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
@@ -54,18 +56,26 @@ public sealed record RotationStepResult(RotationPlan Plan, IReadOnlyList<string>
 /// </summary>
 public sealed class RotationOrchestrator : TaskOrchestrator<RotationWorkflowInput, RotationWorkflowResult>
 {
+    /// <summary>One incident for rotation: a failed rotation can leave a credential half-published.</summary>
+    public const string AlertKey = "rotation";
+
     public override async Task<RotationWorkflowResult> RunAsync(TaskOrchestrationContext context, RotationWorkflowInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
+        RotationWorkflowResult result;
         try
         {
-            return await RotateAsync(context, input ?? new RotationWorkflowInput());
+            result = await RotateAsync(context, input ?? new RotationWorkflowInput());
         }
         catch (TaskFailedException e)
         {
             // The step's own message, not the framework's "Task 'X' (#n) failed with an unhandled exception: ...".
-            throw new RecoveryException(WorkflowTasks.Describe(e), e);
+            var error = WorkflowTasks.Describe(e);
+            await WorkflowTasks.AlertAsync(context, new AlertInput(AlertKey, true, NotificationSeverity.Critical, "Credential rotation failed", error));
+            throw new RecoveryException(error, e);
         }
+        await WorkflowTasks.AlertAsync(context, new AlertInput(AlertKey, false, NotificationSeverity.Critical, "", $"Credential rotation {result.RotationId} completed."));
+        return result;
     }
 
     private static async Task<RotationWorkflowResult> RotateAsync(TaskOrchestrationContext context, RotationWorkflowInput input)

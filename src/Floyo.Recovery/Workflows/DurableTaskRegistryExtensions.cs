@@ -58,6 +58,7 @@ public static class DurableTaskRegistryExtensions
         .. RotationOrchestrator.Activities,
         .. BreachRecoveryOrchestrator.Activities,
         typeof(NotifyActivity),
+        typeof(AlertActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

@@ -70,4 +70,21 @@ internal static class WorkflowTasks
             return null;
         }
     }
+
+    /// <summary>
+    /// Raises (a failure) or resolves (a success) the incident of one cause. Like <see cref="NotifyAsync"/>, a
+    /// failure to alert is logged and returned, never thrown over the workflow's own outcome.
+    /// </summary>
+    public static async Task<IReadOnlyList<AlertResult>> AlertAsync(TaskOrchestrationContext context, AlertInput alert)
+    {
+        try
+        {
+            return await context.CallActivityAsync<IReadOnlyList<AlertResult>>(nameof(AlertActivity), alert, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(alert.Key, Describe(e));
+            return [];
+        }
+    }
 }

@@ -17,7 +17,7 @@ public sealed class TakeFullBackupActivity(FullBackupRunner runner, WorkflowRunt
     {
         var meta = (await runner.RunAsync(Runtime.Progress, ct)).Metadata;
         return new BackupTaken(meta.Name, meta.Database, meta.Sha256, meta.SizeBytes, meta.DumpBytes, meta.Facts.Tables.Count,
-            meta.Facts.Tables.Sum(t => t.Rows), meta.DurationSeconds, meta.Timestamp);
+            meta.Facts.Tables.Sum(t => t.Rows), meta.DurationSeconds, meta.Timestamp, meta.Anomalies);
     }
 }
 

@@ -29,7 +29,7 @@ public enum WorkflowOutcome
 
 public sealed record BackupWorkflowInput(BackupKind Kind, bool Verify, string Trigger, RetrySettings? Retry = null);
 
-public sealed record BackupTaken(string Name, string Database, string Sha256, long SizeBytes, long DumpBytes, int Tables, long Rows, double DurationSeconds, DateTimeOffset Timestamp);
+public sealed record BackupTaken(string Name, string Database, string Sha256, long SizeBytes, long DumpBytes, int Tables, long Rows, double DurationSeconds, DateTimeOffset Timestamp, IReadOnlyList<string>? Anomalies = null);
 
 public sealed record ChecksumInput(string Backup, bool RecordMismatch, Storage.BackupSource From = Storage.BackupSource.Primary);
 

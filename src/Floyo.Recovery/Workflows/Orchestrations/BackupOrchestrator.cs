@@ -1,3 +1,4 @@
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows.Activities;
@@ -43,6 +44,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             context.SetCustomStatus("failed");
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, Result(WorkflowOutcome.Failed, null, null, null, null, error), logger);
             logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error);
+            await AlertAsync(context, input, BackupKey, true, NotificationSeverity.Critical, $"Backup of {AlertInput.DatabaseToken} failed", error);
             throw new RecoveryException(error);
         }
 
@@ -50,6 +52,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         ChecksumCheck? checksum = null;
         VerificationSummary? verification = null;
         CopyResult? replication = null;
+        string? copyError = null;
         try
         {
             context.SetCustomStatus("checking checksum");
@@ -71,7 +74,16 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             {
                 // Only a proven backup is worth a second copy.
                 context.SetCustomStatus("copying");
-                replication = await context.CallActivityAsync<CopyResult?>(nameof(ReplicateBackupActivity), taken.Name, retry);
+                try
+                {
+                    replication = await context.CallActivityAsync<CopyResult?>(nameof(ReplicateBackupActivity), taken.Name, retry);
+                }
+                catch (TaskFailedException e)
+                {
+                    // Its own incident: the backup itself is proven.
+                    copyError = WorkflowTasks.Describe(e);
+                    errors.Add(copyError);
+                }
             }
         }
         catch (TaskFailedException e)
@@ -87,7 +99,57 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         {
             logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!);
         }
+        await AlertOnResultAsync(context, input, taken, errors, copyError, replication, logger);
         logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, outcome.ToString());
         return result;
     }
+
+    /// <summary>The incident key of a database's full backups: failed, unproven or unchecked backups.</summary>
+    public const string BackupKey = $"backup:{AlertInput.DatabaseToken}";
+
+    /// <summary>The second copy could not be made or proven.</summary>
+    public const string CopyKey = $"copy:{AlertInput.DatabaseToken}";
+
+    /// <summary>The backup was taken but is SUSPECT (anomalous) and does not count as good until accepted.</summary>
+    public const string SuspectKey = $"suspect:{AlertInput.DatabaseToken}";
+
+    /// <summary>One incident per cause; the next good run of the same cause resolves it. A second copy that is not configured is neither.</summary>
+    private static async Task AlertOnResultAsync(TaskOrchestrationContext context, BackupWorkflowInput input, BackupTaken taken, List<string> errors, string? copyError, CopyResult? replication, Microsoft.Extensions.Logging.ILogger logger)
+    {
+        var backupErrors = errors.Where(e => !ReferenceEquals(e, copyError)).ToList();
+        if (backupErrors.Count > 0)
+        {
+            await AlertAsync(context, input, BackupKey, true, NotificationSeverity.Critical, $"Backup {taken.Name} of {taken.Database} is not proven good", string.Join("; ", backupErrors));
+            return;
+        }
+        await AlertAsync(context, input, BackupKey, false, NotificationSeverity.Critical, "", $"Backup {taken.Name} of {taken.Database} taken and checked at {taken.Timestamp:u}.");
+        if (input.Kind == BackupKind.Full && taken.Anomalies is not { Count: > 0 })
+        {
+            // The event the dead-man's switch in Azure Monitor looks for (infra/bicep/modules/monitoring.bicep).
+            logger.FullBackupSucceeded(taken.Name, taken.Database);
+        }
+        if (copyError is not null)
+        {
+            await AlertAsync(context, input, CopyKey, true, NotificationSeverity.Warning, $"Second copy of {taken.Name} failed", copyError);
+        }
+        else if (replication is not null)
+        {
+            await AlertAsync(context, input, CopyKey, false, NotificationSeverity.Warning, "", $"Second copy of {taken.Name} made and verified in {replication.Target}.");
+        }
+        if (taken.Anomalies is { Count: > 0 } anomalies)
+        {
+            await AlertAsync(context, input, SuspectKey, true, NotificationSeverity.Warning, $"Backup {taken.Name} of {taken.Database} is SUSPECT",
+                $"{string.Join("; ", anomalies)}. It does not count as good until accepted (floyo-dr accept {taken.Name}).");
+        }
+        else
+        {
+            await AlertAsync(context, input, SuspectKey, false, NotificationSeverity.Warning, "", $"Backup {taken.Name} of {taken.Database} shows no anomaly.");
+        }
+    }
+
+    /// <summary>Full backups only: incremental ones are WAL's (and not configured by default), alerting on them comes with it.</summary>
+    private static Task AlertAsync(TaskOrchestrationContext context, BackupWorkflowInput input, string key, bool failed, NotificationSeverity severity, string title, string text) =>
+        input.Kind == BackupKind.Full
+            ? WorkflowTasks.AlertAsync(context, new AlertInput(key, failed, severity, title, text))
+            : Task.CompletedTask;
 }

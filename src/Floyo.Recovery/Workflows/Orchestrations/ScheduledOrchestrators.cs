@@ -1,5 +1,6 @@
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Drills;
+using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
@@ -12,6 +13,10 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
 {
     public const string RecordName = "checksum-sweep";
 
+    public const string MismatchKeyPrefix = "checksum:";
+
+    public const string SweepKey = "checksum-sweep";
+
     public override async Task<ChecksumSweepResult> RunAsync(TaskOrchestrationContext context, ScheduledWorkflowInput input)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -20,6 +25,7 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
         var retry = WorkflowTasks.Options(input.Retry);
         logger.WorkflowStarted(nameof(ChecksumSweepOrchestrator), context.InstanceId, input.Trigger);
         var mismatches = new List<string>();
+        var mismatchedBackups = new List<(string Backup, string Problem)>();
         var errors = new List<string>();
         var checkedCount = 0;
         try
@@ -35,6 +41,7 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
                     if (!check.Matched)
                     {
                         mismatches.Add(check.Problem ?? backup.Name);
+                        mismatchedBackups.Add((backup.Name, check.Problem ?? "checksum mismatch"));
                     }
                 }
                 catch (TaskFailedException e)
@@ -55,6 +62,18 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
         {
             logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)));
         }
+        // A damaged backup is critical, one incident per backup; the sweep not finishing is its own (warning).
+        foreach (var (backup, problem) in mismatchedBackups)
+        {
+            await WorkflowTasks.AlertAsync(context, new AlertInput(MismatchKeyPrefix + backup, true, NotificationSeverity.Critical, $"Backup {backup} does not match its checksum", problem));
+        }
+        if (mismatches.Count == 0)
+        {
+            await WorkflowTasks.AlertAsync(context, new AlertInput(MismatchKeyPrefix, false, NotificationSeverity.Critical, "", $"The checksum sweep found every stored backup intact ({checkedCount} checked).", WholePrefix: true));
+        }
+        await WorkflowTasks.AlertAsync(context, errors.Count > 0
+            ? new AlertInput(SweepKey, true, NotificationSeverity.Warning, "Checksum sweep could not check every backup", string.Join("; ", errors.Take(5)))
+            : new AlertInput(SweepKey, false, NotificationSeverity.Warning, "", $"The checksum sweep checked {checkedCount} backups."));
         logger.WorkflowFinished(nameof(ChecksumSweepOrchestrator), context.InstanceId, outcome.ToString());
         return result;
     }
@@ -88,11 +107,15 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, new { error }, logger);
             logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error);
+            await WorkflowTasks.AlertAsync(context, new AlertInput(RecordName, true, NotificationSeverity.Warning, "Retention cleanup failed", error));
             throw new RecoveryException(error);
         }
         var outcome = summary.Failures.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
         context.SetCustomStatus($"{summary.Deleted.Count + summary.DeletedOrphans.Count} deleted, {summary.Kept} kept, {summary.Failures.Count} failures");
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, summary, logger);
+        await WorkflowTasks.AlertAsync(context, outcome == WorkflowOutcome.Failed
+            ? new AlertInput(RecordName, true, NotificationSeverity.Warning, "Retention cleanup failed", $"{summary.Failures.Count} failures: {string.Join("; ", summary.Failures.Take(5))}")
+            : new AlertInput(RecordName, false, NotificationSeverity.Warning, "", $"Retention cleanup ran: {summary.Deleted.Count + summary.DeletedOrphans.Count} deleted, {summary.Kept} kept."));
         logger.WorkflowFinished(nameof(RetentionCleanupOrchestrator), context.InstanceId, outcome.ToString());
         return summary;
     }
@@ -154,6 +177,7 @@ internal static class ScheduledJob
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, recordName, WorkflowOutcome.Failed, new ScheduledJobResult(recordName, WorkflowOutcome.Failed, error, context.CurrentUtcDateTime), logger);
             logger.WorkflowFailed(workflow, context.InstanceId, error);
+            await WorkflowTasks.AlertAsync(context, new AlertInput(recordName, true, NotificationSeverity.Warning, $"{recordName} failed", error));
             throw new RecoveryException(error);
         }
         result = result with { FinishedAt = context.CurrentUtcDateTime };
@@ -161,7 +185,12 @@ internal static class ScheduledJob
         await WorkflowTasks.RecordAsync(context, recordName, result.Outcome, result, logger);
         if (result.Outcome == WorkflowOutcome.NotAvailable)
         {
+            // Not configured: recorded as such, never an alert.
             logger.JobNotAvailable(workflow, result.Detail);
+        }
+        else
+        {
+            await WorkflowTasks.AlertAsync(context, new AlertInput(recordName, result.Outcome == WorkflowOutcome.Failed, NotificationSeverity.Warning, $"{recordName} failed", result.Detail));
         }
         logger.WorkflowFinished(workflow, context.InstanceId, result.Outcome.ToString());
         return result;
