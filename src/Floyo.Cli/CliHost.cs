@@ -31,16 +31,17 @@ internal static class CliHost
         }
         catch (RecoveryException e)
         {
-            return Fail(e.Message);
+            return Fail(e.Message, e.Kind);
         }
         catch (OptionsValidationException e)
         {
-            return Fail(string.Join("; ", e.Failures));
+            return Fail(string.Join("; ", e.Failures), ErrorKind.Configuration);
         }
-        catch (InvalidOperationException e) when (e.Message.Contains("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(ConfigurationBinder).Assembly)
         {
-            // The binder's message names the setting and its value; values here are never secrets.
-            return Fail(e.Message);
+            // Thrown by the configuration binder: a setting's value does not convert. Its message names the
+            // setting and its value; values here are never secrets.
+            return Fail(e.Message, ErrorKind.Configuration);
         }
         catch (OperationCanceledException)
         {
@@ -53,7 +54,10 @@ internal static class CliHost
         }
     }
 
-    public static int Fail(string message, int exitCode = 1)
+    /// <summary>The one place a failure kind becomes an exit code: the kind's value (see <see cref="ErrorKind"/>).</summary>
+    public static int Fail(string message, ErrorKind kind) => Fail(message, (int)kind);
+
+    public static int Fail(string message, int exitCode = (int)ErrorKind.General)
     {
         Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
         return exitCode;

@@ -64,7 +64,7 @@ public sealed class RotationOrchestrator : TaskOrchestrator<RotationWorkflowInpu
         catch (TaskFailedException e)
         {
             // The step's own message, not the framework's "Task 'X' (#n) failed with an unhandled exception: ...".
-            throw new RecoveryException(WorkflowTasks.Describe(e), e);
+            throw RecoveryException.Of(ErrorKinds.Of(e), WorkflowTasks.Describe(e), e);
         }
     }
 

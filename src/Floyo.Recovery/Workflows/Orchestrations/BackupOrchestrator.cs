@@ -43,7 +43,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             context.SetCustomStatus("failed");
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, Result(WorkflowOutcome.Failed, null, null, null, null, error), logger);
             logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error);
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
 
         var errors = new List<string>();

@@ -88,7 +88,7 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, new { error }, logger);
             logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error);
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         var outcome = summary.Failures.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
         context.SetCustomStatus($"{summary.Deleted.Count + summary.DeletedOrphans.Count} deleted, {summary.Kept} kept, {summary.Failures.Count} failures");
@@ -154,7 +154,7 @@ internal static class ScheduledJob
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, recordName, WorkflowOutcome.Failed, new ScheduledJobResult(recordName, WorkflowOutcome.Failed, error, context.CurrentUtcDateTime), logger);
             logger.WorkflowFailed(workflow, context.InstanceId, error);
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         result = result with { FinishedAt = context.CurrentUtcDateTime };
         context.SetCustomStatus(result.Detail);
