@@ -42,7 +42,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             var error = WorkflowTasks.Describe(e);
             context.SetCustomStatus("failed");
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, Result(WorkflowOutcome.Failed, null, null, null, null, error), logger);
-            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error);
+            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error, e);
             throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
 
@@ -85,7 +85,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
         if (outcome == WorkflowOutcome.Failed)
         {
-            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!);
+            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!, null);
         }
         logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, outcome.ToString());
         return result;

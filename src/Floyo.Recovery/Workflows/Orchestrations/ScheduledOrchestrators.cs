@@ -53,7 +53,7 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
         if (outcome == WorkflowOutcome.Failed)
         {
-            logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)));
+            logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)), null);
         }
         logger.WorkflowFinished(nameof(ChecksumSweepOrchestrator), context.InstanceId, outcome.ToString());
         return result;
@@ -87,7 +87,7 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
         {
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, new { error }, logger);
-            logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error);
+            logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error, e);
             throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         var outcome = summary.Failures.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
@@ -153,7 +153,7 @@ internal static class ScheduledJob
         {
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, recordName, WorkflowOutcome.Failed, new ScheduledJobResult(recordName, WorkflowOutcome.Failed, error, context.CurrentUtcDateTime), logger);
-            logger.WorkflowFailed(workflow, context.InstanceId, error);
+            logger.WorkflowFailed(workflow, context.InstanceId, error, e);
             throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         result = result with { FinishedAt = context.CurrentUtcDateTime };
