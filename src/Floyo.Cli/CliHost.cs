@@ -37,6 +37,11 @@ internal static class CliHost
         {
             return Fail(string.Join("; ", e.Failures), ErrorKind.Configuration);
         }
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
+        {
+            // ValidateOnStart reports every failing options class at once; a setting shared by two appears twice.
+            return Fail(string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(o => o.Failures).Distinct()), ErrorKind.Configuration);
+        }
         catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(ConfigurationBinder).Assembly)
         {
             // Thrown by the configuration binder: a setting's value does not convert. Its message names the
