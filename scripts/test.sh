@@ -2,6 +2,8 @@
 # THE test command: starts the services (scripts/services.sh), runs the whole test suite and
 # ends with exactly one summary line:  N passed, N failed, N skipped
 # Extra arguments go to `dotnet test`, e.g.  scripts/test.sh --filter "FullyQualifiedName~Restore"
+# --fast (first argument): only the pure tests ([Trait("Tier", "Fast")]: no PostgreSQL, no Azurite, no child
+# process), without starting the services; for the edit-compile-test loop. CI runs the full suite.
 # Exit code is non-zero if dotnet test failed, any test failed, or no test executed.
 # Services are left running afterwards (stop them with scripts/services.sh stop).
 set -euo pipefail
@@ -12,6 +14,9 @@ cd "$REPO"
 
 # No telemetry/banners: there is no internet here, and they only add noise to the log.
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+fast=0
+if [[ "${1:-}" == "--fast" ]]; then fast=1; shift; fi
 
 passed=0 failed=0 skipped=0
 summary() { echo "$passed passed, $failed failed, $skipped skipped"; }
@@ -39,8 +44,13 @@ if [[ -z "$sln" ]]; then
 fi
 
 # --- services + their connection strings (FLOYO_TEST_PG_URL, FLOYO_TEST_PG2_URL, FLOYO_TEST_BLOB_CONNECTION, ...)
-"$REPO/scripts/services.sh" start || fail "scripts/services.sh start failed"
-eval "$("$REPO/scripts/services.sh" env)"
+if (( fast )); then
+  # A further --filter from the caller would replace this one in dotnet test; combine them with '&' yourself.
+  set -- --filter "Tier=Fast" "$@"
+else
+  "$REPO/scripts/services.sh" start || fail "scripts/services.sh start failed"
+  eval "$("$REPO/scripts/services.sh" env)"
+fi
 
 # --- run; old results are removed so only this run's TRX files are counted
 rm -rf "$RESULTS_DIR"

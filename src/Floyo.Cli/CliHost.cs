@@ -31,16 +31,22 @@ internal static class CliHost
         }
         catch (RecoveryException e)
         {
-            return Fail(e.Message);
+            return Fail(e.Message, e.Kind);
         }
         catch (OptionsValidationException e)
         {
-            return Fail(string.Join("; ", e.Failures));
+            return Fail(string.Join("; ", e.Failures), ErrorKind.Configuration);
         }
-        catch (InvalidOperationException e) when (e.Message.Contains("Failed to convert configuration value", StringComparison.Ordinal))
+        catch (AggregateException e) when (e.InnerExceptions.All(i => i is OptionsValidationException))
         {
-            // The binder's message names the setting and its value; values here are never secrets.
-            return Fail(e.Message);
+            // ValidateOnStart reports every failing options class at once; a setting shared by two appears twice.
+            return Fail(string.Join("; ", e.InnerExceptions.Cast<OptionsValidationException>().SelectMany(o => o.Failures).Distinct()), ErrorKind.Configuration);
+        }
+        catch (InvalidOperationException e) when (e.TargetSite?.DeclaringType?.Assembly == typeof(ConfigurationBinder).Assembly)
+        {
+            // Thrown by the configuration binder: a setting's value does not convert. Its message names the
+            // setting and its value; values here are never secrets.
+            return Fail(e.Message, ErrorKind.Configuration);
         }
         catch (OperationCanceledException)
         {
@@ -53,7 +59,10 @@ internal static class CliHost
         }
     }
 
-    public static int Fail(string message, int exitCode = 1)
+    /// <summary>The one place a failure kind becomes an exit code: the kind's value (see <see cref="ErrorKind"/>).</summary>
+    public static int Fail(string message, ErrorKind kind) => Fail(message, (int)kind);
+
+    public static int Fail(string message, int exitCode = (int)ErrorKind.General)
     {
         Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
         return exitCode;

@@ -46,20 +46,20 @@ internal static class BreachCommand
                 BreachSince.Parse(result.GetValue(since), DateTimeOffset.UtcNow);
                 if (approver is { Length: 0 })
                 {
-                    throw new RecoveryException("--approve-as needs the approver's name");
+                    throw new UsageException("--approve-as needs the approver's name");
                 }
                 if (approver is null && !atTerminal)
                 {
-                    throw new RecoveryException("a breach recovery restores only after a second person approves: run it at a terminal or pass --approve-as <name>; nothing was changed");
+                    throw new RefusedException("a breach recovery restores only after a second person approves: run it at a terminal or pass --approve-as <name>; nothing was changed");
                 }
                 if (approver is not null && Principals.Same(approver, requester))
                 {
-                    throw new RecoveryException($"--approve-as must name someone other than you ({requester}); nothing was changed");
+                    throw new RefusedException($"--approve-as must name someone other than you ({requester}); nothing was changed");
                 }
             }
             catch (RecoveryException e)
             {
-                return Task.FromResult(CliHost.Fail(e.Message));
+                return Task.FromResult(CliHost.Fail(e.Message, e.Kind));
             }
             return CliHost.RunAsync(async (services, token) =>
             {
@@ -107,7 +107,7 @@ internal static class BreachCommand
                 if (name is null || Principals.Same(name, requester))
                 {
                     await TerminateAsync(client, id, "no approval given", ct);
-                    throw new RecoveryException($"the restore was not approved by someone other than {requester}; nothing was restored and {progress.Target} stays isolated. After investigating, reopen with: {progress.ReleaseSql}");
+                    throw new RefusedException($"the restore was not approved by someone other than {requester}; nothing was restored and {progress.Target} stays isolated. After investigating, reopen with: {progress.ReleaseSql}");
                 }
                 await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(name, "floyo-dr"), ct);
                 approvalSent = true;

@@ -25,16 +25,16 @@ internal static class DrillCommand
             DateTimeOffset? incidentAt;
             try
             {
-                name = DrillScenario.Parse(result.GetValue(scenario) ?? throw new RecoveryException($"say which drill to run: --scenario {string.Join("|", DrillScenario.All)}"));
+                name = DrillScenario.Parse(result.GetValue(scenario) ?? throw new UsageException($"say which drill to run: --scenario {string.Join("|", DrillScenario.All)}"));
                 incidentAt = ParseTime(result.GetValue(incident));
                 if (incidentAt > DateTimeOffset.UtcNow)
                 {
-                    throw new RecoveryException("the declared incident time is in the future");
+                    throw new UsageException("the declared incident time is in the future");
                 }
             }
             catch (RecoveryException e)
             {
-                return Task.FromResult(CliHost.Fail(e.Message));
+                return Task.FromResult(CliHost.Fail(e.Message, e.Kind));
             }
             return CliHost.RunAsync(async (services, token) =>
             {
@@ -79,7 +79,7 @@ internal static class DrillCommand
     internal static DateTimeOffset? ParseTime(string? value) =>
         value is null ? null
         : DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at) ? at
-        : throw new RecoveryException($"'{value}' is not a time: use ISO-8601, e.g. 2026-11-26T09:30:00Z");
+        : throw new UsageException($"'{value}' is not a time: use ISO-8601, e.g. 2026-11-26T09:30:00Z");
 
     private static string Span(TimeSpan? span) => span is { } s ? RecoveryMeasurement.Format(s) : "-";
 }

@@ -77,7 +77,7 @@ internal static class FilesCommand
             var text = result.GetValue(date)!;
             if (!DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
             {
-                throw new RecoveryException($"--date must be a day as YYYY-MM-DD, not '{text}'");
+                throw new UsageException($"--date must be a day as YYYY-MM-DD, not '{text}'");
             }
             var request = new FilesRestoreRequest(day, result.GetValue(prefix), result.GetValue(target), result.GetValue(overwrite));
             var restored = await services.GetRequiredService<FilesRestorer>().RestoreAsync(request, token);

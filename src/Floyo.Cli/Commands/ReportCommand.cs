@@ -18,9 +18,9 @@ internal static class ReportCommand
             var wanted = result.GetValue(id);
             if (wanted is not null == result.GetValue(latest))
             {
-                return CliHost.Fail("give exactly one of --latest or --id <id>");
+                return CliHost.Fail("give exactly one of --latest or --id <id>", ErrorKind.Usage);
             }
-            wanted ??= (await reports.HistoryAsync(token)).FirstOrDefault()?.Id ?? throw new RecoveryException("no drill has been run yet");
+            wanted ??= (await reports.HistoryAsync(token)).FirstOrDefault()?.Id ?? throw new NotFoundException("no drill has been run yet");
             Console.Write(await reports.MarkdownAsync(wanted, token));
             return 0;
         }, ct));

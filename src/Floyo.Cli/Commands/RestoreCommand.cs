@@ -37,18 +37,18 @@ internal static class RestoreCommand
             var atTerminal = !Console.IsInputRedirected && !Console.IsErrorRedirected;
             if (approver is { Length: 0 })
             {
-                return CliHost.Fail("--approve-as needs the approver's name");
+                return CliHost.Fail("--approve-as needs the approver's name", ErrorKind.Usage);
             }
             if (settings.ApprovalRequired)
             {
                 // Decided before anything starts: a script without an approver must not sit waiting.
                 if (approver is null && !atTerminal)
                 {
-                    return CliHost.Fail("this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED): run it at a terminal or pass --approve-as <name>; nothing was changed");
+                    return CliHost.Fail("this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED): run it at a terminal or pass --approve-as <name>; nothing was changed", ErrorKind.RefusedForSafety);
                 }
                 if (approver is not null && Principals.Same(approver, requester))
                 {
-                    return CliHost.Fail($"--approve-as must name someone other than you ({requester}); nothing was changed");
+                    return CliHost.Fail($"--approve-as must name someone other than you ({requester}); nothing was changed", ErrorKind.RefusedForSafety);
                 }
             }
             var targetName = result.GetValue(target);
@@ -115,7 +115,7 @@ internal static class RestoreCommand
                 if (name is null || Principals.Same(name, requester))
                 {
                     await client.TerminateInstanceAsync(id, "no approval given", ct);
-                    throw new RecoveryException($"the restore was not approved by someone other than {requester}; nothing was changed");
+                    throw new RefusedException($"the restore was not approved by someone other than {requester}; nothing was changed");
                 }
                 await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(name, "floyo-dr"), ct);
                 approvalSent = true;

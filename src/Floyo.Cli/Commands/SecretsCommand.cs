@@ -49,7 +49,7 @@ internal static class SecretsCommand
                 var eq = pair.IndexOf('=', StringComparison.Ordinal);
                 if (eq <= 0)
                 {
-                    return CliHost.Fail($"--tag '{pair}' is not key=value");
+                    return CliHost.Fail($"--tag '{pair}' is not key=value", ErrorKind.Usage);
                 }
                 tags[pair[..eq]] = pair[(eq + 1)..];
             }
@@ -64,7 +64,7 @@ internal static class SecretsCommand
                 value = (await Console.In.ReadLineAsync(token))?.TrimEnd('\r', '\n') ?? "";
                 if (value.Length == 0)
                 {
-                    throw new RecoveryException("no value on stdin: pipe the value in, or pass --generate");
+                    throw new UsageException("no value on stdin: pipe the value in, or pass --generate");
                 }
             }
             var store = services.GetRequiredService<ISecretStore>();

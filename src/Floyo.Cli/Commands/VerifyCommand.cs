@@ -22,11 +22,11 @@ internal static class VerifyCommand
             var name = result.GetValue(file);
             if (name is not null == result.GetValue(latest))
             {
-                return CliHost.Fail("give exactly one of --file <backup> or --latest");
+                return CliHost.Fail("give exactly one of --file <backup> or --latest", ErrorKind.Usage);
             }
             var entry = name is not null
                 ? await catalog.FindAsync(name, token)
-                : await catalog.LatestGoodAsync(null, token) ?? throw new RecoveryException($"no good backup in {catalog.Store.Location} (see 'floyo-dr list')");
+                : await catalog.LatestGoodAsync(null, token) ?? throw new NotFoundException($"no good backup in {catalog.Store.Location} (see 'floyo-dr list')");
             var record = await SourceOption.Service<BackupVerifier>(services, from).VerifyAsync(entry, Output.Progress(), token);
             Output.EndProgress();
             if (result.GetValue(json))
@@ -46,7 +46,7 @@ internal static class VerifyCommand
                         + (kept.Count > 0 ? $"; NOT dropped (something came to depend on them): {string.Join(", ", kept)}" : ""));
                 }
             }
-            return record.Passed ? 0 : CliHost.Fail($"verification of {record.Backup} failed: {string.Join("; ", record.Problems.Take(5))}");
+            return record.Passed ? 0 : CliHost.Fail($"verification of {record.Backup} failed: {string.Join("; ", record.Problems.Take(5))}", ErrorKind.Integrity);
         }, ct));
         return command;
     }

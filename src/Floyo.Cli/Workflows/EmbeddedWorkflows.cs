@@ -71,7 +71,7 @@ internal static class EmbeddedWorkflows
         while (true)
         {
             var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true, ct)
-                ?? throw new RecoveryException($"workflow {instanceId} does not exist");
+                ?? throw new NotFoundException($"workflow {instanceId} does not exist");
             if (state.IsCompleted)
             {
                 return Output<TOutput>(state, instanceId);
@@ -88,7 +88,7 @@ internal static class EmbeddedWorkflows
     public static TOutput Output<TOutput>(OrchestrationMetadata state, string instanceId) => state.RuntimeStatus switch
     {
         OrchestrationRuntimeStatus.Completed => state.ReadOutputAs<TOutput>() ?? throw new RecoveryException($"workflow {instanceId} finished without a result"),
-        OrchestrationRuntimeStatus.Failed => throw new RecoveryException(state.FailureDetails?.ErrorMessage ?? $"workflow {instanceId} failed"),
+        OrchestrationRuntimeStatus.Failed => throw RecoveryException.Of(ErrorKinds.Of(state.FailureDetails), state.FailureDetails?.ErrorMessage ?? $"workflow {instanceId} failed"),
         _ => throw new RecoveryException($"workflow {instanceId} ended as {state.RuntimeStatus}"),
     };
 

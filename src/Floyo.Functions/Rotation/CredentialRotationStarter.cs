@@ -54,9 +54,9 @@ public sealed partial class CredentialRotationStarter(TimeProvider clock, ILogge
         return new RotationStart(InstanceId, true, OrchestrationRuntimeStatus.Pending.ToString(), rotationId);
     }
 
-    [LoggerMessage(EventId = 5520, Level = LogLevel.Warning, Message = "{Trigger} started credential rotation {RotationId} as {InstanceId} (previous run: {Previous})")]
+    [LoggerMessage(EventId = 5540, Level = LogLevel.Warning, Message = "{Trigger} started credential rotation {RotationId} as {InstanceId} (previous run: {Previous})")]
     private static partial void LogStarted(ILogger logger, string trigger, string instanceId, string rotationId, string previous);
 
-    [LoggerMessage(EventId = 5521, Level = LogLevel.Information, Message = "{Trigger}: credential rotation {InstanceId} is already {Status} (since {Since:O}); it covers this request")]
+    [LoggerMessage(EventId = 5541, Level = LogLevel.Information, Message = "{Trigger}: credential rotation {InstanceId} is already {Status} (since {Since:O}); it covers this request")]
     private static partial void LogAlreadyRunning(ILogger logger, string trigger, string instanceId, string status, DateTimeOffset since);
 }

@@ -56,7 +56,7 @@ public static class Schedules
         }
         catch (CronFormatException e)
         {
-            throw new Recovery.RecoveryException($"{setting} '{expression}' is not a six-field schedule (seconds minutes hours day month weekday): {e.Message}");
+            throw new Recovery.ConfigurationException($"{setting} '{expression}' is not a six-field schedule (seconds minutes hours day month weekday): {e.Message}");
         }
     }
 

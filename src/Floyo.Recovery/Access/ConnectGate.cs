@@ -47,7 +47,7 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
         if (still.Count > 0 && record.Policy.MustClose)
         {
             await ReopenAsync(admin, record, CancellationToken.None);
-            throw new RecoveryException($"role '{still[0]}' can still connect to '{record.Database}' after CONNECT was revoked (a grant through another role?); CONNECT was given back and nothing else changed");
+            throw new RefusedException($"role '{still[0]}' can still connect to '{record.Database}' after CONNECT was revoked (a grant through another role?); CONNECT was given back and nothing else changed");
         }
         var ended = await EndSessionsAsync(admin, record, ct);
         return new GateClosed(record, ended, still);
@@ -63,7 +63,7 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
         var still = await RevokeAsync(admin, database, record, ct);
         if (still.Count > 0)
         {
-            throw new RecoveryException($"role '{still[0]}' can still connect to '{database}' after CONNECT was revoked (a grant through another role?)");
+            throw new RefusedException($"role '{still[0]}' can still connect to '{database}' after CONNECT was revoked (a grant through another role?)");
         }
     }
 
@@ -98,12 +98,12 @@ public sealed class ConnectGate(IBackupStore store, TimeProvider clock)
             switch (await command.ExecuteScalarAsync(ct))
             {
                 case null when policy.RolesNamed:
-                    throw new RecoveryException($"{policy.RolesSetting} names role '{role}', which does not exist on {server}; nothing was changed");
+                    throw new ConfigurationException($"{policy.RolesSetting} names role '{role}', which does not exist on {server}; nothing was changed");
                 case null:
                     missing.Add(role);
                     break;
                 case true when policy.MustClose:
-                    throw new RecoveryException($"{policy.RolesSetting} names role '{role}', a superuser: revoking CONNECT cannot stop its writes; nothing was changed");
+                    throw new ConfigurationException($"{policy.RolesSetting} names role '{role}', a superuser: revoking CONNECT cannot stop its writes; nothing was changed");
                 default:
                     present.Add(role);
                     break;

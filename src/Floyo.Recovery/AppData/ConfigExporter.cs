@@ -76,7 +76,7 @@ public sealed partial class ConfigExporter(IConfiguration configuration, IBackup
     {
         if (options.Value.HostJsonPath is { Length: > 0 } configured)
         {
-            return File.Exists(configured) ? Path.GetFullPath(configured) : throw new RecoveryException($"CONFIG_HOST_JSON points at {configured}, which does not exist");
+            return File.Exists(configured) ? Path.GetFullPath(configured) : throw new ConfigurationException($"CONFIG_HOST_JSON points at {configured}, which does not exist");
         }
         var candidates = new[] { configuration["AzureWebJobsScriptRoot"], AppContext.BaseDirectory, Directory.GetCurrentDirectory() };
         return candidates.Where(d => !string.IsNullOrEmpty(d)).Select(d => Path.Combine(d!, "host.json")).FirstOrDefault(File.Exists);

@@ -22,7 +22,7 @@ public sealed class FilesRestorer(IBackupStore store, FilesSnapshotter snapshots
     public async Task<FilesRestoreResult> RestoreAsync(FilesRestoreRequest request, CancellationToken ct)
     {
         var manifest = await snapshots.LatestAsync(request.Day, ct)
-            ?? throw new RecoveryException($"no files snapshot was taken on or before {request.Day:yyyy-MM-dd} (see 'floyo-dr files list')");
+            ?? throw new NotFoundException($"no files snapshot was taken on or before {request.Day:yyyy-MM-dd} (see 'floyo-dr files list')");
         var target = clients.Container(options.Value.Uploads(request.TargetContainer));
         var targetName = BlobClientFactory.Describe(target);
         try
@@ -37,7 +37,7 @@ public sealed class FilesRestorer(IBackupStore store, FilesSnapshotter snapshots
         var wanted = manifest.Entries.Where(e => request.Prefix is null || e.Name.StartsWith(request.Prefix, StringComparison.Ordinal)).ToList();
         if (wanted.Count == 0)
         {
-            throw new RecoveryException($"the snapshot of {manifest.Timestamp:yyyy-MM-dd HH:mm}Z holds no file starting with '{request.Prefix}'");
+            throw new NotFoundException($"the snapshot of {manifest.Timestamp:yyyy-MM-dd HH:mm}Z holds no file starting with '{request.Prefix}'");
         }
         var skipped = new ConcurrentBag<string>();
         var failed = new ConcurrentBag<string>();

@@ -60,7 +60,7 @@ public sealed partial class FilesSnapshotter(
         }
         catch (RequestFailedException e) when (e.ErrorCode == "ContainerNotFound")
         {
-            throw new RecoveryException($"the uploads container {sourceName} does not exist (UPLOADS_CONTAINER)", e);
+            throw new ConfigurationException($"the uploads container {sourceName} does not exist (UPLOADS_CONTAINER)", e);
         }
         catch (Exception e) when (BlobErrors.IsStorageFailure(e))
         {
@@ -144,11 +144,11 @@ public sealed partial class FilesSnapshotter(
         try
         {
             return await JsonSerializer.DeserializeAsync<FilesManifest>(stream, Json.Options, ct)
-                ?? throw new RecoveryException($"snapshot manifest {name} is empty");
+                ?? throw new IntegrityException($"snapshot manifest {name} is empty");
         }
         catch (JsonException e)
         {
-            throw new RecoveryException($"snapshot manifest {name} is not readable: {e.Message}", e);
+            throw new IntegrityException($"snapshot manifest {name} is not readable: {e.Message}", e);
         }
     }
 

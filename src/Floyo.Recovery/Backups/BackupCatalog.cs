@@ -94,7 +94,7 @@ public sealed partial class BackupCatalog(IBackupStore store, ILogger<BackupCata
         ObjectName.Check(name);
         if (name.Contains('/', StringComparison.Ordinal) || !BackupName.LooksLikeBackup(name))
         {
-            throw new RecoveryException($"'{name}' is not a backup name: give a name as 'floyo-dr list' prints it");
+            throw new UsageException($"'{name}' is not a backup name: give a name as 'floyo-dr list' prints it");
         }
         var listing = await ListWithFindingsAsync(ct);
         if (listing.Entries.FirstOrDefault(e => e.Name == name) is { } entry)
@@ -102,8 +102,8 @@ public sealed partial class BackupCatalog(IBackupStore store, ILogger<BackupCata
             return entry;
         }
         throw listing.Findings.FirstOrDefault(f => f.Backup == name) is { } finding
-            ? new RecoveryException($"'{name}' is not trusted: {finding}")
-            : new RecoveryException($"no complete backup named '{name}' in {store.Location} (see 'floyo-dr list')");
+            ? new IntegrityException($"'{name}' is not trusted: {finding}")
+            : new NotFoundException($"no complete backup named '{name}' in {store.Location} (see 'floyo-dr list')");
     }
 
     /// <summary>The newest good backup whose last verification passed, optionally of one database.</summary>

@@ -47,7 +47,7 @@ public static partial class BackupName
         var match = Pattern().Match(name);
         if (!match.Success)
         {
-            throw new RecoveryException($"'{name}' is not a backup name");
+            throw new UsageException($"'{name}' is not a backup name");
         }
         var at = DateTime.TryParseExact(match.Groups[2].Value, "yyyyMMdd_HHmmss", CultureInfo.InvariantCulture,
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed) ? new DateTimeOffset(parsed, TimeSpan.Zero) : DateTimeOffset.MinValue;

@@ -53,7 +53,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             var message = error.Contains("nothing was", StringComparison.Ordinal) ? error : $"{error}; nothing was changed";
             context.SetCustomStatus(new BreachProgress("refused", message, input.RequestedBy, input.Drill));
             logger.BreachRefused(context.InstanceId, message);
-            throw new RecoveryException(message);
+            throw RecoveryException.Of(ErrorKinds.Of(e), message);
         }
         var incident = check.Incident;
         run.Begin(check);
@@ -133,7 +133,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                 if (!run.Verification.Passed)
                 {
                     var problems = run.Verification.Problems.Concat(run.Verification.StillCanConnect.Select(r => $"role {r} can connect before the release")).ToList();
-                    throw new RecoveryException($"the restored database failed verification ({problems.Count} problems, first: {problems[0]}); it stays isolated");
+                    throw new IntegrityException($"the restored database failed verification ({problems.Count} problems, first: {problems[0]}); it stays isolated");
                 }
                 run.Add("verified", "row and object counts match the backup, every index valid, the application still cut off");
 

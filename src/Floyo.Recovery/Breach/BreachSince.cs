@@ -17,21 +17,21 @@ public static partial class BreachSince
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            throw new RecoveryException("--since is required: when the breach is believed to have started, e.g. 2025-03-01T14:00:00Z");
+            throw new UsageException("--since is required: when the breach is believed to have started, e.g. 2025-03-01T14:00:00Z");
         }
         var value = text.Trim();
         var shown = value.Length > 40 ? value[..40] + "..." : value;
         if (!DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var since) || !LooksLikeDateTime().IsMatch(value))
         {
-            throw new RecoveryException($"--since '{shown}' is not a date and time: use ISO 8601 with a time zone, e.g. 2025-03-01T14:00:00Z");
+            throw new UsageException($"--since '{shown}' is not a date and time: use ISO 8601 with a time zone, e.g. 2025-03-01T14:00:00Z");
         }
         if (!HasZone().IsMatch(value))
         {
-            throw new RecoveryException($"--since '{shown}' has no time zone: add Z for UTC or an offset such as +01:00");
+            throw new UsageException($"--since '{shown}' has no time zone: add Z for UTC or an offset such as +01:00");
         }
         if (since > now + ClockSkew)
         {
-            throw new RecoveryException($"--since {Format(since)} is in the future (now {Format(now)}); nothing was isolated");
+            throw new UsageException($"--since {Format(since)} is in the future (now {Format(now)}); nothing was isolated");
         }
         return since.ToUniversalTime();
     }

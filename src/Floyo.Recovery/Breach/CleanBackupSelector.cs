@@ -17,13 +17,13 @@ public sealed class CleanBackupSelector(BackupCatalog catalog)
         var all = (await catalog.ListAsync(ct)).Where(b => b.Metadata.Database == database).ToList();
         if (all.Count == 0)
         {
-            throw new RecoveryException($"there are no backups of '{database}' in {catalog.Store.Location}; there is nothing clean to restore");
+            throw new NotFoundException($"there are no backups of '{database}' in {catalog.Store.Location}; there is nothing clean to restore");
         }
         var before = all.Where(b => b.Metadata.Timestamp < since).ToList();
         if (before.Count == 0)
         {
             var oldest = all.MinBy(b => b.Metadata.Timestamp)!;
-            throw new RecoveryException(
+            throw new NotFoundException(
                 $"--since {BreachSince.Format(since)} is before every backup of '{database}' (the oldest is {oldest.Name}); there is no clean backup to restore");
         }
         var passedOver = new List<string>();
@@ -46,7 +46,7 @@ public sealed class CleanBackupSelector(BackupCatalog catalog)
             }
             return new CleanBackupChoice(entry.Name, entry.Metadata.Timestamp, database, entry.LastVerification?.Timestamp, passedOver);
         }
-        throw new RecoveryException(
+        throw new NotFoundException(
             $"none of the {before.Count} backups of '{database}' taken before {BreachSince.Format(since)} is verified and clean (newest: {passedOver[0]}); verify one with 'floyo-dr verify'");
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class DrillReports(BackupStores stores, ILogger<DrillRepor
     {
         if (id.Contains('/', StringComparison.Ordinal) || id.StartsWith('.'))
         {
-            throw new RecoveryException($"'{id}' is not a drill id (see 'floyo-dr drill history')");
+            throw new UsageException($"'{id}' is not a drill id (see 'floyo-dr drill history')");
         }
         foreach (var store in Stores())
         {
@@ -60,7 +60,7 @@ public sealed partial class DrillReports(BackupStores stores, ILogger<DrillRepor
                 return await reader.ReadToEndAsync(ct);
             }
         }
-        throw new RecoveryException($"no drill report '{id}' (see 'floyo-dr drill history')");
+        throw new NotFoundException($"no drill report '{id}' (see 'floyo-dr drill history')");
     }
 
     /// <summary>Every report in one store; one that is damaged, or not the drill its file is named for, is skipped with a warning.</summary>

@@ -22,5 +22,5 @@ public static class DrillScenario
 
     public static string Parse(string? name) =>
         All.FirstOrDefault(s => s == name?.Trim().ToLowerInvariant())
-        ?? throw new RecoveryException($"unknown drill scenario '{name}': use one of {string.Join(", ", All)}");
+        ?? throw new UsageException($"unknown drill scenario '{name}': use one of {string.Join(", ", All)}");
 }

@@ -45,7 +45,7 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         var catalog = new BackupCatalog(store);
         var entry = requireVerified ? await catalog.LatestVerifiedAsync(null, ct) : await catalog.LatestGoodAsync(null, ct);
         return entry is null
-            ? throw new RecoveryException(requireVerified
+            ? throw new NotFoundException(requireVerified
                 ? $"no verified, non-suspect backup in {store.Location}: run 'floyo-dr verify --latest' first"
                 : $"no good backup in {store.Location}")
             : new DrillBackup(source, entry.Name, entry.Metadata.Timestamp, store.Location);

@@ -18,14 +18,14 @@ public sealed class StagingServer(IOptions<DrillOptions> drill, IOptions<Databas
             var staging = DatabaseUrl.Parse(drill.Value.StagingDatabaseUrl, "STAGING_DATABASE_URL");
             if (staging.Database is "postgres" or "template0" or "template1")
             {
-                throw new RecoveryException($"STAGING_DATABASE_URL names the system database '{staging.Database}': name a database drills may replace");
+                throw new RefusedException($"STAGING_DATABASE_URL names the system database '{staging.Database}': name a database drills may replace");
             }
             if (!string.IsNullOrWhiteSpace(database.Value.DatabaseUrl))
             {
                 var production = DatabaseUrl.Parse(database.Value.DatabaseUrl);
                 if (SameDatabase(staging, production))
                 {
-                    throw new RecoveryException("STAGING_DATABASE_URL names the production database (DATABASE_URL): drills never run against production");
+                    throw new RefusedException("STAGING_DATABASE_URL names the production database (DATABASE_URL): drills never run against production");
                 }
             }
             return staging;

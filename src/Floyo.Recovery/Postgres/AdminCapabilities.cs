@@ -3,7 +3,7 @@ using Npgsql;
 namespace Floyo.Recovery.Postgres;
 
 /// <summary>A refusal because the admin lacks a right a step needs: a setup problem, never a finding about a backup.</summary>
-public sealed class AdminCapabilityException(string message) : RecoveryException(message);
+public sealed class AdminCapabilityException(string message) : RefusedException(message);
 
 /// <summary>
 /// What a NOSUPERUSER admin (Azure Database for PostgreSQL and most managed services) may do, checked before

@@ -13,11 +13,11 @@ public static class DatabaseUrl
     {
         if (string.IsNullOrWhiteSpace(value))
         {
-            throw new RecoveryException($"{settingName} is not set: give a postgresql:// URI or a key=value connection string");
+            throw new ConfigurationException($"{settingName} is not set: give a postgresql:// URI or a key=value connection string");
         }
         return TryParse(value, out var builder, out var why)
             ? builder
-            : throw new RecoveryException($"{settingName} is malformed: {why}");
+            : throw new ConfigurationException($"{settingName} is malformed: {why}");
     }
 
     public static bool TryParse(string value, [NotNullWhen(true)] out NpgsqlConnectionStringBuilder? builder, out string why)

@@ -33,13 +33,13 @@ public static class PgConnector
         var where = DatabaseUrl.Describe(target);
         return e switch
         {
-            PostgresException { SqlState: "28P01" } => new RecoveryException($"authentication failed for user '{target.Username}' at {where}: check the password", e),
-            PostgresException { SqlState: "28000" } => new RecoveryException($"user '{target.Username}' may not connect to {where} (pg_hba.conf or role)", e),
-            PostgresException { SqlState: "3D000" } => new RecoveryException($"database '{target.Database}' does not exist at {target.Host}:{target.Port}", e),
-            PostgresException pg => new RecoveryException($"PostgreSQL at {where} refused: {pg.MessageText} ({pg.SqlState})", e),
-            _ when e is SocketException || e.InnerException is SocketException => new RecoveryException($"cannot reach PostgreSQL at {target.Host}:{target.Port}: {(e as SocketException ?? (SocketException)e.InnerException!).SocketErrorCode}", e),
-            _ when e is TimeoutException || e.InnerException is TimeoutException => new RecoveryException($"timed out connecting to PostgreSQL at {target.Host}:{target.Port}", e),
-            _ => new RecoveryException($"cannot connect to PostgreSQL at {where}: {e.Message}", e),
+            PostgresException { SqlState: "28P01" } => new ConfigurationException($"authentication failed for user '{target.Username}' at {where}: check the password", e),
+            PostgresException { SqlState: "28000" } => new ConfigurationException($"user '{target.Username}' may not connect to {where} (pg_hba.conf or role)", e),
+            PostgresException { SqlState: "3D000" } => new NotFoundException($"database '{target.Database}' does not exist at {target.Host}:{target.Port}", e),
+            PostgresException pg => new UnavailableException($"PostgreSQL at {where} refused: {pg.MessageText} ({pg.SqlState})", e),
+            _ when e is SocketException || e.InnerException is SocketException => new UnavailableException($"cannot reach PostgreSQL at {target.Host}:{target.Port}: {(e as SocketException ?? (SocketException)e.InnerException!).SocketErrorCode}", e),
+            _ when e is TimeoutException || e.InnerException is TimeoutException => new UnavailableException($"timed out connecting to PostgreSQL at {target.Host}:{target.Port}", e),
+            _ => new UnavailableException($"cannot connect to PostgreSQL at {where}: {e.Message}", e),
         };
     }
 

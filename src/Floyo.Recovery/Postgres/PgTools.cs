@@ -23,7 +23,7 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
             var candidate = Path.Combine(dir, tool);
             return File.Exists(candidate)
                 ? candidate
-                : throw new RecoveryException($"{tool} not found in PG_BIN_DIR ({dir}): install the PostgreSQL client tools");
+                : throw new ConfigurationException($"{tool} not found in PG_BIN_DIR ({dir}): install the PostgreSQL client tools");
         }
         foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
@@ -33,7 +33,7 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
                 return candidate;
             }
         }
-        throw new RecoveryException($"{tool} not found on PATH: install the PostgreSQL client tools (for example the postgresql-client package) or set PG_BIN_DIR");
+        throw new ConfigurationException($"{tool} not found on PATH: install the PostgreSQL client tools (for example the postgresql-client package) or set PG_BIN_DIR");
     }
 
     /// <summary>The major version a client tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.18".</summary>
@@ -61,7 +61,7 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
         var serverMajor = serverVersionNum / 10000;
         if (major < serverMajor)
         {
-            throw new RecoveryException($"{tool} is version {major} but the server is version {serverMajor}: install the PostgreSQL {serverMajor} client tools or set PG_BIN_DIR");
+            throw new ConfigurationException($"{tool} is version {major} but the server is version {serverMajor}: install the PostgreSQL {serverMajor} client tools or set PG_BIN_DIR");
         }
         return full;
     }

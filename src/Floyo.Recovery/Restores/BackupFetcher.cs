@@ -56,7 +56,7 @@ public sealed class BackupFetcher(IOptions<DatabaseOptions> options)
             await ChecksumMismatchException.ThrowIfNotRecordedAsync(hashing, meta, ct);
             if (decodeFailure is not null || written != meta.DumpBytes)
             {
-                throw new RecoveryException($"{meta.Name} matches its checksum but does not decode to the {meta.DumpBytes} bytes pg_dump wrote ({decodeFailure ?? $"{written} bytes"}); nothing was restored");
+                throw new IntegrityException($"{meta.Name} matches its checksum but does not decode to the {meta.DumpBytes} bytes pg_dump wrote ({decodeFailure ?? $"{written} bytes"}); nothing was restored");
             }
             return local;
         }

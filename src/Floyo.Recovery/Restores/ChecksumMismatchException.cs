@@ -3,7 +3,7 @@ using Floyo.Recovery.Storage;
 
 namespace Floyo.Recovery.Restores;
 
-public sealed class ChecksumMismatchException(string message) : RecoveryException(message)
+public sealed class ChecksumMismatchException(string message) : IntegrityException(message)
 {
     public ChecksumMismatchException(string name, string expected, string actual, long readBytes, long expectedBytes)
         : this(readBytes == expectedBytes

@@ -43,7 +43,7 @@ public sealed partial class RestoreRunner(
         var entry = await stores.Catalog(request.From, catalog).FindAsync(request.Backup, ct);
         if (!entry.IsValid)
         {
-            throw new RecoveryException($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
+            throw new IntegrityException($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
         }
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         var exists = await PgConnector.DatabaseExistsAsync(admin, target, ct);
@@ -52,7 +52,7 @@ public sealed partial class RestoreRunner(
         {
             if (!request.DropExisting)
             {
-                throw new RecoveryException($"database '{target}' at {server.Host}:{server.Port} is not empty: pass --drop-existing to replace it, or --target-database to restore elsewhere; nothing was changed");
+                throw new RefusedException($"database '{target}' at {server.Host}:{server.Port} is not empty: pass --drop-existing to replace it, or --target-database to restore elsewhere; nothing was changed");
             }
             replaces = true;
         }
@@ -95,7 +95,7 @@ public sealed partial class RestoreRunner(
             var problems = await restorer.RestoreNewAsync(admin, server, staging, backup, ct, closed: true);
             if (problems.Count > 0)
             {
-                throw new RecoveryException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
+                throw new IntegrityException($"the restored copy does not match the backup ({problems.Count} differences, first: {problems[0]}); '{plan.TargetDatabase}' was not changed");
             }
             oid = await DatabaseOidAsync(admin, staging, ct);
             await CloseStagingAsync(admin, staging, ct);
@@ -142,7 +142,7 @@ public sealed partial class RestoreRunner(
         }
         if (!plan.ReplacesExisting && !await DatabaseRestorer.IsEmptyAsync(server, target, ct))
         {
-            throw new RecoveryException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
+            throw new RefusedException($"database '{target}' gained objects while restoring and --drop-existing was not given; it was not changed");
         }
         var old = keepReplacedAs ?? StagingName(target, "replaced");
         var allowed = await AllowsConnectionsAsync(admin, target, ct);
@@ -232,7 +232,7 @@ public sealed partial class RestoreRunner(
         PgIdentifier.Database(target, what);
         if (SystemDatabases.Contains(target))
         {
-            throw new RecoveryException($"refusing to restore into the system database '{target}': name an application database with --target-database");
+            throw new RefusedException($"refusing to restore into the system database '{target}': name an application database with --target-database");
         }
     }
 

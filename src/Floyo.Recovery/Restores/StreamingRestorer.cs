@@ -66,12 +66,12 @@ public sealed partial class StreamingRestorer(PgRestore pgRestore, IOptions<Data
                 {
                     throw;
                 }
-                throw new RecoveryException($"{meta.Name} matches its checksum but is not a readable archive ({e.Message}); nothing was restored", e);
+                throw new IntegrityException($"{meta.Name} matches its checksum but is not a readable archive ({e.Message}); nothing was restored", e);
             }
             await ChecksumMismatchException.ThrowIfNotRecordedAsync(hashing, meta, ct);
             if (reader.Consumed != meta.DumpBytes)
             {
-                throw new RecoveryException($"{meta.Name} matches its checksum but holds {reader.Consumed} archive bytes where pg_dump wrote {meta.DumpBytes}; nothing was restored");
+                throw new IntegrityException($"{meta.Name} matches its checksum but holds {reader.Consumed} archive bytes where pg_dump wrote {meta.DumpBytes}; nothing was restored");
             }
             var rowsSeconds = clock.Elapsed.TotalSeconds - schemaSeconds;
             await pgRestore.RunAsync(server, database, archive, after, options.Value.RestoreJobs, ct);

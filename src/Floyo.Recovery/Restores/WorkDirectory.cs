@@ -32,15 +32,15 @@ public static partial class WorkDirectory
         var (isDirectory, owner, mode) = Inspect(dir);
         if (!isDirectory)
         {
-            throw new RecoveryException($"the work folder {dir} is a symbolic link or not a folder; it must be a private folder: {remedy}");
+            throw new ConfigurationException($"the work folder {dir} is a symbolic link or not a folder; it must be a private folder: {remedy}");
         }
         if (owner is { } uid && uid != GetEffectiveUserId())
         {
-            throw new RecoveryException($"the work folder {dir} belongs to uid {uid.ToString(CultureInfo.InvariantCulture)}, not this user; it must be private: {remedy}");
+            throw new ConfigurationException($"the work folder {dir} belongs to uid {uid.ToString(CultureInfo.InvariantCulture)}, not this user; it must be private: {remedy}");
         }
         if ((mode & WritableByOthers) != 0)
         {
-            throw new RecoveryException($"the work folder {dir} is writable by other users (mode 0{Convert.ToString((int)mode, 8)}); refusing to use it: {remedy}");
+            throw new ConfigurationException($"the work folder {dir} is writable by other users (mode 0{Convert.ToString((int)mode, 8)}); refusing to use it: {remedy}");
         }
         // Ours and no one else could have written into it: close it to readers too (an earlier version left 0755).
         File.SetUnixFileMode(dir, OwnerOnly);

@@ -29,7 +29,7 @@ public sealed partial class CredentialProvisioner(
         await using var admin = await PgConnector.OpenAsync(server, ct);
         if (!await PgConnector.DatabaseExistsAsync(admin, database, ct))
         {
-            throw new RecoveryException($"database '{database}' does not exist at {server.Host}:{server.Port} (APP_DB_DATABASE)");
+            throw new NotFoundException($"database '{database}' does not exist at {server.Host}:{server.Port} (APP_DB_DATABASE)");
         }
         await using var tx = await admin.BeginTransactionAsync(ct);
         // Two concurrent inits would race on CREATE ROLE; the loser waits, then finds everything in place.
@@ -59,7 +59,7 @@ public sealed partial class CredentialProvisioner(
             {
                 if (role.Superuser)
                 {
-                    throw new RecoveryException($"role '{login}' is a superuser; the application's login roles must not be: choose other names (APP_DB_BLUE_ROLE/APP_DB_GREEN_ROLE)");
+                    throw new ConfigurationException($"role '{login}' is a superuser; the application's login roles must not be: choose other names (APP_DB_BLUE_ROLE/APP_DB_GREEN_ROLE)");
                 }
                 // LOGIN is left as it is: a retired role is NOLOGIN on purpose, and publishing a password gives LOGIN back.
                 if (!role.Inherit)

@@ -84,7 +84,7 @@ public sealed partial class DatabaseCredentialRotator(
         var password = RandomSecret.Create();
         if (!await LoginRoles.ExistsAsync(admin, target, ct))
         {
-            throw new RecoveryException($"login role '{target}' does not exist: run 'floyo-dr credentials init' first");
+            throw new NotFoundException($"login role '{target}' does not exist: run 'floyo-dr credentials init' first");
         }
         await LoginRoles.PutInServiceAsync(admin, target, password, ct);
         await checkpoint.ReachedAsync(plan, RotationSteps.PasswordSet, ct);
@@ -193,7 +193,7 @@ public sealed partial class DatabaseCredentialRotator(
         catch (PostgresException e) when (e.SqlState == "55P03")
         {
             await connection.DisposeAsync();
-            throw new RecoveryException($"another rotation of '{Settings.Secret}' held the rotation lock for more than {StepLockWait.TotalSeconds:F0} s; nothing was changed: run the rotation again when it has finished");
+            throw new UnavailableException($"another rotation of '{Settings.Secret}' held the rotation lock for more than {StepLockWait.TotalSeconds:F0} s; nothing was changed: run the rotation again when it has finished");
         }
         catch
         {
@@ -241,7 +241,7 @@ public sealed partial class DatabaseCredentialRotator(
             }
             if (RoleOf(current) == target)
             {
-                throw new RecoveryException($"secret '{Settings.Secret}' points at role '{target}'; its password will not be changed");
+                throw new RefusedException($"secret '{Settings.Secret}' points at role '{target}'; its password will not be changed");
             }
             await RequireNoEnabledVersionForAsync(target, current, ct);
         }
@@ -262,7 +262,7 @@ public sealed partial class DatabaseCredentialRotator(
             }
             if (versionRole == role)
             {
-                throw new RecoveryException(
+                throw new RefusedException(
                     $"version {version.Version} of secret '{Settings.Secret}' still points at role '{role}' and is enabled; finish the running rotation first (rerun 'floyo-dr rotate-credentials')");
             }
         }
@@ -271,7 +271,7 @@ public sealed partial class DatabaseCredentialRotator(
     private async Task<SecretValue> RequireCurrentAsync(RotationPlan plan, CancellationToken ct)
     {
         var current = await store.GetCurrentAsync(Settings.Secret, ct)
-            ?? throw new RecoveryException($"secret '{Settings.Secret}' is missing from {store.Location}");
+            ?? throw new NotFoundException($"secret '{Settings.Secret}' is missing from {store.Location}");
         if (current.Properties.Version != plan.NewVersion)
         {
             throw new RecoveryException($"secret '{Settings.Secret}' changed during rotation {plan.RotationId} (now version {current.Properties.Version}); nothing more was retired");
@@ -283,7 +283,7 @@ public sealed partial class DatabaseCredentialRotator(
     {
         if (plan.RetireAfter is { } after && clock.GetUtcNow() < after)
         {
-            throw new RecoveryException($"the grace period of rotation {plan.RotationId} runs until {after:O}; the previous credential stays valid until then");
+            throw new RefusedException($"the grace period of rotation {plan.RotationId} runs until {after:O}; the previous credential stays valid until then");
         }
     }
 

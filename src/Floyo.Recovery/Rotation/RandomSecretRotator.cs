@@ -26,10 +26,10 @@ public sealed partial class RandomSecretRotator(
         var graceSeconds = (grace ?? options.Value.Grace).TotalSeconds;
         SecretName.Check(secret);
         var current = await store.GetCurrentAsync(secret, ct)
-            ?? throw new RecoveryException($"secret '{secret}' is not in {store.Location}");
+            ?? throw new NotFoundException($"secret '{secret}' is not in {store.Location}");
         if (current.Properties.Tag(SecretTags.Rotation) != SecretTags.Random)
         {
-            throw new RecoveryException($"secret '{secret}' is not tagged {SecretTags.Rotation}={SecretTags.Random}; it is not rotated with random values");
+            throw new RefusedException($"secret '{secret}' is not tagged {SecretTags.Rotation}={SecretTags.Random}; it is not rotated with random values");
         }
         RotationPlan plan;
         if (current.Properties.Tag(SecretTags.RotationState) == SecretTags.StatePublished)
@@ -53,7 +53,7 @@ public sealed partial class RandomSecretRotator(
             return plan;
         }
         var current = await store.GetCurrentAsync(plan.Secret, ct)
-            ?? throw new RecoveryException($"secret '{plan.Secret}' is not in {store.Location}");
+            ?? throw new NotFoundException($"secret '{plan.Secret}' is not in {store.Location}");
         if (current.Properties.Tag(SecretTags.RotationId) == plan.RotationId)
         {
             return Published(plan, current.Properties);
@@ -79,7 +79,7 @@ public sealed partial class RandomSecretRotator(
         var current = await RequireCurrentAsync(plan, ct);
         if (plan.RetireAfter is { } after && clock.GetUtcNow() < after)
         {
-            throw new RecoveryException($"the grace period of rotation {plan.RotationId} runs until {after:O}; the previous value stays valid until then");
+            throw new RefusedException($"the grace period of rotation {plan.RotationId} runs until {after:O}; the previous value stays valid until then");
         }
         var disabled = new List<string>();
         foreach (var version in await store.ListVersionsAsync(plan.Secret, ct))
@@ -112,7 +112,7 @@ public sealed partial class RandomSecretRotator(
     private async Task<SecretValue> RequireCurrentAsync(RotationPlan plan, CancellationToken ct)
     {
         var current = await store.GetCurrentAsync(plan.Secret, ct)
-            ?? throw new RecoveryException($"secret '{plan.Secret}' is missing from {store.Location}");
+            ?? throw new NotFoundException($"secret '{plan.Secret}' is missing from {store.Location}");
         return current.Properties.Version == plan.NewVersion
             ? current
             : throw new RecoveryException($"secret '{plan.Secret}' changed during rotation {plan.RotationId} (now version {current.Properties.Version}); nothing more was retired");

@@ -114,7 +114,7 @@ public sealed partial class RotationRunner(
             return connection;
         }
         await connection.DisposeAsync();
-        throw new RecoveryException("another credential rotation is running against this server; try again when it has finished");
+        throw new UnavailableException("another credential rotation is running against this server; try again when it has finished");
     }
 
     [LoggerMessage(EventId = 6030, Level = LogLevel.Information, Message = "Published; waiting {Seconds:F0} s grace before retiring the previous credentials")]

@@ -72,7 +72,7 @@ public sealed class RotationOrchestrator : TaskOrchestrator<RotationWorkflowInpu
             // The step's own message, not the framework's "Task 'X' (#n) failed with an unhandled exception: ...".
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.AlertAsync(context, new AlertInput(AlertKey, true, NotificationSeverity.Critical, "Credential rotation failed", error));
-            throw new RecoveryException(error, e);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error, e);
         }
         await WorkflowTasks.AlertAsync(context, new AlertInput(AlertKey, false, NotificationSeverity.Critical, "", $"Credential rotation {result.RotationId} completed."));
         return result;

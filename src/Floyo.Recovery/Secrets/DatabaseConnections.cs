@@ -28,7 +28,7 @@ public sealed class DatabaseConnections(IOptions<DatabaseOptions> database, IOpt
             return builder;
         }
         var secret = await store.GetCurrentAsync(secretName, ct)
-            ?? throw new RecoveryException($"{setting} names secret '{secretName}', which is not in {store.Location}");
+            ?? throw new ConfigurationException($"{setting} names secret '{secretName}', which is not in {store.Location}");
         if (DatabaseCredential.TryParse(secret.Value, out var credential))
         {
             builder.Username = credential!.Username;

@@ -99,7 +99,7 @@ public sealed class FileSecretStore(string path, TimeProvider clock) : ISecretSt
 
     private StoredVersion Find(StoredFile file, string name, string version) =>
         file.Secrets.GetValueOrDefault(name)?.Versions.FirstOrDefault(v => v.Version == version)
-            ?? throw new RecoveryException($"secret '{name}' has no version {version} in {FilePath}");
+            ?? throw new NotFoundException($"secret '{name}' has no version {version} in {FilePath}");
 
     private StoredFile Read()
     {
@@ -128,7 +128,7 @@ public sealed class FileSecretStore(string path, TimeProvider clock) : ISecretSt
         var mode = File.GetUnixFileMode(FilePath);
         if ((mode & GroupOrOther) != 0)
         {
-            throw new RecoveryException(
+            throw new RefusedException(
                 $"the secrets file {FilePath} is accessible to group or others (mode {Octal(mode)}); refusing to use it: run 'chmod 600 {FilePath}' and rotate the secrets it holds");
         }
     }
@@ -190,7 +190,7 @@ public sealed class FileSecretStore(string path, TimeProvider clock) : ISecretSt
             }
             catch (IOException)
             {
-                throw new RecoveryException($"timed out waiting for the lock on {lockPath}");
+                throw new UnavailableException($"timed out waiting for the lock on {lockPath}");
             }
         }
     }

@@ -93,7 +93,7 @@ public static class SecretName
     {
         if (string.IsNullOrEmpty(name) || name.Length > 127 || !name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
         {
-            throw new RecoveryException($"{setting} '{Printable(name)}' is not a valid secret name: use 1-127 letters, digits and '-'");
+            throw new ConfigurationException($"{setting} '{Printable(name)}' is not a valid secret name: use 1-127 letters, digits and '-'");
         }
         return name;
     }

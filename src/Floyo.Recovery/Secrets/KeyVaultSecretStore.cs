@@ -136,7 +136,7 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
         }
         if (properties is null)
         {
-            throw new RecoveryException($"secret '{name}' has no version {version} in {client.VaultUri}");
+            throw new NotFoundException($"secret '{name}' has no version {version} in {client.VaultUri}");
         }
         change(properties);
         await CallAsync(name, verb, () => client.UpdateSecretPropertiesAsync(properties, ct));
@@ -162,11 +162,11 @@ public sealed class KeyVaultSecretStore(SecretClient client) : ISecretStore
         var what = name is null ? "secrets" : $"secret '{name}'";
         return e switch
         {
-            RequestFailedException { Status: 401 or 403 } r => new RecoveryException(
+            RequestFailedException { Status: 401 or 403 } r => new ConfigurationException(
                 $"{client.VaultUri} refused to {verb} {what} ({r.Status} {r.ErrorCode}): give this identity the 'Key Vault Secrets Officer' role (rotation) or 'Key Vault Secrets User' (read only)", e),
-            RequestFailedException { Status: 0 } => new RecoveryException($"cannot reach Key Vault {client.VaultUri}: {FirstLine(e.Message)}", e),
+            RequestFailedException { Status: 0 } => new UnavailableException($"cannot reach Key Vault {client.VaultUri}: {FirstLine(e.Message)}", e),
             RequestFailedException r => new RecoveryException($"Key Vault {client.VaultUri} failed to {verb} {what}: {r.Status} {r.ErrorCode}", e),
-            _ => new RecoveryException($"no Azure credential for Key Vault {client.VaultUri} ({e.GetType().Name}): sign in (az login) or give the app a managed identity", e),
+            _ => new ConfigurationException($"no Azure credential for Key Vault {client.VaultUri} ({e.GetType().Name}): sign in (az login) or give the app a managed identity", e),
         };
     }
 

@@ -11,7 +11,7 @@ public static class RandomSecret
     {
         if (bytes is < 16 or > 512)
         {
-            throw new RecoveryException($"a random secret must have between 16 and 512 bytes, not {bytes}");
+            throw new UsageException($"a random secret must have between 16 and 512 bytes, not {bytes}");
         }
         return Convert.ToBase64String(RandomNumberGenerator.GetBytes(bytes)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }

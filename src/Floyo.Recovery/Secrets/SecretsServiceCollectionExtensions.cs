@@ -42,6 +42,6 @@ public static class SecretsServiceCollectionExtensions
     {
         "keyvault" => KeyVaultSecretStore.Create(new Uri(options.KeyVaultUri!)),
         "file" => new FileSecretStore(options.ResolvedSecretsFile, clock),
-        _ => throw new RecoveryException($"SECRET_STORE '{options.Store}' is not available"),
+        _ => throw new ConfigurationException($"SECRET_STORE '{options.Store}' is not available"),
     };
 }

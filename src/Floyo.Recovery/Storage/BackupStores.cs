@@ -38,14 +38,14 @@ public sealed class BackupStores
         {
             "filesystem" => new FilesystemStore(backup.Value.Directory),
             "blob" => CreateBlob(clients, blob.Value.Location(), clock, logger),
-            var other => throw new RecoveryException($"BACKUP_STORE '{other}' is not available in this build"),
+            var other => throw new ConfigurationException($"BACKUP_STORE '{other}' is not available in this build"),
         });
         _secondary = new(() => secondary.Value.Store switch
         {
             "none" or "" => null,
             "filesystem" => new FilesystemStore(secondary.Value.Directory!),
             "blob" => CreateBlob(clients, secondary.Value.Location(blob.Value), clock, logger),
-            var other => throw new RecoveryException($"BACKUP_SECONDARY_STORE '{other}' is not available in this build"),
+            var other => throw new ConfigurationException($"BACKUP_SECONDARY_STORE '{other}' is not available in this build"),
         });
     }
 
@@ -58,7 +58,7 @@ public sealed class BackupStores
     public IBackupStore For(BackupSource source) => source switch
     {
         BackupSource.Primary => Primary,
-        _ => Secondary ?? throw new RecoveryException("no second copy is configured: set BACKUP_SECONDARY_STORE (blob or filesystem) and its BACKUP_SECONDARY_* settings"),
+        _ => Secondary ?? throw new ConfigurationException("no second copy is configured: set BACKUP_SECONDARY_STORE (blob or filesystem) and its BACKUP_SECONDARY_* settings"),
     };
 
     /// <summary>A catalog over one source; the primary's is the shared singleton.</summary>
@@ -69,7 +69,7 @@ public sealed class BackupStores
     {
         null or "" or "primary" => BackupSource.Primary,
         "secondary" => BackupSource.Secondary,
-        _ => throw new RecoveryException($"--source must be 'primary' or 'secondary', not '{value}'"),
+        _ => throw new UsageException($"--source must be 'primary' or 'secondary', not '{value}'"),
     };
 
     private static BlobStore CreateBlob(BlobClientFactory clients, BlobLocation location, TimeProvider clock, ILogger logger) =>

@@ -28,7 +28,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         var final = PathOf(name);
         if (File.Exists(final))
         {
-            throw new RecoveryException($"'{name}' already exists in {Root}; backups are never overwritten");
+            throw new RefusedException($"'{name}' already exists in {Root}; backups are never overwritten");
         }
         try
         {
@@ -151,7 +151,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
             }
             catch (IOException)
             {
-                throw new RecoveryException($"another floyo-dr run holds the lock '{key}' in {Root}; try again when it has finished");
+                throw new UnavailableException($"another floyo-dr run holds the lock '{key}' in {Root}; try again when it has finished");
             }
         }
     }
@@ -255,7 +255,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
             }
             catch (IOException) when (File.Exists(final))
             {
-                throw new RecoveryException($"'{name}' already exists in {store.Root}; backups are never overwritten");
+                throw new RefusedException($"'{name}' already exists in {store.Root}; backups are never overwritten");
             }
             SyncDirectory(parent);
             _committed = true;

@@ -56,6 +56,6 @@ public sealed record StoredObject(string Name, long Size, DateTimeOffset LastMod
     public bool IsProtected(DateTimeOffset now) => LegalHold || RetainUntil > now;
 }
 
-public sealed class ObjectNotFoundException(string name) : RecoveryException($"'{name}' is not in the backup store");
+public sealed class ObjectNotFoundException(string name) : NotFoundException($"'{name}' is not in the backup store");
 
-public sealed class ObjectProtectedException(string name, string why) : RecoveryException($"'{name}' is protected ({why}) and cannot be deleted");
+public sealed class ObjectProtectedException(string name, string why) : RefusedException($"'{name}' is protected ({why}) and cannot be deleted");

@@ -10,26 +10,26 @@ public static class ObjectName
     {
         if (string.IsNullOrWhiteSpace(name))
         {
-            throw new RecoveryException("an empty name is not a backup name");
+            throw new UsageException("an empty name is not a backup name");
         }
         if (name.Length > 512)
         {
-            throw new RecoveryException("that name is too long to be a backup name");
+            throw new UsageException("that name is too long to be a backup name");
         }
         if (name.StartsWith('/') || name.Contains('\\', StringComparison.Ordinal) || name.Contains(':', StringComparison.Ordinal) && Path.IsPathRooted(name))
         {
-            throw new RecoveryException($"'{name}' is a path, not a name in the backup store: give a name as 'floyo-dr list' prints it");
+            throw new UsageException($"'{name}' is a path, not a name in the backup store: give a name as 'floyo-dr list' prints it");
         }
         foreach (var segment in name.Split('/'))
         {
             if (segment.Length == 0 || segment == "." || segment == ".." || segment.StartsWith('.'))
             {
-                throw new RecoveryException($"'{name}' points outside the backup store: give a name as 'floyo-dr list' prints it");
+                throw new UsageException($"'{name}' points outside the backup store: give a name as 'floyo-dr list' prints it");
             }
         }
         if (name.Any(char.IsControl))
         {
-            throw new RecoveryException("that name contains control characters");
+            throw new UsageException("that name contains control characters");
         }
         return name;
     }

@@ -25,7 +25,7 @@ public static class StoredJson
     {
         var record = await ReadAsync<T>(store, name, ct);
         return record.Problem is { } problem
-            ? throw new RecoveryException($"{name} in {store.Location} {problem}: {remedy}")
+            ? throw new IntegrityException($"{name} in {store.Location} {problem}: {remedy}")
             : record.Value;
     }
 

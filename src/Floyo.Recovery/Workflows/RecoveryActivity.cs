@@ -21,17 +21,22 @@ public abstract class RecoveryActivity<TInput, TOutput>(WorkflowRuntime runtime,
         catch (OperationCanceledException e) when (runtime.Stopping.IsCancellationRequested)
         {
             // The host is shutting down under this step: the retry policy runs it again once a host is back.
-            logger.TransientActivityFailure(context.Name.Name, context.InstanceId, "the host shut down while this step ran");
+            logger.TransientActivityFailure(context.Name.Name, context.InstanceId, "the host shut down while this step ran", e);
             throw new TransientFailureException("the host shut down while this step ran; it runs again on the next host", e);
         }
         catch (Exception e) when (TransientFailures.IsTransient(e))
         {
-            logger.TransientActivityFailure(context.Name.Name, context.InstanceId, e.Message);
+            logger.TransientActivityFailure(context.Name.Name, context.InstanceId, e.Message, e);
             if (e is TransientFailureException)
             {
                 throw;
             }
             throw new TransientFailureException(e.Message, e);
+        }
+        catch (Exception e)
+        {
+            logger.ActivityFailed(context.Name.Name, context.InstanceId, e.Message, e);
+            throw;
         }
     }
 

@@ -6,7 +6,7 @@ using Npgsql;
 namespace Floyo.Recovery.Workflows;
 
 /// <summary>A failure worth trying again later: the server is unreachable, restarting, or briefly refusing connections.</summary>
-public sealed class TransientFailureException(string message, Exception? inner = null) : RecoveryException(message, inner);
+public sealed class TransientFailureException(string message, Exception? inner = null) : UnavailableException(message, inner);
 
 /// <summary>
 /// Decides which failures the workflows retry. Only conditions that pass by themselves qualify; a bad

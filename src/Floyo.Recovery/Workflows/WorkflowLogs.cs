@@ -12,10 +12,15 @@ internal static partial class WorkflowLogs
     public static partial void WorkflowFinished(this ILogger logger, string workflow, string instanceId, string outcome);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "{Workflow} {InstanceId} failed: {Error}")]
-    public static partial void WorkflowFailed(this ILogger logger, string workflow, string instanceId, string error);
+    public static partial void WorkflowFailed(this ILogger logger, string workflow, string instanceId, string error, Exception? exception);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Activity {Activity} of {InstanceId} failed transiently and will be retried: {Error}")]
-    public static partial void TransientActivityFailure(this ILogger logger, string activity, string instanceId, string error);
+    public static partial void TransientActivityFailure(this ILogger logger, string activity, string instanceId, string error, Exception exception);
+
+    // Information, not Error: the orchestration decides whether the failure is final and logs that at Error; this
+    // line carries the step's stack trace to Application Insights without adding a line to the CLI's one-line errors.
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Activity {Activity} of {InstanceId} failed: {Error}")]
+    public static partial void ActivityFailed(this ILogger logger, string activity, string instanceId, string error, Exception exception);
 
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Restore {InstanceId} of {Backup} into {Target} waits for approval by someone other than {RequestedBy} until {Deadline:O}")]
     public static partial void AwaitingApproval(this ILogger logger, string instanceId, string backup, string target, string requestedBy, DateTimeOffset deadline);
@@ -36,7 +41,7 @@ internal static partial class WorkflowLogs
     public static partial void WritesResumed(this ILogger logger, string database, string grantees);
 
     [LoggerMessage(EventId = 5016, Level = LogLevel.Critical, Message = "RESTORE FAILED AFTER WRITES WERE STOPPED: {InstanceId} of {Backup} into {Target}: {Error}. Writes stay stopped; after investigating, reopen with: {ResumeSql}")]
-    public static partial void RestoreFailedWritesStopped(this ILogger logger, string instanceId, string backup, string target, string error, string resumeSql);
+    public static partial void RestoreFailedWritesStopped(this ILogger logger, string instanceId, string backup, string target, string error, string resumeSql, Exception exception);
 
     [LoggerMessage(EventId = 5017, Level = LogLevel.Information, Message = "Restore {InstanceId}: {Backup} restored into {Target} in {Seconds:F1} s ({TotalSeconds:F1} s since requested)")]
     public static partial void Restored(this ILogger logger, string instanceId, string backup, string target, double seconds, double totalSeconds);
@@ -45,11 +50,11 @@ internal static partial class WorkflowLogs
     public static partial void ChecksumMismatch(this ILogger logger, string backup, string problem);
 
     [LoggerMessage(EventId = 5021, Level = LogLevel.Warning, Message = "Could not record the result of {Workflow} {InstanceId}: {Error}")]
-    public static partial void RecordFailed(this ILogger logger, string workflow, string instanceId, string error);
+    public static partial void RecordFailed(this ILogger logger, string workflow, string instanceId, string error, Exception exception);
 
     [LoggerMessage(EventId = 5022, Level = LogLevel.Warning, Message = "{Job}: {Detail}")]
     public static partial void JobNotAvailable(this ILogger logger, string job, string detail);
 
     [LoggerMessage(EventId = 5023, Level = LogLevel.Error, Message = "Notification {NotificationId} could not be sent: {Error}")]
-    public static partial void NotificationFailed(this ILogger logger, string notificationId, string error);
+    public static partial void NotificationFailed(this ILogger logger, string notificationId, string error, Exception exception);
 }

@@ -48,7 +48,7 @@ internal static class WorkflowTasks
         }
         catch (TaskFailedException e)
         {
-            logger.RecordFailed(workflow, context.InstanceId, Describe(e));
+            logger.RecordFailed(workflow, context.InstanceId, Describe(e), e);
             return Describe(e);
         }
     }
@@ -66,7 +66,7 @@ internal static class WorkflowTasks
         }
         catch (TaskFailedException e)
         {
-            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(notification.Id, Describe(e));
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(notification.Id, Describe(e), e);
             return null;
         }
     }

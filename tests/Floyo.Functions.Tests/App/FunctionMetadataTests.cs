@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Floyo.Functions.Tests.App;
 
 /// <summary>What the Functions host will see: the built functions.metadata, the sample settings, and the Durable functions made from classes.</summary>
+[Trait("Tier", "Fast")]
 public sealed partial class FunctionMetadataTests
 {
     private static JsonElement[] Functions()

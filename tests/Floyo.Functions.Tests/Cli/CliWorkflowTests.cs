@@ -25,13 +25,13 @@ public sealed class CliWorkflowTests
         env["RESTORE_APPROVAL_REQUIRED"] = "true";
         var watch = Stopwatch.StartNew();
         var refused = await FloyoDr.RunAsync(env, "restore", "--file", name, "--drop-existing");
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal((int)Floyo.Recovery.ErrorKind.RefusedForSafety, refused.ExitCode);
         Assert.Equal("error: this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED): run it at a terminal or pass --approve-as <name>; nothing was changed", refused.StdErr.Trim());
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
         Assert.Equal(0, await scenario.CountItemsAsync());
 
         var self = await FloyoDr.RunAsync(env, "restore", "--file", name, "--drop-existing", "--approve-as", Environment.UserName);
-        Assert.Equal(1, self.ExitCode);
+        Assert.Equal((int)Floyo.Recovery.ErrorKind.RefusedForSafety, self.ExitCode);
         Assert.Contains("--approve-as must name someone other than you", self.StdErr, StringComparison.Ordinal);
 
         var restored = await FloyoDr.RunAsync(env, "restore", "--file", name, "--drop-existing", "--approve-as", "second-person", "--json");

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Floyo.Functions.Tests.Triggers;
 
 /// <summary>The two-person rule needs two authenticated people: who is asking, by App Service Authentication's headers or a declared name.</summary>
+[Trait("Tier", "Fast")]
 public sealed class RequestPrincipalTests
 {
     private static RequestPrincipal Principals(bool platform, bool declared = false, string? role = null) =>

@@ -102,7 +102,7 @@ public sealed class TimerFunctionTests
     [Fact]
     public void A_bad_schedule_names_its_setting()
     {
-        var e = Assert.Throws<Recovery.RecoveryException>(() => Schedules.Parse("0 2 * * *", Schedules.FullBackupSetting));
+        var e = Assert.ThrowsAny<Recovery.RecoveryException>(() => Schedules.Parse("0 2 * * *", Schedules.FullBackupSetting));
         Assert.StartsWith("SCHEDULE_FULL_BACKUP '0 2 * * *' is not a six-field schedule", e.Message, StringComparison.Ordinal);
     }
 

@@ -147,10 +147,10 @@ public sealed class ConnectGateTests
         var before = await world.AclAsync();
         await using var admin = await PgConnector.OpenAsync(TestServers.Primary, default);
 
-        var missing = await Assert.ThrowsAsync<RecoveryException>(() =>
+        var missing = await Assert.ThrowsAnyAsync<RecoveryException>(() =>
             gate.CloseAsync(admin, "runs/write-freezes/test-2.json", world.Database.Name, GatePolicy.ForRestore([world.Group, world.Blue], named: true), default));
         Assert.StartsWith($"APP_DB_ROLES names role '{world.Blue}', which does not exist on ", missing.Message, StringComparison.Ordinal);
-        var super = await Assert.ThrowsAsync<RecoveryException>(() =>
+        var super = await Assert.ThrowsAnyAsync<RecoveryException>(() =>
             gate.CloseAsync(admin, "runs/write-freezes/test-3.json", world.Database.Name, GatePolicy.ForRestore([TestServers.Primary.Username!], named: true), default));
         Assert.Contains("a superuser: revoking CONNECT cannot stop its writes; nothing was changed", super.Message, StringComparison.Ordinal);
 
@@ -194,7 +194,7 @@ public sealed class ConnectGateTests
         await store.WriteAllAsync("runs/gates/restore-1.json", "{"u8.ToArray(), Floyo.Recovery.Storage.ObjectRetention.None, default);
         var gate = new ConnectGate(store, TimeProvider.System);
 
-        var error = await Assert.ThrowsAsync<RecoveryException>(() => gate.ReadAsync("runs/gates/restore-1.json", default));
+        var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => gate.ReadAsync("runs/gates/restore-1.json", default));
         Assert.Contains("runs/gates/restore-1.json", error.Message, StringComparison.Ordinal);
         Assert.Contains("is not readable JSON", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);

@@ -8,6 +8,7 @@ namespace Floyo.Recovery.Tests.AppData;
 
 public sealed class ConfigExportTests
 {
+    [Trait("Tier", "Fast")]
     [Theory]
     [InlineData("DB_PASSWORD", "hunter2")]
     [InlineData("API_KEY", "x")]
@@ -25,6 +26,7 @@ public sealed class ConfigExportTests
     public void Secrets_are_recognised_by_name_or_by_value(string name, string value) =>
         Assert.Equal(SettingKind.Secret, SecretClassifier.Classify(name, value).Kind);
 
+    [Trait("Tier", "Fast")]
     [Theory]
     [InlineData("BACKUP_RETENTION_DAYS", "30")]
     [InlineData("BACKUP_STORE", "blob")]
@@ -37,6 +39,7 @@ public sealed class ConfigExportTests
     public void Ordinary_settings_keep_their_values(string name, string value) =>
         Assert.Equal(SettingKind.Plain, SecretClassifier.Classify(name, value).Kind);
 
+    [Trait("Tier", "Fast")]
     [Fact]
     public void Key_Vault_references_name_the_vault_and_secret_they_come_from()
     {
@@ -46,6 +49,7 @@ public sealed class ConfigExportTests
         Assert.Equal((SettingKind.KeyVaultReference, "floyo-kv", "slack-webhook"), (byName.Kind, byName.Vault, byName.SecretName));
     }
 
+    [Trait("Tier", "Fast")]
     [Fact]
     public async Task The_export_holds_names_plain_values_schedules_and_host_json_but_no_secret_value()
     {

@@ -89,7 +89,7 @@ public sealed class FilesSnapshotTests
         await restorer.RestoreAsync(new FilesRestoreRequest(new DateOnly(2026, 3, 1), "readme", Overwrite: true), default);
         Assert.Equal("version 1"u8.ToArray(), await GetAsync(uploads.Client, "readme.txt"));
 
-        var before = await Assert.ThrowsAsync<RecoveryException>(() => restorer.RestoreAsync(new FilesRestoreRequest(new DateOnly(2026, 2, 28)), default));
+        var before = await Assert.ThrowsAnyAsync<RecoveryException>(() => restorer.RestoreAsync(new FilesRestoreRequest(new DateOnly(2026, 2, 28)), default));
         Assert.Contains("no files snapshot was taken on or before 2026-02-28", before.Message);
     }
 
@@ -108,7 +108,7 @@ public sealed class FilesSnapshotTests
         var snapshots = engine.GetRequiredService<FilesSnapshotter>();
         var store = engine.GetRequiredService<IBackupStore>();
 
-        var error = await Assert.ThrowsAsync<RecoveryException>(() => snapshots.SnapshotAsync(default));
+        var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => snapshots.SnapshotAsync(default));
         Assert.Contains("doc-07.bin", error.Message);
         Assert.Empty(await snapshots.ListAsync(default));
         var kept = (await BlobStoreTests.ToListAsync(store.ListAsync(FilesManifest.ObjectPrefix, default))).Count;
@@ -167,7 +167,7 @@ public sealed class FilesSnapshotTests
         {
             Assert.NotNull(await store.GetAsync(entry.Object, default));
         }
-        var gone = await Assert.ThrowsAsync<RecoveryException>(() => engine.GetRequiredService<FilesRestorer>().RestoreAsync(new FilesRestoreRequest(DateOnly.FromDateTime(start.UtcDateTime)), default));
+        var gone = await Assert.ThrowsAnyAsync<RecoveryException>(() => engine.GetRequiredService<FilesRestorer>().RestoreAsync(new FilesRestoreRequest(DateOnly.FromDateTime(start.UtcDateTime)), default));
         Assert.Contains("no files snapshot was taken on or before", gone.Message);
     }
 
@@ -193,7 +193,7 @@ public sealed class FilesSnapshotTests
         Assert.True(restore.ExitCode == 0, restore.All);
         Assert.Equal(["invoices/2026/01.pdf"], await NamesAsync(target.Client));
         var bad = await FloyoDr.RunAsync(env, "files", "restore", "--date", "yesterday");
-        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal((int)ErrorKind.Usage, bad.ExitCode);
         Assert.Equal("error: --date must be a day as YYYY-MM-DD, not 'yesterday'", bad.StdErr.Trim());
     }
 }

@@ -2,6 +2,7 @@ using Floyo.Recovery.Breach;
 
 namespace Floyo.Recovery.Tests.Breach;
 
+[Trait("Tier", "Fast")]
 public sealed class BreachSinceTests
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 10, 12, 0, 0, TimeSpan.Zero);
@@ -26,9 +27,10 @@ public sealed class BreachSinceTests
     [InlineData("", "--since is required")]
     public void Bad_since_values_give_one_clear_line(string text, string expected)
     {
-        var error = Assert.Throws<RecoveryException>(() => BreachSince.Parse(text, Now));
+        var error = Assert.ThrowsAny<RecoveryException>(() => BreachSince.Parse(text, Now));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(ErrorKind.Usage, error.Kind);
     }
 
     [Theory]

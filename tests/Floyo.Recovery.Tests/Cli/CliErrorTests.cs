@@ -10,7 +10,7 @@ public sealed class CliErrorTests
     {
         using var dir = new TempDirectory();
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "backup", "--full");
-        AssertOneLineError(run, "DATABASE_URL is not set");
+        AssertOneLineError(run, "DATABASE_URL is not set", ErrorKind.Configuration);
     }
 
     [Theory]
@@ -21,7 +21,7 @@ public sealed class CliErrorTests
     {
         using var dir = new TempDirectory();
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["BACKUP_DIR"] = dir.Path }, "backup", "--full");
-        AssertOneLineError(run, "DATABASE_URL is malformed");
+        AssertOneLineError(run, "DATABASE_URL is malformed", ErrorKind.Configuration);
         Assert.DoesNotContain("s3cr3t-pw", run.All, StringComparison.Ordinal);
     }
 
@@ -34,7 +34,7 @@ public sealed class CliErrorTests
             ["DATABASE_URL"] = "postgresql://floyo:s3cr3t-pw@127.0.0.1:1/floyo",
             ["BACKUP_DIR"] = dir.Path,
         }, "backup", "--full");
-        AssertOneLineError(run, "cannot reach PostgreSQL at 127.0.0.1:1");
+        AssertOneLineError(run, "cannot reach PostgreSQL at 127.0.0.1:1", ErrorKind.Unavailable);
         Assert.DoesNotContain("s3cr3t-pw", run.All, StringComparison.Ordinal);
     }
 
@@ -46,7 +46,7 @@ public sealed class CliErrorTests
         var server = database.Server;
         var url = $"postgresql://{server.Username}:Wr0ng-Pa55word@{server.Host}:{server.Port}/{database.Name}";
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = url, ["BACKUP_DIR"] = dir.Path }, "backup", "--full");
-        AssertOneLineError(run, "authentication failed");
+        AssertOneLineError(run, "authentication failed", ErrorKind.Configuration);
         Assert.DoesNotContain("Wr0ng-Pa55word", run.All, StringComparison.Ordinal);
 
         // With every log on, still no password anywhere: not in the logs, not in any file written.
@@ -68,7 +68,7 @@ public sealed class CliErrorTests
         using var dir = new TempDirectory();
         using var bin = new TempDirectory();
         var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path, ("PG_BIN_DIR", bin.Path)), "backup", "--full");
-        AssertOneLineError(run, "pg_dump not found");
+        AssertOneLineError(run, "pg_dump not found", ErrorKind.Configuration);
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class CliErrorTests
         using var bin = new TempDirectory();
         FakeTools.Write(bin.Path, "pg_dump", "echo 'pg_dump (PostgreSQL) 9.6.24'");
         var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path, ("PG_BIN_DIR", bin.Path)), "backup", "--full");
-        AssertOneLineError(run, "pg_dump is version 9 but the server is version 15");
+        AssertOneLineError(run, "pg_dump is version 9 but the server is version 15", ErrorKind.Configuration);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class CliErrorTests
         foreach (var args in new[] { new[] { "restore", "--file", file, "--target-database", database.Name + "_x" }, ["verify", "--file", file] })
         {
             var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path), args);
-            AssertOneLineError(run, "as 'floyo-dr list' prints it");
+            AssertOneLineError(run, "as 'floyo-dr list' prints it", ErrorKind.Usage);
         }
         Assert.Equal(10, await database.ScalarAsync<long>("SELECT count(*) FROM users"));
     }
@@ -116,7 +116,7 @@ public sealed class CliErrorTests
     {
         using var dir = new TempDirectory();
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "list", "--bogus");
-        AssertOneLineError(run, "--bogus");
+        AssertOneLineError(run, "--bogus", ErrorKind.Usage);
     }
 
     [Fact]
@@ -124,9 +124,34 @@ public sealed class CliErrorTests
     {
         using var dir = new TempDirectory();
         var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path, ["BACKUP_RETENTION_DAYS"] = "0" }, "list");
-        AssertOneLineError(run, "BACKUP_RETENTION_DAYS must be at least 1");
+        AssertOneLineError(run, "BACKUP_RETENTION_DAYS must be at least 1", ErrorKind.Configuration);
         run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path, ["BACKUP_COMPRESSION"] = "maybe" }, "list");
-        AssertOneLineError(run, "BACKUP_COMPRESSION");
+        AssertOneLineError(run, "BACKUP_COMPRESSION", ErrorKind.Configuration);
+    }
+
+    [Fact]
+    public async Task Missing_backup_is_not_found()
+    {
+        using var dir = new TempDirectory();
+        var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "verify", "--file", "db_full_20260101_000000.dump.zst");
+        AssertOneLineError(run, "no complete backup named", ErrorKind.NotFound);
+        run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "verify", "--latest");
+        AssertOneLineError(run, "no good backup", ErrorKind.NotFound);
+    }
+
+    [Fact]
+    public async Task Contradictory_arguments_are_usage_errors()
+    {
+        using var dir = new TempDirectory();
+        var run = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = dir.Path }, "verify", "--latest", "--file", "db_full_20260101_000000.dump.zst");
+        AssertOneLineError(run, "give exactly one of --file <backup> or --latest", ErrorKind.Usage);
+    }
+
+    /// <summary>A one-line error whose exit code is the kind's: what scripts rely on instead of the message text.</summary>
+    internal static void AssertOneLineError(CliResult run, string expected, ErrorKind kind)
+    {
+        AssertOneLineError(run, expected);
+        Assert.True((int)kind == run.ExitCode, $"expected exit {(int)kind} ({kind}), got {run.ExitCode}: {run.All}");
     }
 
     internal static void AssertOneLineError(CliResult run, string expected)

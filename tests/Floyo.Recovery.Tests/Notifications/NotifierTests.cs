@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 namespace Floyo.Recovery.Tests.Notifications;
 
 /// <summary>The notifier's real HttpClient against a real loopback HTTP server standing in for PagerDuty and Slack.</summary>
+[Trait("Tier", "Fast")]
 public sealed class NotifierTests
 {
     private const string SlackPath = "services/T0001/B0002/slack-webhook-token-0123456789";

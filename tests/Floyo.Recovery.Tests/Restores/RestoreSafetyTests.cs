@@ -15,7 +15,7 @@ public sealed class RestoreSafetyTests
         await database.ExecuteAsync("INSERT INTO users (email) VALUES ('after-backup@example.com')");
 
         var refused = await FloyoDr.RunAsync(env, "restore", "--file", name);
-        CliErrorTestsAccess.AssertOneLineError(refused, "is not empty: pass --drop-existing");
+        Cli.CliErrorTests.AssertOneLineError(refused, "is not empty: pass --drop-existing", ErrorKind.RefusedForSafety);
         Assert.Equal(101, await database.ScalarAsync<long>("SELECT count(*) FROM users"));
 
         var replaced = await FloyoDr.RunAsync(env, "restore", "--file", name, "--drop-existing");
@@ -55,10 +55,10 @@ public sealed class RestoreSafetyTests
         await database.ExecuteAsync("INSERT INTO users (email) VALUES ('marker@example.com')");
 
         var verify = await FloyoDr.RunAsync(env, "verify", "--file", name);
-        CliErrorTestsAccess.AssertOneLineError(verify, "checksum mismatch");
+        Cli.CliErrorTests.AssertOneLineError(verify, "checksum mismatch", ErrorKind.Integrity);
 
         var restore = await FloyoDr.RunAsync(env, "restore", "--file", name, "--drop-existing");
-        Assert.NotEqual(0, restore.ExitCode);
+        Assert.Equal((int)ErrorKind.Integrity, restore.ExitCode);
         Assert.Contains("checksum mismatch", restore.StdErr, StringComparison.Ordinal);
         Assert.Equal(2001, await database.ScalarAsync<long>("SELECT count(*) FROM users"));
 
@@ -82,7 +82,7 @@ public sealed class RestoreSafetyTests
         var list = await FloyoDr.RunAsync(env, "list", "--json");
         Assert.Equal("[]", list.StdOut.Trim());
         var restore = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", database.Name + "_x");
-        CliErrorTestsAccess.AssertOneLineError(restore, "no complete backup named");
+        Cli.CliErrorTests.AssertOneLineError(restore, "no complete backup named", ErrorKind.NotFound);
     }
 
     [Fact]
@@ -93,7 +93,7 @@ public sealed class RestoreSafetyTests
         var env = CliEnvironment.For(database, dir.Path);
         var name = await BackupAsync(env);
         var run = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", "postgres", "--drop-existing");
-        CliErrorTestsAccess.AssertOneLineError(run, "refusing to restore into the system database");
+        Cli.CliErrorTests.AssertOneLineError(run, "refusing to restore into the system database", ErrorKind.RefusedForSafety);
     }
 
     internal static async Task<string> BackupAsync(IReadOnlyDictionary<string, string?> env)

@@ -19,6 +19,7 @@ public sealed class RetentionWithoutVerificationTests
 
     private static RetentionDecision For(IReadOnlyList<RetentionDecision> decisions, BackupEntry entry) => decisions.Single(d => d.Backup == entry.Name);
 
+    [Trait("Tier", "Fast")]
     [Fact]
     public void Nothing_verified_keeps_the_newest_good_full_backup_and_says_retention_was_limited()
     {
@@ -39,6 +40,7 @@ public sealed class RetentionWithoutVerificationTests
         Assert.Contains(middle.Name, finding, StringComparison.Ordinal);
     }
 
+    [Trait("Tier", "Fast")]
     [Fact]
     public void A_verified_backup_is_still_the_one_kept_and_each_database_is_judged_alone()
     {

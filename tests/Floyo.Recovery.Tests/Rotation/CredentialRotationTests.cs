@@ -206,11 +206,11 @@ public sealed class CredentialRotationTests
         // Two plans made from the same state: both target green. Only the first to publish may change it.
         var stale = await rotator.PlanAsync("rot-stale", null, default);
         var second = await rotator.PublishAsync(await rotator.PlanAsync("rot-second", null, default), default);
-        var early = await Assert.ThrowsAsync<RecoveryException>(() => rotator.DisablePreviousAsync(second, default));
+        var early = await Assert.ThrowsAnyAsync<RecoveryException>(() => rotator.DisablePreviousAsync(second, default));
         Assert.Contains("grace period", early.Message, StringComparison.Ordinal);
         Assert.Equal(2, (await scenario.EnabledCredentialsAsync(store)).Count);
 
-        var refused = await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale, default));
+        var refused = await Assert.ThrowsAnyAsync<RecoveryException>(() => rotator.PublishAsync(stale, default));
         Assert.Contains("changed since", refused.Message, StringComparison.Ordinal);
         await AssertEveryEnabledCredentialWorksAsync(scenario, store, "after the refused stale plan");
 
@@ -226,12 +226,12 @@ public sealed class CredentialRotationTests
         await using var scenario = await RotationScenario.CreateAsync();
         await using var engine = scenario.Engine(graceSeconds: 0);
         var runner = engine.GetRequiredService<RotationRunner>();
-        var missing = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
+        var missing = await Assert.ThrowsAnyAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
         Assert.Equal($"login role '{scenario.Blue}' does not exist: run 'floyo-dr credentials init' first", missing.Message);
         Assert.Null(await scenario.Store(engine).GetCurrentAsync(RotationScenario.Secret, default));
 
         await scenario.Store(engine).SetAsync(RotationScenario.Secret, new DatabaseCredential("legacy_app", "pw-legacy-1234").ToJson(), new Dictionary<string, string>(), null, default);
-        var foreign = await Assert.ThrowsAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
+        var foreign = await Assert.ThrowsAnyAsync<RecoveryException>(() => runner.RunAsync(new RotationRequest(TaggedSecrets: false), null, default));
         Assert.Contains("role 'legacy_app', which is neither", foreign.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("pw-legacy", foreign.Message, StringComparison.Ordinal);
     }
@@ -259,7 +259,7 @@ public sealed class CredentialRotationTests
             var rotator = engine.GetRequiredService<DatabaseCredentialRotator>();
             var stale = await rotator.PlanAsync("rot-stale", null, default);
             await engine.GetRequiredService<RotationRunner>().RunAsync(new RotationRequest(), null, default);
-            outputs.Add((await Assert.ThrowsAsync<RecoveryException>(() => rotator.PublishAsync(stale, default))).ToString());
+            outputs.Add((await Assert.ThrowsAnyAsync<RecoveryException>(() => rotator.PublishAsync(stale, default))).ToString());
         }
         var rotate = await FloyoDr.RunAsync(env, "rotate-credentials");
         Assert.True(rotate.ExitCode == 0, rotate.All);
@@ -275,7 +275,7 @@ public sealed class CredentialRotationTests
         // A failing run: the secrets file opened up to the group is refused, with one line.
         File.SetUnixFileMode(scenario.SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         var refused = await FloyoDr.RunAsync(env, "rotate-credentials");
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal((int)ErrorKind.RefusedForSafety, refused.ExitCode);
         Assert.Contains("error: the secrets file", refused.StdErr, StringComparison.Ordinal);
         outputs.Add(refused.All);
         File.SetUnixFileMode(scenario.SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);

@@ -55,7 +55,7 @@ public sealed class RotateCredentialsCliTests
         var rotate = await FloyoDr.RunAsync(env, "rotate-credentials", "--only", "database");
         clock.Stop();
 
-        Assert.Equal(1, rotate.ExitCode);
+        Assert.Equal((int)ErrorKind.NotFound, rotate.ExitCode);
         // One line, the step's own words: not the workflow framework's wrapper, and no transient-failure retries.
         Assert.Equal($"error: login role '{scenario.Blue}' does not exist: run 'floyo-dr credentials init' first", rotate.StdErr.Trim());
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(25), $"a permanent failure was retried ({clock.Elapsed})");

@@ -68,7 +68,7 @@ public sealed class DatabaseConnectionsTests : IAsyncLifetime
         }
         await using (var engine = Engine.Create(Settings(UrlWithoutPassword())))
         {
-            var error = await Assert.ThrowsAsync<RecoveryException>(() => engine.GetRequiredService<DatabaseConnections>().DatabaseAsync(default));
+            var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => engine.GetRequiredService<DatabaseConnections>().DatabaseAsync(default));
             Assert.Equal($"DATABASE_PASSWORD_SECRET names secret 'floyo-dr-db', which is not in file {Path.Combine(_dir.Path, "secrets.json")}", error.Message);
         }
     }

@@ -3,6 +3,7 @@ using Floyo.Recovery.Tests.Support;
 
 namespace Floyo.Recovery.Tests.Secrets;
 
+[Trait("Tier", "Fast")]
 public sealed class FileSecretStoreTests : IDisposable
 {
     private readonly TempDirectory _dir = new();
@@ -32,13 +33,14 @@ public sealed class FileSecretStoreTests : IDisposable
         await store.SetAsync("app-db", "exposed-value", new Dictionary<string, string>(), null, default);
         File.SetUnixFileMode(FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite | extra);
 
-        var read = await Assert.ThrowsAsync<RecoveryException>(() => store.GetCurrentAsync("app-db", default));
+        var read = await Assert.ThrowsAnyAsync<RecoveryException>(() => store.GetCurrentAsync("app-db", default));
         Assert.Contains($"mode {shown}", read.Message, StringComparison.Ordinal);
         Assert.Contains("chmod 600", read.Message, StringComparison.Ordinal);
+        Assert.Equal(ErrorKind.RefusedForSafety, read.Kind);
         Assert.DoesNotContain("exposed-value", read.Message, StringComparison.Ordinal);
         // Writing would read it first: refused too, and the file is left as it was.
         var before = await File.ReadAllBytesAsync(FilePath);
-        await Assert.ThrowsAsync<RecoveryException>(() => store.SetAsync("app-db", "other", new Dictionary<string, string>(), null, default));
+        await Assert.ThrowsAnyAsync<RecoveryException>(() => store.SetAsync("app-db", "other", new Dictionary<string, string>(), null, default));
         Assert.Equal(before, await File.ReadAllBytesAsync(FilePath));
     }
 
@@ -48,7 +50,7 @@ public sealed class FileSecretStoreTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
         await File.WriteAllTextAsync(FilePath, "{\"secrets\": {\"app-db\": \"leaked-password-text");
         File.SetUnixFileMode(FilePath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var error = await Assert.ThrowsAsync<RecoveryException>(() => new FileSecretStore(FilePath, TimeProvider.System).GetCurrentAsync("app-db", default));
+        var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => new FileSecretStore(FilePath, TimeProvider.System).GetCurrentAsync("app-db", default));
         Assert.Contains("not valid JSON", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("leaked-password", error.Message, StringComparison.Ordinal);
     }

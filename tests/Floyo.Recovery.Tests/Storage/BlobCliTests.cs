@@ -44,7 +44,7 @@ public sealed class BlobCliTests
         var restore = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", db.Name + "_copy");
         Assert.True(restore.ExitCode == 0, restore.All);
         var refused = await FloyoDr.RunAsync(env, "restore", "--file", name);
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal((int)ErrorKind.RefusedForSafety, refused.ExitCode);
         Assert.Contains("is not empty: pass --drop-existing", refused.StdErr);
 
         var cleanup = await FloyoDr.RunAsync(env, "cleanup", "--json");
@@ -82,7 +82,7 @@ public sealed class BlobCliTests
         env["BACKUP_IMMUTABILITY_MODE"] = "locked";
         env["BACKUP_BLOB_CONTAINER"] = container.Name + "-missing";
         var missing = await FloyoDr.RunAsync(env, "backup", "--full");
-        Assert.Equal(1, missing.ExitCode);
+        Assert.Equal((int)ErrorKind.Configuration, missing.ExitCode);
         Assert.Contains($"the container {TestServers.BlobEndpoint}/{container.Name}-missing does not exist; with BACKUP_IMMUTABILITY_MODE=locked", missing.StdErr);
     }
 
@@ -119,7 +119,7 @@ public sealed class BlobCliTests
         var restore = await FloyoDr.RunAsync(primaryGone, "restore", "--file", name, "--source", "secondary", "--target-database", db.Name + "_dc2");
         Assert.True(restore.ExitCode == 0, restore.All);
         var fromPrimary = await FloyoDr.RunAsync(primaryGone, "list");
-        Assert.Equal(1, fromPrimary.ExitCode);
+        Assert.Equal((int)ErrorKind.Unavailable, fromPrimary.ExitCode);
         Assert.StartsWith("error: cannot reach blob storage at http://127.0.0.1:9/devstoreaccount1/", fromPrimary.StdErr);
 
         // The second place being down hides nothing that is in the first, and a failed copy says the backup is safe.
@@ -142,7 +142,7 @@ public sealed class BlobCliTests
         Assert.Contains("second copy verified in " + secondDir.Path, second.StdOut);
         var noSecondary = new Dictionary<string, string?>(env) { ["BACKUP_SECONDARY_STORE"] = "none" };
         var refused = await FloyoDr.RunAsync(noSecondary, "restore", "--file", name, "--source", "secondary");
-        Assert.Equal(1, refused.ExitCode);
+        Assert.Equal((int)ErrorKind.Configuration, refused.ExitCode);
         Assert.Contains("no second copy is configured", refused.StdErr);
     }
 }

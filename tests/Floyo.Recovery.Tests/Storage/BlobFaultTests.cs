@@ -44,7 +44,7 @@ public sealed class BlobFaultTests
             }
             Assert.False(backup.IsCompleted, "the backup finished before storage could be stopped: make the test database bigger");
             await azurite.KillAsync();
-            var error = await Assert.ThrowsAsync<RecoveryException>(() => backup);
+            var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => backup);
             Assert.Matches("cannot reach blob storage|connection to blob storage", error.Message);
             Assert.DoesNotContain('\n', error.Message);
             Assert.DoesNotContain(recorder.Requests, r => r.Comp == "blocklist");
@@ -124,7 +124,7 @@ public sealed class BlobFaultTests
         await using (var engine = BlobEngine.Create(settings, handler: cut))
         {
             var target = $"{db.Name}_never";
-            var error = await Assert.ThrowsAsync<RecoveryException>(() => engine.GetRequiredService<RestoreRunner>().RunAsync(new RestoreRequest(name, target), null, default));
+            var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => engine.GetRequiredService<RestoreRunner>().RunAsync(new RestoreRequest(name, target), null, default));
             Assert.Contains($"download of '{name}'", error.Message);
             Assert.Contains("interrupted at byte 1000000", error.Message);
             Assert.Contains("nothing partial was used", error.Message);

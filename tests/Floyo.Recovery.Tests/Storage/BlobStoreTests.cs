@@ -68,9 +68,9 @@ public sealed class BlobStoreTests
         Assert.Empty(await ToListAsync(store.ListAsync("", default)));
 
         await store.WriteAllAsync("a/b.json", "first"u8.ToArray(), ObjectRetention.None, default);
-        var again = await Assert.ThrowsAsync<RecoveryException>(() => store.WriteAllAsync("a/b.json", "second"u8.ToArray(), ObjectRetention.None, default));
+        var again = await Assert.ThrowsAnyAsync<RecoveryException>(() => store.WriteAllAsync("a/b.json", "second"u8.ToArray(), ObjectRetention.None, default));
         Assert.Contains("never overwritten", again.Message);
-        await Assert.ThrowsAsync<RecoveryException>(() => store.CreateAsync("a/b.json", ObjectRetention.None, default));
+        await Assert.ThrowsAnyAsync<RecoveryException>(() => store.CreateAsync("a/b.json", ObjectRetention.None, default));
 
         // Two writers racing for one name: the second commit is refused by If-None-Match: *.
         await using var first = await store.CreateAsync("race.bin", ObjectRetention.None, default);
@@ -78,7 +78,7 @@ public sealed class BlobStoreTests
         await first.Stream.WriteAsync("one"u8.ToArray());
         await second.Stream.WriteAsync("two"u8.ToArray());
         await first.CommitAsync(default);
-        var race = await Assert.ThrowsAsync<RecoveryException>(() => second.CommitAsync(default));
+        var race = await Assert.ThrowsAnyAsync<RecoveryException>(() => second.CommitAsync(default));
         Assert.Contains("never overwritten", race.Message);
         Assert.Equal("one"u8.ToArray(), await ReadAllAsync(store, "race.bin"));
         Assert.Equal("first"u8.ToArray(), await ReadAllAsync(store, "a/b.json"));
@@ -92,7 +92,7 @@ public sealed class BlobStoreTests
         await using var _ = engine;
 
         var held = await store.LockAsync("backup-db", TimeSpan.Zero, default);
-        var refused = await Assert.ThrowsAsync<RecoveryException>(() => store.LockAsync("backup-db", TimeSpan.FromSeconds(2), default));
+        var refused = await Assert.ThrowsAnyAsync<RecoveryException>(() => store.LockAsync("backup-db", TimeSpan.FromSeconds(2), default));
         Assert.Contains("another floyo-dr run holds the lock", refused.Message);
         await using (await store.LockAsync("other-key", TimeSpan.Zero, default))
         {
@@ -111,7 +111,7 @@ public sealed class BlobStoreTests
         var (engine, store) = Open(container, mode: "unlocked");
         await using (engine)
         {
-            var error = await Assert.ThrowsAsync<RecoveryException>(() => store.WriteAllAsync("a.json", "{}"u8.ToArray(), ObjectRetention.None, default));
+            var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => store.WriteAllAsync("a.json", "{}"u8.ToArray(), ObjectRetention.None, default));
             Assert.Contains($"the container {TestServers.BlobEndpoint}/{container.Name} does not exist", error.Message);
             Assert.Contains("BACKUP_IMMUTABILITY_MODE=off", error.Message);
             Assert.DoesNotContain('\n', error.Message);
@@ -136,7 +136,7 @@ public sealed class BlobStoreTests
         await using var _ = engine;
         var store = engine.GetRequiredService<IBackupStore>();
 
-        var error = await Assert.ThrowsAsync<RecoveryException>(async () => await ToListAsync(store.ListAsync("", default)));
+        var error = await Assert.ThrowsAnyAsync<RecoveryException>(async () => await ToListAsync(store.ListAsync("", default)));
         Assert.StartsWith($"access to {TestServers.BlobEndpoint}/{container.Name} was denied (HTTP 403", error.Message);
         Assert.DoesNotContain(wrongKey, error.Message);
         Assert.DoesNotContain('\n', error.Message);
@@ -150,7 +150,7 @@ public sealed class BlobStoreTests
         var (engine, store) = Open(container, mode: "unlocked", recorder: recorder);
         await using var _ = engine;
 
-        var error = await Assert.ThrowsAsync<RecoveryException>(() => store.CreateAsync("db_full_20260101_000000.dump.zst", new ObjectRetention(DateTimeOffset.UtcNow.AddDays(30)), default));
+        var error = await Assert.ThrowsAnyAsync<RecoveryException>(() => store.CreateAsync("db_full_20260101_000000.dump.zst", new ObjectRetention(DateTimeOffset.UtcNow.AddDays(30)), default));
         Assert.Contains("does not support immutability policies (HTTP 501 APINotImplemented)", error.Message);
         Assert.Contains("BACKUP_IMMUTABILITY_MODE=off", error.Message);
         // The probe asked for the policy with the upload, then explicitly, which Azurite refused with its 501.
@@ -161,7 +161,7 @@ public sealed class BlobStoreTests
             Assert.Fail($"the probe left {hidden.Name} behind");
         }
 
-        var hold = await Assert.ThrowsAsync<RecoveryException>(async () =>
+        var hold = await Assert.ThrowsAnyAsync<RecoveryException>(async () =>
         {
             var (offEngine, offStore) = Open(container, mode: "off");
             await using (offEngine)

@@ -52,7 +52,7 @@ public sealed class PrivateFilesTests
         var open = (UnixFileMode)Convert.ToInt32("777", 8);
         File.SetUnixFileMode(work, open);
 
-        var error = Assert.Throws<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
+        var error = Assert.ThrowsAny<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
         Assert.Contains("writable by other users (mode 0777)", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
         Assert.Equal(open, File.GetUnixFileMode(work));
@@ -87,7 +87,7 @@ public sealed class PrivateFilesTests
             Assert.Equal(0, chown.ExitCode);
         }
 
-        var error = Assert.Throws<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
+        var error = Assert.ThrowsAny<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = work }));
         Assert.Contains("belongs to uid 65534, not this user", error.Message, StringComparison.Ordinal);
     }
 
@@ -98,7 +98,7 @@ public sealed class PrivateFilesTests
         var elsewhere = Directory.CreateDirectory(Path.Combine(parent.Path, "elsewhere"), OwnerOnlyFolder).FullName;
         var link = Path.Combine(parent.Path, "link");
         Directory.CreateSymbolicLink(link, elsewhere);
-        Assert.Contains("symbolic link", Assert.Throws<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = link })).Message, StringComparison.Ordinal);
+        Assert.Contains("symbolic link", Assert.ThrowsAny<RecoveryException>(() => WorkDirectory.Create(new DatabaseOptions { WorkDir = link })).Message, StringComparison.Ordinal);
 
         var fresh = Path.Combine(parent.Path, "fresh");
         Assert.Equal(fresh, WorkDirectory.Create(new DatabaseOptions { WorkDir = fresh }));

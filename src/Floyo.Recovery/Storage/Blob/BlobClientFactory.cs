@@ -43,7 +43,7 @@ public sealed class BlobClientFactory(IEnumerable<BlobClientCustomization> custo
             catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
             {
                 // The SDK's message may quote the string, and the string holds the key: say only which setting.
-                throw new RecoveryException($"{location.SettingPrefix}_CONNECTION_STRING is not a valid storage connection string");
+                throw new ConfigurationException($"{location.SettingPrefix}_CONNECTION_STRING is not a valid storage connection string");
             }
         }
         else if (Uri.TryCreate(location.ServiceUri, UriKind.Absolute, out var uri))
@@ -53,7 +53,7 @@ public sealed class BlobClientFactory(IEnumerable<BlobClientCustomization> custo
         }
         else
         {
-            throw new RecoveryException($"{location.SettingPrefix}_SERVICE_URI or {location.SettingPrefix}_CONNECTION_STRING must be set");
+            throw new ConfigurationException($"{location.SettingPrefix}_SERVICE_URI or {location.SettingPrefix}_CONNECTION_STRING must be set");
         }
         return service.GetBlobContainerClient(location.Container);
     }

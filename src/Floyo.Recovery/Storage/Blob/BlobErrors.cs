@@ -28,22 +28,22 @@ internal static class BlobErrors
         {
             RecoveryException recovery => recovery,
             RequestFailedException { Status: 403 } r =>
-                new RecoveryException($"access to {location} was denied (HTTP 403 {r.ErrorCode}){(what is null ? "" : $" on {what}")}: check the account key / connection string, or the managed identity's role on the container ('Storage Blob Data Owner': index tags and immutability need more than Contributor; BACKUP_BLOB_INDEX_TAGS=false writes without tags)", e),
+                new ConfigurationException($"access to {location} was denied (HTTP 403 {r.ErrorCode}){(what is null ? "" : $" on {what}")}: check the account key / connection string, or the managed identity's role on the container ('Storage Blob Data Owner': index tags and immutability need more than Contributor; BACKUP_BLOB_INDEX_TAGS=false writes without tags)", e),
             RequestFailedException { Status: 401 } r =>
-                new RecoveryException($"{location} refused our credentials (HTTP 401 {r.ErrorCode})", e),
+                new ConfigurationException($"{location} refused our credentials (HTTP 401 {r.ErrorCode})", e),
             RequestFailedException { ErrorCode: "ContainerNotFound" } =>
-                new RecoveryException($"the container {location} does not exist", e),
+                new NotFoundException($"the container {location} does not exist", e),
             RequestFailedException r when IsNotImplemented(r) =>
                 new RecoveryException($"the storage service at {location} does not implement this operation (HTTP {r.Status} {r.ErrorCode}); Azurite has no immutability or legal hold", e),
             RequestFailedException { Status: 0 } r =>
-                new RecoveryException($"cannot reach blob storage at {location}: {FirstLine(r.InnerException?.Message ?? r.Message)}", e),
+                new UnavailableException($"cannot reach blob storage at {location}: {FirstLine(r.InnerException?.Message ?? r.Message)}", e),
             RequestFailedException r =>
                 new RecoveryException($"blob storage failed on {subject}: HTTP {r.Status} {r.ErrorCode ?? FirstLine(r.Message)}", e),
             AuthenticationFailedException or CredentialUnavailableException =>
-                new RecoveryException($"no Azure credential could be obtained for {location} (DefaultAzureCredential: {FirstLine(e.Message)}); in Azure give the app a managed identity, locally use a connection string", e),
+                new ConfigurationException($"no Azure credential could be obtained for {location} (DefaultAzureCredential: {FirstLine(e.Message)}); in Azure give the app a managed identity, locally use a connection string", e),
             AggregateException { InnerExceptions.Count: > 0 } a => Map(a.InnerExceptions[^1], location, what),
             IOException or TimeoutException or HttpRequestException =>
-                new RecoveryException($"the connection to blob storage at {location} failed: {FirstLine(e.Message)}", e),
+                new UnavailableException($"the connection to blob storage at {location} failed: {FirstLine(e.Message)}", e),
             _ => new RecoveryException($"blob storage failed on {subject}: {FirstLine(e.Message)}", e),
         };
     }

@@ -248,7 +248,7 @@ public sealed partial class BlobStore : IBackupStore
             }
             catch (RequestFailedException e) when (e.Status == 409)
             {
-                throw new RecoveryException($"another floyo-dr run holds the lock '{key}' in {Location}; try again when it has finished (an abandoned lock expires within {LeaseDuration.TotalSeconds:F0} s)", e);
+                throw new UnavailableException($"another floyo-dr run holds the lock '{key}' in {Location}; try again when it has finished (an abandoned lock expires within {LeaseDuration.TotalSeconds:F0} s)", e);
             }
             catch (Exception e) when (BlobErrors.IsStorageFailure(e))
             {
@@ -327,7 +327,7 @@ public sealed partial class BlobStore : IBackupStore
             {
                 if (_settings.Mode != ImmutabilityMode.Off)
                 {
-                    throw new RecoveryException($"the container {Location} does not exist; with BACKUP_IMMUTABILITY_MODE={_settings.Mode.ToString().ToLowerInvariant()} it must be provisioned with version-level immutability (the deployment does this in Azure); for local storage such as Azurite set BACKUP_IMMUTABILITY_MODE=off and it is created", e);
+                    throw new ConfigurationException($"the container {Location} does not exist; with BACKUP_IMMUTABILITY_MODE={_settings.Mode.ToString().ToLowerInvariant()} it must be provisioned with version-level immutability (the deployment does this in Azure); for local storage such as Azurite set BACKUP_IMMUTABILITY_MODE=off and it is created", e);
                 }
                 try
                 {

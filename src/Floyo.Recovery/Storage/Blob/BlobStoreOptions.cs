@@ -79,7 +79,7 @@ public static class ImmutabilityModes
         "off" => ImmutabilityMode.Off,
         "unlocked" => ImmutabilityMode.Unlocked,
         "locked" => ImmutabilityMode.Locked,
-        _ => throw new RecoveryException($"BACKUP_IMMUTABILITY_MODE must be 'unlocked', 'locked' or 'off', not '{value}'"),
+        _ => throw new ConfigurationException($"BACKUP_IMMUTABILITY_MODE must be 'unlocked', 'locked' or 'off', not '{value}'"),
     };
 }
 

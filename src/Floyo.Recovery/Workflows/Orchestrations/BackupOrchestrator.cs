@@ -43,9 +43,9 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             var error = WorkflowTasks.Describe(e);
             context.SetCustomStatus("failed");
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, Result(WorkflowOutcome.Failed, null, null, null, null, error), logger);
-            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error);
+            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, error, e);
             await AlertAsync(context, input, BackupKey, true, NotificationSeverity.Critical, $"Backup of {AlertInput.DatabaseToken} failed", error);
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
 
         var errors = new List<string>();
@@ -97,7 +97,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
         if (outcome == WorkflowOutcome.Failed)
         {
-            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!);
+            logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!, null);
         }
         await AlertOnResultAsync(context, input, taken, errors, copyError, replication, logger);
         logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, outcome.ToString());

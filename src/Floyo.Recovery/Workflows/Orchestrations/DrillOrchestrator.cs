@@ -100,7 +100,7 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         context.SetCustomStatus($"drill {id}: {status}");
         if (status != DrillStatus.Passed)
         {
-            logger.WorkflowFailed(nameof(DrillOrchestrator), context.InstanceId, string.Join("; ", failures));
+            logger.WorkflowFailed(nameof(DrillOrchestrator), context.InstanceId, string.Join("; ", failures), null);
             // A drill that fails means recovery, as it stands, would fail too.
             await WorkflowTasks.NotifyAsync(context, "failed", NotificationSeverity.Critical, $"DR drill {id} {status}",
                 $"{string.Join("; ", failures)}. Report: {report.MarkdownName}.", id);

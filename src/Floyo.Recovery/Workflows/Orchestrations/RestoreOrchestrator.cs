@@ -40,12 +40,12 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             var checksum = await context.CallActivityAsync<ChecksumCheck>(nameof(CheckBackupChecksumActivity), new ChecksumInput(plan.Backup, RecordMismatch: true, input.From), run.Retry);
             if (!checksum.Matched)
             {
-                throw new RecoveryException($"{checksum.Problem ?? "checksum mismatch"}; nothing was restored");
+                throw new IntegrityException($"{checksum.Problem ?? "checksum mismatch"}; nothing was restored");
             }
         }
         catch (Exception e) when (e is TaskFailedException or RecoveryException)
         {
-            return await run.FailAsync(WorkflowTasks.Describe(e));
+            return await run.FailAsync(WorkflowTasks.Describe(e), e);
         }
 
         // 3. The approval gate.
@@ -75,7 +75,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         }
         catch (TaskFailedException e)
         {
-            return await run.FailAsync($"writes to '{plan.TargetDatabase}' could not be stopped, nothing was restored: {WorkflowTasks.Describe(e)}");
+            return await run.FailAsync($"writes to '{plan.TargetDatabase}' could not be stopped, nothing was restored: {WorkflowTasks.Describe(e)}", e);
         }
         run.Freeze = freeze;
 
@@ -92,7 +92,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             if (!integrity.Passed)
             {
                 run.Problems.AddRange(integrity.Problems);
-                throw new RecoveryException($"integrity check of '{plan.TargetDatabase}' found {integrity.Problems.Count} problems, first: {integrity.Problems[0]}");
+                throw new IntegrityException($"integrity check of '{plan.TargetDatabase}' found {integrity.Problems.Count} problems, first: {integrity.Problems[0]}");
             }
 
             run.Stage(RestoreStages.ResumingWrites);
@@ -100,7 +100,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         }
         catch (Exception e) when (e is TaskFailedException or RecoveryException)
         {
-            return await run.FailAsync(WorkflowTasks.Describe(e));
+            return await run.FailAsync(WorkflowTasks.Describe(e), e);
         }
 
         return await run.SucceededAsync();
@@ -191,7 +191,7 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         }
 
         /// <summary>Records the failure and fails the orchestration; after writes were stopped it says so, loudly, and how to reopen.</summary>
-        public async Task<RestoreReport> FailAsync(string error)
+        public async Task<RestoreReport> FailAsync(string error, Exception cause)
         {
             var writesStopped = WritesStopped;
             var target = Plan?.TargetDatabase ?? input.TargetDatabase ?? "(the database of DATABASE_URL)";
@@ -203,16 +203,16 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             var recordError = await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, report, logger);
             if (writesStopped)
             {
-                logger.RestoreFailedWritesStopped(context.InstanceId, input.Backup, target, error, Freeze!.ResumeSql);
+                logger.RestoreFailedWritesStopped(context.InstanceId, input.Backup, target, error, Freeze!.ResumeSql, cause);
                 // The application is down until someone looks: page.
                 await WorkflowTasks.NotifyAsync(context, "failed-writes-stopped", Notifications.NotificationSeverity.Critical,
                     $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message);
             }
             else
             {
-                logger.WorkflowFailed(nameof(RestoreOrchestrator), context.InstanceId, error);
+                logger.WorkflowFailed(nameof(RestoreOrchestrator), context.InstanceId, error, cause);
             }
-            throw new RecoveryException(recordError is null ? message : $"{message} (the report could not be stored: {recordError})");
+            throw RecoveryException.Of(ErrorKinds.Of(cause), recordError is null ? message : $"{message} (the report could not be stored: {recordError})");
         }
 
         private RestoreReport Report(RestoreOutcome outcome, string? error)

@@ -60,7 +60,7 @@ public sealed class ChecksumSweepOrchestrator : TaskOrchestrator<ScheduledWorkfl
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
         if (outcome == WorkflowOutcome.Failed)
         {
-            logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)));
+            logger.WorkflowFailed(nameof(ChecksumSweepOrchestrator), context.InstanceId, string.Join("; ", mismatches.Concat(errors).Take(5)), null);
         }
         // A damaged backup is critical, one incident per backup; the sweep not finishing is its own (warning).
         foreach (var (backup, problem) in mismatchedBackups)
@@ -106,9 +106,9 @@ public sealed class RetentionCleanupOrchestrator : TaskOrchestrator<ScheduledWor
         {
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, RecordName, WorkflowOutcome.Failed, new { error }, logger);
-            logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error);
+            logger.WorkflowFailed(nameof(RetentionCleanupOrchestrator), context.InstanceId, error, e);
             await WorkflowTasks.AlertAsync(context, new AlertInput(RecordName, true, NotificationSeverity.Warning, "Retention cleanup failed", error));
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         var outcome = summary.Failures.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
         context.SetCustomStatus($"{summary.Deleted.Count + summary.DeletedOrphans.Count} deleted, {summary.Kept} kept, {summary.Failures.Count} failures");
@@ -176,9 +176,9 @@ internal static class ScheduledJob
         {
             var error = WorkflowTasks.Describe(e);
             await WorkflowTasks.RecordAsync(context, recordName, WorkflowOutcome.Failed, new ScheduledJobResult(recordName, WorkflowOutcome.Failed, error, context.CurrentUtcDateTime), logger);
-            logger.WorkflowFailed(workflow, context.InstanceId, error);
+            logger.WorkflowFailed(workflow, context.InstanceId, error, e);
             await WorkflowTasks.AlertAsync(context, new AlertInput(recordName, true, NotificationSeverity.Warning, $"{recordName} failed", error));
-            throw new RecoveryException(error);
+            throw RecoveryException.Of(ErrorKinds.Of(e), error);
         }
         result = result with { FinishedAt = context.CurrentUtcDateTime };
         context.SetCustomStatus(result.Detail);
