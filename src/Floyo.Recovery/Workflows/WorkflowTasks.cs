@@ -83,7 +83,7 @@ internal static class WorkflowTasks
         }
         catch (TaskFailedException e)
         {
-            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(alert.Key, Describe(e));
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(alert.Key, Describe(e), e);
             return [];
         }
     }
