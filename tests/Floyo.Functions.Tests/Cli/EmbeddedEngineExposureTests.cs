@@ -29,27 +29,7 @@ public sealed class EmbeddedEngineExposureTests
             var id = await client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator),
                 new RestoreWorkflowInput("nope_full_20260101_000000.dump.zst", null, false, "exposure test", "alice", RestoreSource.Cli, TimeSpan.FromMinutes(1)));
 
-            // What any local user can do: try every new loopback TCP listener as a Durable sidecar.
-            var reachable = new List<int>();
-            foreach (var port in LoopbackListeners().Except(before))
-            {
-                var services = new ServiceCollection();
-                services.AddDurableTaskClient(b => b.UseGrpc($"http://127.0.0.1:{port}"));
-                await using var provider = services.BuildServiceProvider();
-                var stranger = provider.GetRequiredService<DurableTaskClient>();
-                try
-                {
-                    using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-                    if (await stranger.GetInstanceAsync(id, cts.Token) is not null)
-                    {
-                        reachable.Add(port);
-                    }
-                }
-                catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException)
-                {
-                    // Not a sidecar (another test's listener), or not ours.
-                }
-            }
+            var reachable = await ReachableAsync(id, before);
             Assert.True(reachable.Count == 0, $"the embedded engine answers any local user on 127.0.0.1:{string.Join(", ", reachable)}");
             Assert.NotNull(await client.GetInstanceAsync(id));
         }
@@ -57,6 +37,43 @@ public sealed class EmbeddedEngineExposureTests
         {
             await host.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task The_probe_does_reach_an_engine_that_listens_on_loopback_tcp()
+    {
+        // The control: the package's own test host serves its sidecar on a loopback TCP port, as floyo-dr once did.
+        var before = LoopbackListeners();
+        await using var host = await Microsoft.DurableTask.Testing.DurableTaskTestHost.StartAsync(r => { });
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync("not-registered");
+        Assert.NotEmpty(await ReachableAsync(id, before));
+    }
+
+    /// <summary>What any local user can do: try every loopback TCP listener opened since <paramref name="before"/> as a Durable sidecar.</summary>
+    private static async Task<List<int>> ReachableAsync(string id, HashSet<int> before)
+    {
+        var reachable = new List<int>();
+        foreach (var port in LoopbackListeners().Except(before))
+        {
+            var services = new ServiceCollection();
+            services.AddLogging();
+            services.AddDurableTaskClient(b => b.UseGrpc($"http://127.0.0.1:{port}"));
+            await using var provider = services.BuildServiceProvider();
+            var stranger = provider.GetRequiredService<DurableTaskClient>();
+            try
+            {
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                if (await stranger.GetInstanceAsync(id, cts.Token) is not null)
+                {
+                    reachable.Add(port);
+                }
+            }
+            catch (Exception e) when (e is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException)
+            {
+                // Not a sidecar (another test's listener), or not ours.
+            }
+        }
+        return reachable;
     }
 
     /// <summary>Ports of TCP sockets listening on any or loopback addresses (IPv4 and IPv6), from /proc/net.</summary>

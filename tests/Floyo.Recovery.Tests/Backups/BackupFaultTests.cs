@@ -135,9 +135,9 @@ public sealed class BackupFaultTests
         Assert.True(writes > 0, "the application kept writing during the backup");
     }
 
-    /// <summary>What a person browsing the store sees, less the workflows' own run records (a failed run is recorded, on purpose).</summary>
+    /// <summary>What a person browsing the store sees, less the workflows' own run records and alerts (a failed run is recorded and alerted, on purpose).</summary>
     private static List<string> VisibleFiles(string root) =>
         [.. Directory.GetFiles(root, "*", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(root, f))
-            .Where(f => !f.Split('/').Any(s => s.StartsWith('.')) && !f.StartsWith("runs/", StringComparison.Ordinal))];
+            .Where(f => !f.Split('/').Any(s => s.StartsWith('.')) && !f.StartsWith("runs/", StringComparison.Ordinal) && !f.StartsWith("notifications/", StringComparison.Ordinal))];
 }
