@@ -228,6 +228,7 @@ var floyoSettings = {
   BACKUP_COMPRESSION: 'true'
   BACKUP_COMPRESSION_LEVEL: '2'
   BACKUP_LOCK_WAIT_SECONDS: '0'
+  INCREMENTAL_ARCHIVE_WAIT_SECONDS: '120'
   RESTORE_APPROVAL_REQUIRED: restoreApprovalRequired ? 'true' : 'false'
   RESTORE_APPROVAL_TIMEOUT: '01:00:00'
   // Identity comes from App Service Authentication only (modules/function-app.bicep); a declared name never counts.

@@ -16,7 +16,7 @@ internal static class BackupCommand
     {
         var full = new Option<bool>("--full") { Description = "Take a full backup (pg_dump custom format, zstd, SHA-256)" };
         var baseBackup = new Option<bool>("--base") { Description = "Take a base backup for point-in-time recovery (pg_basebackup tar, zstd, SHA-256; needs WAL archiving)" };
-        var incremental = new Option<bool>("--incremental") { Description = "Take an incremental backup (needs WAL archiving)" };
+        var incremental = new Option<bool>("--incremental") { Description = "Prove the WAL archive continuous from the newest base backup to now and record it (needs WAL archiving)" };
         var verify = new Option<bool>("--verify") { Description = "Prove the new backup by restoring it into a scratch database" };
         var json = new Option<bool>("--json") { Description = "Print the backup's metadata as JSON" };
         var command = new Command("backup", "Back up the database of DATABASE_URL into the backup store") { full, baseBackup, incremental, verify, json };
@@ -25,7 +25,9 @@ internal static class BackupCommand
             // Refused before any engine starts: these need no server and no store.
             if (result.GetValue(incremental))
             {
-                return Task.FromResult(CliHost.Fail("incremental backups need WAL archiving, which is not enabled in this version; take a full backup with --full"));
+                return result.GetValue(full) || result.GetValue(baseBackup) || result.GetValue(verify)
+                    ? Task.FromResult(CliHost.Fail("--incremental is a backup of its own: give it without --full, --base or --verify"))
+                    : IncrementalBackupCommand.RunAsync(result.GetValue(json), ct);
             }
             if (result.GetValue(baseBackup))
             {

@@ -2,12 +2,25 @@ using Floyo.Recovery.Wal;
 
 namespace Floyo.Cli.Commands;
 
-/// <summary>The base backups under <c>list</c>'s logical dumps: type <c>base</c>, with the WAL range each one starts from.</summary>
+/// <summary>
+/// The base backups and incremental records under <c>list</c>'s logical dumps (types <c>base</c> and
+/// <c>incremental</c>, with their WAL ranges), then the recovery point.
+/// </summary>
 internal static class BaseBackupListing
 {
-    public static void Print(IReadOnlyList<BaseBackupEntry> bases)
+    public static void PrintRecoveryPoint(RecoveryPoint point)
     {
-        if (bases.Count == 0)
+        Console.WriteLine();
+        Console.WriteLine(point.Time is { } time ? $"recovery point: {PitrPlanner.Show(time)} ({point.Source})" : "recovery point: none (no verified backup, no base backup)");
+        if (point.Finding is { } finding)
+        {
+            Console.WriteLine($"finding: the WAL archive is not continuous: {finding}");
+        }
+    }
+
+    public static void Print(IReadOnlyList<BaseBackupEntry> bases, IReadOnlyList<IncrementalBackupRecord> incrementals)
+    {
+        if (bases.Count == 0 && incrementals.Count == 0)
         {
             return;
         }
@@ -17,6 +30,10 @@ internal static class BaseBackupListing
         {
             var meta = entry.Metadata;
             Console.WriteLine($"{meta.Name,-48} {BaseBackupMetadata.Type,-5} {meta.StopTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} {Output.Size(meta.SizeBytes),10}  {meta.Timeline}: {meta.StartLsn} - {meta.StopLsn}");
+        }
+        foreach (var r in incrementals)
+        {
+            Console.WriteLine($"{r.Name,-48} {IncrementalBackupRecord.Type} {r.StopTime.UtcDateTime:yyyy-MM-ddTHH:mm:ssZ} {"-",10}  {r.Timeline}: {r.StartLsn} - {r.StopLsn}, {PitrPlanner.Show(r.StartTime)} - {PitrPlanner.Show(r.StopTime)} (from {r.BaseBackup})");
         }
     }
 }

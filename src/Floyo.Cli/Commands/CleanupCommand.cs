@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Floyo.Recovery.Retention;
+using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
@@ -18,9 +19,12 @@ internal static class CleanupCommand
             var plan = await planner.PlanAsync(token);
             var apply = !result.GetValue(dryRun);
             var failures = apply ? await planner.ApplyAsync(plan, token) : [];
+            var store = SourceOption.Catalog(services, SourceOption.Parse(result, source)).Store;
+            var wal = await services.GetRequiredService<WalRetention>().PlanAsync(store, token);
+            failures = apply ? [.. failures, .. await WalRetention.ApplyAsync(store, wal, token)] : failures;
             if (result.GetValue(json))
             {
-                Output.Json(new { dryRun = !apply, plan.Decisions, plan.Orphans, failures, plan.Findings });
+                Output.Json(new { dryRun = !apply, plan.Decisions, plan.Orphans, failures, plan.Findings, pointInTime = wal });
             }
             else
             {
@@ -33,7 +37,8 @@ internal static class CleanupCommand
                 {
                     Console.WriteLine($"{verb,-12} {orphan}  (data without metadata: an interrupted backup)");
                 }
-                Console.WriteLine($"{plan.Deletions.Count() + plan.Orphans.Count} to delete, {plan.Decisions.Count(d => !d.Delete)} kept{(apply ? "" : " (dry run: nothing deleted)")}");
+                WalRetentionListing.Print(wal, verb);
+                Console.WriteLine($"{plan.Deletions.Count() + plan.Orphans.Count + wal.Deletions} to delete, {plan.Decisions.Count(d => !d.Delete)} kept{(apply ? "" : " (dry run: nothing deleted)")}");
                 foreach (var finding in plan.Findings)
                 {
                     Console.WriteLine($"finding: {finding}");

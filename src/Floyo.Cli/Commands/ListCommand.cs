@@ -53,7 +53,8 @@ internal static class ListCommand
                     : e.LegalHold ? "ok, held" : "ok";
                 Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {status}");
             }
-            BaseBackupListing.Print(bases);
+            BaseBackupListing.Print(bases, await IncrementalBackupRecord.ListAsync(catalog.Store, token));
+            BaseBackupListing.PrintRecoveryPoint(await new RecoveryPointFinder(catalog).FindAsync(null, token));
             var ignored = listing.Findings.Where(f => listing.Entries.Any(e => e.Name == f.Backup)).ToList();
             if (ignored.Count > 0)
             {

@@ -21,7 +21,7 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
         return ApiResults.Json(StatusCodes.Status200OK, entries.Select(BackupSummary.Of).ToList());
     }
 
-    /// <summary>200 while the newest verified backup is within RPO_TARGET; 503, saying why, when it is not or cannot be told.</summary>
+    /// <summary>200 while the recovery point (continuous WAL or the newest verified backup) is within RPO_TARGET; 503, saying why, when it is not or cannot be told.</summary>
     [Function("Health")]
     public async Task<IActionResult> HealthAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "health")] HttpRequest request,
@@ -45,6 +45,8 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
             database = status.Database,
             newestVerifiedBackup = status.NewestVerifiedBackup,
             backupTimestamp = status.BackupTimestamp,
+            recoveryPoint = status.RecoveryPoint,
+            recoveryPointSource = status.RecoveryPointSource,
             ageSeconds = status.AgeSeconds,
             rpoTargetSeconds = status.TargetSeconds,
         });

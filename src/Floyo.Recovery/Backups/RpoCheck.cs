@@ -1,25 +1,43 @@
+using Floyo.Recovery.Wal;
+
 namespace Floyo.Recovery.Backups;
 
-/// <summary>Where the recovery point stands: the newest verified backup, its age, and the target it is held to.</summary>
-public sealed record RpoStatus(bool WithinTarget, string? Database, string? NewestVerifiedBackup, DateTimeOffset? BackupTimestamp, double? AgeSeconds, double TargetSeconds, string Reason);
+/// <summary>Where the recovery point stands: its time and source (continuous WAL or the newest verified dump), its age, and the target it is held to.</summary>
+public sealed record RpoStatus(bool WithinTarget, string? Database, string? NewestVerifiedBackup, DateTimeOffset? BackupTimestamp, double? AgeSeconds, double TargetSeconds, string Reason)
+{
+    public DateTimeOffset? RecoveryPoint { get; init; }
 
-/// <summary>Measures the recovery point against RPO_TARGET: only a backup that was restored and matched counts.</summary>
+    public string? RecoveryPointSource { get; init; }
+}
+
+/// <summary>
+/// Measures the recovery point against RPO_TARGET: the later of the newest continuously archived WAL (since the
+/// newest base backup) and the newest backup that was restored and matched (<see cref="RecoveryPointFinder"/>).
+/// </summary>
 public sealed class RpoCheck(BackupCatalog catalog, TimeProvider clock)
 {
     public async Task<RpoStatus> CheckAsync(string? database, TimeSpan target, CancellationToken ct)
     {
-        var newest = await catalog.LatestVerifiedAsync(database, ct);
+        var point = await new RecoveryPointFinder(catalog).FindAsync(database, ct);
         var scope = database is null ? "" : $" of '{database}'";
-        if (newest is null)
+        var gap = point.Finding is null ? "" : $" (WAL archive: {point.Finding})";
+        if (point.Time is not { } time)
         {
-            return new RpoStatus(false, database, null, null, null, target.TotalSeconds, $"no verified backup{scope} in {catalog.Store.Location}: the recovery point is unknown");
+            return new RpoStatus(false, database, null, null, null, target.TotalSeconds, $"no verified backup{scope} and no continuous WAL archive in {catalog.Store.Location}: the recovery point is unknown{gap}");
         }
-        var age = clock.GetUtcNow() - newest.Metadata.Timestamp;
-        var within = age <= target;
+        var age = clock.GetUtcNow() - time;
+        var within = age <= target && point.Finding is null;
+        var what = point.DumpBackup == null || point.WalTime > point.DumpTime ? $"recovery point{scope} ({point.Source})" : $"newest verified backup{scope} {point.DumpBackup}";
         var reason = within
-            ? $"newest verified backup{scope} {newest.Name} is {Describe(age)} old, within the {Describe(target)} RPO target"
-            : $"RPO breached: newest verified backup{scope} {newest.Name} is {Describe(age)} old, over the {Describe(target)} RPO target";
-        return new RpoStatus(within, database, newest.Name, newest.Metadata.Timestamp, Math.Round(age.TotalSeconds), target.TotalSeconds, reason);
+            ? $"{what} is {Describe(age)} old, within the {Describe(target)} RPO target"
+            : age > target
+                ? $"RPO breached: {what} is {Describe(age)} old, over the {Describe(target)} RPO target{gap}"
+                : $"RPO breached: the WAL archive is broken ({point.Finding}); {what} is {Describe(age)} old and will not advance";
+        return new RpoStatus(within, database, point.DumpBackup, point.DumpTime, Math.Round(age.TotalSeconds), target.TotalSeconds, reason)
+        {
+            RecoveryPoint = time,
+            RecoveryPointSource = point.Source,
+        };
     }
 
     private static string Describe(TimeSpan span) => span switch

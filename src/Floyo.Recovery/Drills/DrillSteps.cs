@@ -97,8 +97,10 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
     }
 
     /// <summary>
-    /// Known, detectable damage. Repairable: an index marked invalid (as a crash mid-build leaves it).
-    /// Not repairable in place: the largest table truncated and an index dropped.
+    /// Known, detectable damage to whatever the database has. Repairable: an index marked invalid (as a crash
+    /// mid-build leaves it); one backing no constraint when there is one, else a constraint's own (a primary
+    /// key's), which REINDEX repairs just the same. Not repairable in place: the largest table truncated and an
+    /// index dropped (a constraint's goes with its constraint); with no index at all, the truncation alone.
     /// </summary>
     public async Task<Damage> DamageAsync(bool repairable, CancellationToken ct)
     {
@@ -108,21 +110,38 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
             ORDER BY c.reltuples DESC, c.relname LIMIT 1
             """, ct) ?? throw new RecoveryException("the staging copy has no table to damage");
-        // An index that backs no constraint can be dropped or invalidated without touching anything else.
-        var index = await ScalarAsync(connection, """
-            SELECT format('%I.%I', n.nspname, ic.relname) FROM pg_index i
+        // Standalone indexes first: they can be dropped or invalidated without touching anything else.
+        var found = await ScalarAsync(connection, """
+            SELECT format('%I.%I', n.nspname, ic.relname) || coalesce(chr(31) || format('%I.%I', tn.nspname, t.relname) || chr(31) || quote_ident(k.conname), '')
+            FROM pg_index i
             JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
-            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' AND ic.relkind = 'i'
-              AND i.indisvalid AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
-            ORDER BY ic.relname LIMIT 1
-            """, ct) ?? throw new RecoveryException("the staging copy has no index outside constraints to damage");
+            JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+            LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+            WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%' AND ic.relkind = 'i' AND i.indisvalid
+            ORDER BY k.oid IS NOT NULL, ic.relname LIMIT 1
+            """, ct);
+        // Fields apart by U+001F: quoted names may hold spaces.
+        var parts = found?.Split('\u001f') ?? [];
+        var index = parts.Length > 0 ? parts[0] : null;
         if (repairable)
         {
+            if (index is null)
+            {
+                throw new RecoveryException("the staging copy has no index to invalidate (not even a primary key): add one, or run the drill on a database that has one");
+            }
             await PgConnector.ExecuteAsync(connection, $"UPDATE pg_index SET indisvalid = false WHERE indexrelid = {PgConnector.Literal(index)}::regclass", ct);
             return new Damage(null, null, index);
         }
         await PgConnector.ExecuteAsync(connection, $"TRUNCATE {table} CASCADE", ct);
-        await PgConnector.ExecuteAsync(connection, $"DROP INDEX {index}", ct);
+        if (parts.Length == 3)
+        {
+            // A constraint's index cannot be dropped alone; dropping the constraint drops it (and what depends on it).
+            await PgConnector.ExecuteAsync(connection, $"ALTER TABLE {parts[1]} DROP CONSTRAINT {parts[2]} CASCADE", ct);
+        }
+        else if (index is not null)
+        {
+            await PgConnector.ExecuteAsync(connection, $"DROP INDEX {index}", ct);
+        }
         return new Damage(table, index, null);
     }
 

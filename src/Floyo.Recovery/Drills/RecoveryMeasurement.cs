@@ -14,6 +14,16 @@ public static class RecoveryMeasurement
         return (rto, rpo, failures);
     }
 
+    /// <summary>
+    /// The recovery point at the incident: the restored backup's time, or, when later, the end of the WAL archive
+    /// proven continuous from the newest base backup (capped at the incident: nothing after it is to be recovered).
+    /// </summary>
+    public static DateTimeOffset RecoveryPoint(DateTimeOffset restoredBackup, DateTimeOffset? continuousWal, DateTimeOffset incidentAt)
+    {
+        var wal = continuousWal is { } w && w > incidentAt ? incidentAt : continuousWal;
+        return wal is { } point && point > restoredBackup ? point : restoredBackup;
+    }
+
     private static void Judge(string what, TimeSpan achieved, TimeSpan target, TimeSpan max, List<string> failures)
     {
         if (achieved > max)

@@ -15,4 +15,8 @@ public sealed class WalOptions
     /// <summary>How long <c>restore --pitr --start</c> waits for recovery to reach its target.</summary>
     [ConfigurationKeyName("PITR_TIMEOUT_SECONDS")]
     public int RecoveryTimeoutSeconds { get; set; } = 1800;
+
+    /// <summary>How long an incremental backup waits for the segment it closed to reach the store (archive lag plus one push).</summary>
+    [ConfigurationKeyName("INCREMENTAL_ARCHIVE_WAIT_SECONDS")]
+    public int ArchiveWaitSeconds { get; set; } = 120;
 }

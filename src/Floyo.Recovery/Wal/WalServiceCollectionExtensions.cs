@@ -14,6 +14,9 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<WalContinuity>();
         services.AddSingleton<PitrPlanner>();
         services.AddSingleton<PitrRestorer>();
+        services.AddSingleton<IncrementalBackupRunner>();
+        services.AddSingleton<RecoveryPointFinder>();
+        services.AddSingleton<WalRetention>();
         return services;
     }
 }

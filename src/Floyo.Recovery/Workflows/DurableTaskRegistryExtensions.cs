@@ -55,6 +55,7 @@ public static class DurableTaskRegistryExtensions
         typeof(ProveApplicationLoginActivity),
         typeof(ReleaseDrillRolesActivity),
         typeof(SaveDrillReportActivity),
+        typeof(FindRecoveryPointActivity),
         .. RotationOrchestrator.Activities,
         .. BreachRecoveryOrchestrator.Activities,
         typeof(NotifyActivity),

@@ -3,6 +3,7 @@ using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Wal;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
@@ -21,14 +22,14 @@ public sealed class TakeFullBackupActivity(FullBackupRunner runner, WorkflowRunt
     }
 }
 
-/// <summary>Incremental backups archive WAL; until WAL archiving exists this fails with the reason, so every scheduled attempt is on record.</summary>
-public sealed class TakeIncrementalBackupActivity(WorkflowRuntime runtime, ILogger<TakeIncrementalBackupActivity> logger)
-    : RecoveryActivity<string, BackupTaken>(runtime, logger)
+/// <summary>
+/// The incremental backup is the WAL archive proven continuous up to now (IncrementalBackupRunner). Not configured
+/// or not available on this server is a result, not a failure; a gap or a stalled archive is a failure naming it.
+/// </summary>
+public sealed class TakeIncrementalBackupActivity(IncrementalBackupRunner runner, WorkflowRuntime runtime, ILogger<TakeIncrementalBackupActivity> logger)
+    : RecoveryActivity<string, IncrementalBackupResult>(runtime, logger)
 {
-    public const string NotAvailable = "incremental backups need WAL archiving, which is not enabled in this version";
-
-    protected override Task<BackupTaken> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct) =>
-        throw new RecoveryException(NotAvailable);
+    protected override Task<IncrementalBackupResult> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct) => runner.RunAsync(ct);
 }
 
 /// <summary>Reads a stored backup end to end and checks its SHA-256; a mismatch can be recorded so the catalog marks the backup invalid.</summary>

@@ -76,3 +76,11 @@ public sealed class ReadRecoveryTargetsActivity(Microsoft.Extensions.Options.IOp
     protected override Task<RecoveryTargets> ExecuteAsync(bool input, TaskActivityContext context, CancellationToken ct) =>
         Task.FromResult(new RecoveryTargets(options.Value.RtoTarget, options.Value.RpoTarget, options.Value.RtoMax, options.Value.RpoMax));
 }
+
+/// <summary>The end of the WAL archive proven continuous from the newest base backup in the primary store; null without one.</summary>
+public sealed class FindRecoveryPointActivity(Wal.RecoveryPointFinder finder, WorkflowRuntime runtime, ILogger<FindRecoveryPointActivity> logger)
+    : RecoveryActivity<string, DateTimeOffset?>(runtime, logger)
+{
+    protected override async Task<DateTimeOffset?> ExecuteAsync(string input, TaskActivityContext context, CancellationToken ct) =>
+        (await finder.FindAsync(null, ct)).WalTime;
+}

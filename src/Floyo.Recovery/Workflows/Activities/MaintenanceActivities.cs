@@ -3,21 +3,28 @@ using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Retention;
 using Floyo.Recovery.Storage;
+using Floyo.Recovery.Wal;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Workflows.Activities;
 
-/// <summary>Applies retention (RetentionPlanner): expired backups and orphaned data objects are deleted, protected ones kept.</summary>
-public sealed class ApplyRetentionActivity(RetentionPlanner planner, WorkflowRuntime runtime, ILogger<ApplyRetentionActivity> logger)
+/// <summary>
+/// Applies retention (RetentionPlanner): expired backups and orphaned data objects are deleted, protected ones kept;
+/// then that of point-in-time recovery (WalRetention): old base backups and the WAL no kept base backup needs.
+/// </summary>
+public sealed class ApplyRetentionActivity(RetentionPlanner planner, WalRetention walRetention, IBackupStore store, WorkflowRuntime runtime, ILogger<ApplyRetentionActivity> logger)
     : RecoveryActivity<string, RetentionSummary>(runtime, logger)
 {
     protected override async Task<RetentionSummary> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct)
     {
         var plan = await planner.PlanAsync(ct);
         var failures = await planner.ApplyAsync(plan, ct);
-        return new RetentionSummary(plan.Deletions.Select(d => d.Backup).ToList(), plan.Orphans, plan.Decisions.Count(d => !d.Delete), failures) { Findings = plan.Findings };
+        var wal = await walRetention.PlanAsync(store, ct);
+        var walFailures = await WalRetention.ApplyAsync(store, wal, ct);
+        return new RetentionSummary([.. plan.Deletions.Select(d => d.Backup), .. wal.DeletedBases, .. wal.DeletedIncrementals, .. wal.DeletedWal.Select(WalArchiveRecord.DataName)],
+            plan.Orphans, plan.Decisions.Count(d => !d.Delete) + wal.KeptBases.Count, [.. failures, .. walFailures]) { Findings = plan.Findings };
     }
 }
 

@@ -47,7 +47,8 @@ public sealed record BackupWorkflowResult(
     string? Error,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
-    double DurationSeconds);
+    double DurationSeconds,
+    Wal.IncrementalBackupResult? Incremental = null);
 
 /// <summary>What a scheduled workflow knows of its start: which trigger, and the schedule slot it serves.</summary>
 public sealed record ScheduledWorkflowInput(string Trigger, DateTimeOffset Slot, RetrySettings? Retry = null);

@@ -1,6 +1,7 @@
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Wal;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
@@ -34,9 +35,23 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         BackupTaken taken;
         try
         {
+            if (input.Kind == BackupKind.Incremental)
+            {
+                // The increment is the archived WAL, proven continuous: nothing to dump, check or copy here.
+                context.SetCustomStatus("archiving");
+                var incremental = await context.CallActivityAsync<IncrementalBackupResult>(nameof(TakeIncrementalBackupActivity), input.Trigger, retry);
+                var recorded = incremental.Outcome == IncrementalOutcome.Taken ? WorkflowOutcome.Succeeded : WorkflowOutcome.NotAvailable;
+                context.SetCustomStatus(incremental.Detail);
+                await WorkflowTasks.RecordAsync(context, RecordName, recorded, Result(recorded, null, null, null, null, null) with { Incremental = incremental }, logger);
+                if (recorded == WorkflowOutcome.NotAvailable)
+                {
+                    logger.JobNotAvailable(nameof(BackupOrchestrator), incremental.Detail);
+                }
+                logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, recorded.ToString());
+                return Result(recorded, null, null, null, null, null) with { Incremental = incremental };
+            }
             context.SetCustomStatus("dumping");
-            var activity = input.Kind == BackupKind.Full ? nameof(TakeFullBackupActivity) : nameof(TakeIncrementalBackupActivity);
-            taken = await context.CallActivityAsync<BackupTaken>(activity, input.Trigger, retry);
+            taken = await context.CallActivityAsync<BackupTaken>(nameof(TakeFullBackupActivity), input.Trigger, retry);
         }
         catch (TaskFailedException e)
         {

@@ -87,7 +87,8 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         TimeSpan? rto = null, rpo = null;
         if (status == DrillStatus.Passed && backup is not null && serviceVerifiedAt is { } verified)
         {
-            var (achievedRto, achievedRpo, missed) = RecoveryMeasurement.Evaluate(incident, backup.Timestamp, verified, targets);
+            var point = RecoveryMeasurement.RecoveryPoint(backup.Timestamp, await ContinuousWalAsync(context, backup, input), incident);
+            var (achievedRto, achievedRpo, missed) = RecoveryMeasurement.Evaluate(incident, point, verified, targets);
             (rto, rpo) = (achievedRto, achievedRpo);
             if (missed.Count > 0)
             {
@@ -118,6 +119,26 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         await timeline.StepAsync<string>("application login", nameof(ProveApplicationLoginActivity),
             new ApplicationLoginCheck(backup, [.. timeline.CreatedRoles]), d => d);
         return (backup, timeline.Steps[^1].FinishedAt);
+    }
+
+    /// <summary>
+    /// Where the primary store's continuous WAL archive ends (null without one, or when the drill restored from
+    /// the second copy: the primary's archive is what that scenario has lost). Unreadable: the backup's time stands.
+    /// </summary>
+    private static async Task<DateTimeOffset?> ContinuousWalAsync(TaskOrchestrationContext context, DrillBackup backup, DrillInput input)
+    {
+        if (backup.Source != BackupSource.Primary)
+        {
+            return null;
+        }
+        try
+        {
+            return await context.CallActivityAsync<DateTimeOffset?>(nameof(FindRecoveryPointActivity), "", WorkflowTasks.Options(input.Retry));
+        }
+        catch (TaskFailedException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Copy onto staging, damage it, detect, repair in place what can be, restore what cannot, verify.</summary>

@@ -1,0 +1,57 @@
+using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Wal;
+
+/// <summary>
+/// The recovery point as it really is: the later of the time the newest continuously archived WAL segment
+/// (since the newest base backup) reached the store, and the newest verified dump. A gap stops the WAL point at
+/// the last continuous segment, and is named in <see cref="Finding"/>.
+/// </summary>
+public sealed record RecoveryPoint(DateTimeOffset? Time, string Source, string? DumpBackup, DateTimeOffset? DumpTime, DateTimeOffset? WalTime, string? Finding)
+{
+    public static readonly RecoveryPoint None = new(null, "none", null, null, null, null);
+}
+
+/// <summary>Finds the <see cref="RecoveryPoint"/> of one store; reads only.</summary>
+public sealed class RecoveryPointFinder(BackupCatalog catalog)
+{
+    public async Task<RecoveryPoint> FindAsync(string? database, CancellationToken ct)
+    {
+        var dump = await catalog.LatestVerifiedAsync(database, ct);
+        var (walTime, walSource, finding) = await WalPointAsync(ct);
+        var dumpTime = dump?.Metadata.Timestamp;
+        if (walTime is { } w && (dumpTime is null || w > dumpTime))
+        {
+            return new RecoveryPoint(w, walSource!, dump?.Name, dumpTime, walTime, finding);
+        }
+        return dump is null
+            ? RecoveryPoint.None with { WalTime = walTime, Finding = finding }
+            : new RecoveryPoint(dumpTime, $"verified dump {dump.Name}", dump.Name, dumpTime, walTime, finding);
+    }
+
+    /// <summary>When the last segment continuous from the newest base backup reached the store; null without a base backup.</summary>
+    private async Task<(DateTimeOffset? Time, string? Source, string? Finding)> WalPointAsync(CancellationToken ct)
+    {
+        var store = catalog.Store;
+        var newest = (await new BaseBackupCatalog(store).ListAsync(ct)).FirstOrDefault();
+        if (newest is null)
+        {
+            return (null, null, null);
+        }
+        // Only the store is read: the archive's options and log are not used on this path.
+        var archive = new WalArchive(store, Options.Create(new BackupOptions()), TimeProvider.System, NullLogger<WalArchive>.Instance);
+        var report = await new WalContinuity(archive, new BaseBackupCatalog(store)).CheckFromAsync(newest.Metadata, ct);
+        var finding = report.Continuous ? null : report.Problems[0];
+        if (report.LastContiguous is null)
+        {
+            return (newest.Metadata.StopTime, $"base backup {newest.Name} (no WAL archived after it)", finding);
+        }
+        var record = (await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(report.LastContiguous), ct)).Value;
+        var time = record?.ArchivedAt is { } at && at > newest.Metadata.StopTime ? at : newest.Metadata.StopTime;
+        return (time, $"WAL archive continuous to {report.LastContiguous} from {newest.Name}", finding);
+    }
+}
