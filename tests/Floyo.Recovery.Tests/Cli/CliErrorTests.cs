@@ -82,15 +82,6 @@ public sealed class CliErrorTests
         AssertOneLineError(run, "pg_dump is version 9 but the server is version 15", ErrorKind.Configuration);
     }
 
-    [Fact]
-    public async Task Incremental_backup_says_wal_archiving_is_not_enabled()
-    {
-        await using var database = await Sample.UsersAsync(10);
-        using var dir = new TempDirectory();
-        var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path), "backup", "--incremental");
-        AssertOneLineError(run, "WAL archiving");
-    }
-
     [Theory]
     [InlineData("../etc/passwd")]
     [InlineData("/etc/passwd")]
