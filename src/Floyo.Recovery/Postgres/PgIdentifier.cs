@@ -26,13 +26,8 @@ public static class PgIdentifier
     };
 
     /// <summary>Returns <paramref name="name"/> when it is a safe database name; otherwise one line naming <paramref name="what"/> and the rule.</summary>
-    public static string Database(string? name, string what) => Check(name, what, "database");
-
-    /// <summary>Returns <paramref name="name"/> when it is a safe role name; otherwise one line naming <paramref name="what"/> and the rule.</summary>
-    public static string Role(string? name, string what) => Check(name, what, "role");
-
-    // The name itself is not echoed: a connection string may carry a password.
-    private static string Check(string? name, string what, string kind) => Problem(name) is { } problem
-        ? throw new RecoveryException($"{what} is not a valid {kind} name: {problem} ({Rule})")
+    /// <remarks>The name itself is not echoed: a connection string may carry a password.</remarks>
+    public static string Database(string? name, string what) => Problem(name) is { } problem
+        ? throw new UsageException($"{what} is not a valid database name: {problem} ({Rule})")
         : name!;
 }

@@ -27,16 +27,16 @@ public sealed class PitrPlanner(BaseBackupCatalog bases, WalArchive archive, Wal
         var now = clock.GetUtcNow();
         if (target > now)
         {
-            throw new RecoveryException($"the target {Show(target)} is in the future; the recoverable times are {Show(earliest)} to {Show(latest.Time)}; nothing was changed");
+            throw new RefusedException($"the target {Show(target)} is in the future; the recoverable times are {Show(earliest)} to {Show(latest.Time)}; nothing was changed");
         }
         if (chosen is null)
         {
-            throw new RecoveryException($"the target {Show(target)} is before the earliest base backup; the earliest recoverable time is {Show(earliest)}; nothing was changed");
+            throw new RefusedException($"the target {Show(target)} is before the earliest base backup; the earliest recoverable time is {Show(earliest)}; nothing was changed");
         }
         if (target > latest.Time)
         {
             var why = latest.Report.FirstGap is { } gap ? $"the archive has a gap at {gap}" : "the archive ends there";
-            throw new RecoveryException($"the target {Show(target)} is past the end of the archive ({why}); the latest recoverable time is {Show(latest.Time)}; nothing was changed");
+            throw new RefusedException($"the target {Show(target)} is past the end of the archive ({why}); the latest recoverable time is {Show(latest.Time)}; nothing was changed");
         }
         return new PitrPlan(chosen, target, earliest, latest.Time, latest.Report);
     }

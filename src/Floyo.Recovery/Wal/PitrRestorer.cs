@@ -43,11 +43,11 @@ public sealed partial class PitrRestorer(
         var dataDir = Path.GetFullPath(request.DataDirectory);
         if (Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir).Any())
         {
-            throw new RecoveryException($"--data-dir {dataDir} is not empty; point-in-time recovery only writes into an empty or new directory; nothing was changed");
+            throw new RefusedException($"--data-dir {dataDir} is not empty; point-in-time recovery only writes into an empty or new directory; nothing was changed");
         }
         if (File.Exists(dataDir))
         {
-            throw new RecoveryException($"--data-dir {dataDir} is a file; nothing was changed");
+            throw new UsageException($"--data-dir {dataDir} is a file; nothing was changed");
         }
         var restoreCommand = RestoreCommand();
         var plan = await planner.PlanAsync(request.Target, ct);
@@ -96,7 +96,7 @@ public sealed partial class PitrRestorer(
                 "filesystem" => $"BACKUP_STORE=filesystem BACKUP_DIR={Quote(Path.GetFullPath(backup.Value.Directory))}",
                 "blob" when string.IsNullOrEmpty(blob.Value.ConnectionString) && !string.IsNullOrEmpty(blob.Value.ServiceUri) =>
                     $"BACKUP_STORE=blob BACKUP_BLOB_SERVICE_URI={Quote(blob.Value.ServiceUri)} BACKUP_BLOB_CONTAINER={Quote(blob.Value.Container)}",
-                _ => throw new RecoveryException("the store's settings include a secret (BACKUP_BLOB_CONNECTION_STRING), which is never written into a data directory: set FLOYO_DR_COMMAND to a wrapper that runs floyo-dr with its settings; nothing was changed"),
+                _ => throw new ConfigurationException("the store's settings include a secret (BACKUP_BLOB_CONNECTION_STRING), which is never written into a data directory: set FLOYO_DR_COMMAND to a wrapper that runs floyo-dr with its settings; nothing was changed"),
             };
             invoke = $"env {settings} {SelfCommand()}";
         }
@@ -114,7 +114,7 @@ public sealed partial class PitrRestorer(
     }
 
     private static string Quote(string value) => value.Contains('\'', StringComparison.Ordinal)
-        ? throw new RecoveryException($"'{value}' contains a single quote, which restore_command cannot carry; nothing was changed")
+        ? throw new ConfigurationException($"'{value}' contains a single quote, which restore_command cannot carry; nothing was changed")
         : $"'{value}'";
 
     private async Task UnpackAsync(BaseBackupEntry entry, string dataDir, CancellationToken ct)

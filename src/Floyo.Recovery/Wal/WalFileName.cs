@@ -23,7 +23,7 @@ public sealed partial record WalFileName(string Name, WalFileKind Kind, uint Tim
 
     public static WalFileName Parse(string name) => TryParse(name, DefaultSegmentSize, out var parsed)
         ? parsed!
-        : throw new RecoveryException($"'{name}' is not a WAL file name (24 hex digits, a .history, .backup or .partial file)");
+        : throw new UsageException($"'{name}' is not a WAL file name (24 hex digits, a .history, .backup or .partial file)");
 
     public static bool TryParse(string name, long segmentSize, out WalFileName? parsed)
     {

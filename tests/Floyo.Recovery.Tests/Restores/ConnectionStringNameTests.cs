@@ -26,7 +26,7 @@ public sealed class ConnectionStringNameTests
         var run = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", crafted);
 
         Assert.True(listener.Contacts.IsEmpty, $"the listener named in --target-database received {listener.Describe()}");
-        CliErrorTestsAccess.AssertOneLineError(run, "--target-database is not a valid database name: it contains '='");
+        Cli.CliErrorTests.AssertOneLineError(run, "--target-database is not a valid database name: it contains '='", ErrorKind.Usage);
         Assert.DoesNotContain(database.Server.Password!, run.All, StringComparison.Ordinal);
         Assert.Equal(0L, await database.ScalarAsync<long>("SELECT count(*) FROM pg_database WHERE datname LIKE 'host=%'"));
     }
@@ -45,7 +45,7 @@ public sealed class ConnectionStringNameTests
 
         var run = await FloyoDr.RunAsync(env, "backup", "--full");
 
-        CliErrorTestsAccess.AssertOneLineError(run, $"{setting} is malformed: its database name is not valid: it contains '='");
+        Cli.CliErrorTests.AssertOneLineError(run, $"{setting} is malformed: its database name is not valid: it contains '='");
         Assert.True(listener.Contacts.IsEmpty, $"the listener received {listener.Describe()}");
     }
 
@@ -61,7 +61,7 @@ public sealed class ConnectionStringNameTests
 
         var run = await FloyoDr.RunAsync(env, "list");
 
-        CliErrorTestsAccess.AssertOneLineError(run, expected);
+        Cli.CliErrorTests.AssertOneLineError(run, expected);
     }
 
     [Theory]
@@ -83,7 +83,7 @@ public sealed class ConnectionStringNameTests
         else
         {
             Assert.Contains(problem, PgIdentifier.Problem(name), StringComparison.Ordinal);
-            var e = Assert.ThrowsAny<RecoveryException>(() => PgIdentifier.Role(name, "the setting"));
+            var e = Assert.Throws<UsageException>(() => PgIdentifier.Database(name, "the setting"));
             Assert.DoesNotContain('\n', e.Message);
             Assert.Contains(PgIdentifier.Rule, e.Message, StringComparison.Ordinal);
         }

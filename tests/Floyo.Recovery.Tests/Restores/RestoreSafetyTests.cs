@@ -121,8 +121,3 @@ public sealed class RestoreSafetyTests
         }
     }
 }
-
-internal static class CliErrorTestsAccess
-{
-    public static void AssertOneLineError(CliResult run, string expected) => Cli.CliErrorTests.AssertOneLineError(run, expected);
-}

@@ -80,10 +80,10 @@ public sealed class PointInTimeRecoveryTests(ArchivedHistory history) : IClassFi
         var early = await FloyoDr.RunAsync(Env(), "restore", "--pitr", "--target-time", "2020-01-01T00:00:00Z", "--data-dir", dataDir);
         var future = await FloyoDr.RunAsync(Env(), "restore", "--pitr", "--target-time", Iso(DateTimeOffset.UtcNow.AddHours(1)), "--data-dir", dataDir);
 
-        Assert.Equal(1, early.ExitCode);
+        Assert.Equal((int)ErrorKind.RefusedForSafety, early.ExitCode);
         Assert.Contains("is before the earliest base backup; the earliest recoverable time is", early.StdErr);
         Assert.Single(early.StdErr.Trim().Split('\n'));
-        Assert.Equal(1, future.ExitCode);
+        Assert.Equal((int)ErrorKind.RefusedForSafety, future.ExitCode);
         Assert.Contains("is in the future; the recoverable times are", future.StdErr);
         Assert.Single(future.StdErr.Trim().Split('\n'));
         Assert.False(Directory.Exists(dataDir));
@@ -112,7 +112,7 @@ public sealed class PointInTimeRecoveryTests(ArchivedHistory history) : IClassFi
         Assert.Contains(missing, baseStart);
 
         var past = await FloyoDr.RunAsync(Env(copy), "restore", "--pitr", "--target-time", Iso(history.BetweenT2AndT3), "--data-dir", Path.Combine(copy, "never"));
-        Assert.Equal(1, past.ExitCode);
+        Assert.Equal((int)ErrorKind.RefusedForSafety, past.ExitCode);
         Assert.Contains($"past the end of the archive (the archive has a gap at {missing})", past.StdErr);
         Assert.False(Directory.Exists(Path.Combine(copy, "never")));
     }
