@@ -84,7 +84,7 @@ public sealed class WalArchiveTests
         Assert.Equal(1, history.ExitCode);
 
         var notWal = await FloyoDr.RunAsync(env, "wal", "push", Path.Combine(work, "RECOVERYXLOG"));
-        Assert.Equal(1, notWal.ExitCode);
+        Assert.Equal((int)ErrorKind.Usage, notWal.ExitCode);
         Assert.Contains("is not a WAL file name", notWal.StdErr);
     }
 
