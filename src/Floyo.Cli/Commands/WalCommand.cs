@@ -35,12 +35,13 @@ internal static class WalCommand
     {
         var file = new Argument<string>("walfile") { Description = "The WAL file PostgreSQL asks for (%f in restore_command)" };
         var destination = new Argument<string>("destination") { Description = "Where to write it (%p in restore_command)" };
-        var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination };
+        var prefetch = new Option<int>("--prefetch") { Description = "Also fetch this many following segments into pg_wal/floyo-prefetch, which the restore_command of a PITR takes first" };
+        var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination, prefetch };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             try
             {
-                var outcome = await services.GetRequiredService<WalArchive>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, token);
+                var outcome = await services.GetRequiredService<WalPrefetcher>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, result.GetValue(prefetch), token);
                 // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
                 return outcome == FetchOutcome.Fetched ? 0 : 1;
             }

@@ -78,6 +78,7 @@ public sealed partial class PitrRestorer(
             return new PitrResult(plan.Base.Name, dataDir, request.Target, false, null, null, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3));
         }
         var (recoveredTo, stoppedAt) = await StartAndFollowAsync(pgCtl!, dataDir, ct);
+        WalPrefetcher.RemoveSpool(dataDir);
         return new PitrResult(plan.Base.Name, dataDir, request.Target, true, recoveredTo, stoppedAt, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3));
     }
 
@@ -100,7 +101,9 @@ public sealed partial class PitrRestorer(
             };
             invoke = $"env {settings} {SelfCommand()}";
         }
-        return $"{invoke} wal fetch \"%f\" \"%p\"";
+        // A segment prefetched by an earlier fetch is taken with a plain mv (see WalPrefetcher); only a miss starts floyo-dr.
+        var spooled = $"pg_wal/{WalPrefetcher.SpoolFolder}/%f";
+        return $"if [ -f \"{spooled}\" ]; then mv -f \"{spooled}\" \"%p\"; else {invoke} wal fetch \"%f\" \"%p\" --prefetch {wal.Value.PrefetchSegments}; fi";
     }
 
     private static string SelfCommand()

@@ -16,6 +16,10 @@ public sealed class WalOptions
     [ConfigurationKeyName("PITR_TIMEOUT_SECONDS")]
     public int RecoveryTimeoutSeconds { get; set; } = 1800;
 
+    /// <summary>Segments each <c>wal fetch</c> of a PITR fetches ahead (one floyo-dr start per this many segments); 0 turns it off.</summary>
+    [ConfigurationKeyName("PITR_PREFETCH_SEGMENTS")]
+    public int PrefetchSegments { get; set; } = 16;
+
     /// <summary>How long an incremental backup waits for the segment it closed to reach the store (archive lag plus one push).</summary>
     [ConfigurationKeyName("INCREMENTAL_ARCHIVE_WAIT_SECONDS")]
     public int ArchiveWaitSeconds { get; set; } = 120;

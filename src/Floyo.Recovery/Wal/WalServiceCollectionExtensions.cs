@@ -7,8 +7,11 @@ public static class WalServiceCollectionExtensions
     /// <summary>The WAL archive, base backups, their continuity check and point-in-time recovery.</summary>
     public static IServiceCollection AddWalArchiving(this IServiceCollection services)
     {
-        services.AddOptions<WalOptions>().BindConfiguration("");
+        services.AddOptions<WalOptions>().BindConfiguration("")
+            .Validate(o => o.PrefetchSegments is >= 0 and <= 256, "PITR_PREFETCH_SEGMENTS must be between 0 and 256")
+            .ValidateOnStart();
         services.AddSingleton<WalArchive>();
+        services.AddSingleton<WalPrefetcher>();
         services.AddSingleton<BaseBackupCatalog>();
         services.AddSingleton<BaseBackupRunner>();
         services.AddSingleton<WalContinuity>();
