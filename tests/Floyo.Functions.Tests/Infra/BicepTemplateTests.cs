@@ -205,10 +205,11 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         }
         var framework = typeof(BicepTemplateTests).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false)
             .Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName.Replace(".NETCoreApp,Version=v", "", StringComparison.Ordinal);
-        // Flex: dotnet-isolated of the project's framework.
-        var runtime = variables.GetProperty("flexConfig").GetProperty("runtime");
-        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
-        Assert.Equal(framework, runtime.GetProperty("version").GetString());
+        // Flex (only): functionAppConfig with dotnet-isolated of the project's framework; the container has none.
+        var site = Assert.Single(resources, r => BicepFixture.Type(r) == "Microsoft.Web/sites");
+        var flexConfig = site.GetProperty("properties").GetProperty("functionAppConfig").GetString()!;
+        Assert.StartsWith("[if(variables('isFlex'), createObject('deployment'", flexConfig, StringComparison.Ordinal);
+        Assert.EndsWith($"'runtime', createObject('name', 'dotnet-isolated', 'version', '{framework}')), null())]", flexConfig, StringComparison.Ordinal);
         // Container: the image (the Functions base image of the same framework until azd pushes the app's), pulled with the identity.
         var container = variables.GetProperty("siteConfigs").GetProperty("container");
         Assert.Equal("[format('DOCKER|{0}', variables('image'))]", container.GetProperty("linuxFxVersion").GetString());
@@ -219,8 +220,6 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         Assert.Equal("dotnet-isolated", containerSettings.GetProperty("FUNCTIONS_WORKER_RUNTIME").GetString());
         Assert.Equal("~4", containerSettings.GetProperty("FUNCTIONS_EXTENSION_VERSION").GetString());
         Assert.Empty(variables.GetProperty("hostingSettings").GetProperty("flex").EnumerateObject());
-        var site = Assert.Single(resources, r => BicepFixture.Type(r) == "Microsoft.Web/sites");
-        Assert.Equal("[if(variables('isFlex'), variables('flexConfig'), null())]", site.GetProperty("properties").GetProperty("functionAppConfig").GetString());
         Assert.Equal("UserAssigned", site.GetProperty("identity").GetProperty("type").GetString());
         Assert.True(site.GetProperty("properties").GetProperty("httpsOnly").GetBoolean());
         // The default is the host that has the client tools; the registry exists only for it.

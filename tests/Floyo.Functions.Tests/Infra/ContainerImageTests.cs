@@ -57,7 +57,7 @@ public sealed partial class ContainerImageTests
         var main = File.ReadAllText(Path.Combine(Root, "infra", "bicep", "main.bicep"));
         Assert.Matches($@"param pgMajor int = {Arg("PG_MAJOR")}\b", main);
         Assert.Contains("PG_BIN_DIR: isContainer ? '/usr/lib/postgresql/${pgMajor}/bin' : pgBinDir", main, StringComparison.Ordinal);
-        Assert.Equal(PgBinDirTemplate.Replace("${PG_MAJOR}", "${pgMajor}", StringComparison.Ordinal), "/usr/lib/postgresql/${pgMajor}/bin");
+        Assert.Equal("/usr/lib/postgresql/${pgMajor}/bin", PgBinDirTemplate.Replace("${PG_MAJOR}", "${pgMajor}", StringComparison.Ordinal));
         // azd passes the same major as the build argument.
         Assert.Contains("PG_MAJOR=${FLOYO_PG_MAJOR=17}", File.ReadAllText(Path.Combine(Root, "azure.yaml")), StringComparison.Ordinal);
     }
@@ -85,7 +85,7 @@ public sealed partial class ContainerImageTests
     public async Task The_images_PG_BIN_DIR_layout_is_where_the_app_finds_pg_dump_pg_restore_and_pg_basebackup()
     {
         var majors = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(Path.GetFileName).Where(n => int.TryParse(n, out _)).ToList()
+            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.GetFileName(d)).Where(n => int.TryParse(n, out _)).ToList()
             : [];
         var major = Assert.Single(majors.Where(m => File.Exists($"/usr/lib/postgresql/{m}/bin/pg_dump")).Take(1));
         var tools = new PgTools(Options.Create(new DatabaseOptions { PgBinDir = PgBinDirTemplate.Replace("${PG_MAJOR}", major, StringComparison.Ordinal) }));
@@ -101,7 +101,7 @@ public sealed partial class ContainerImageTests
 
     /// <summary>The publish stage's one command, run here: a Release build of the Functions app with its metadata.</summary>
     [Fact]
-    public void The_publish_stage_produces_a_functions_app_the_host_can_load()
+    public async Task The_publish_stage_produces_a_functions_app_the_host_can_load()
     {
         var output = Path.Combine(Path.GetTempPath(), $"floyo-publish-{Guid.NewGuid():N}");
         try
@@ -112,8 +112,9 @@ public sealed partial class ContainerImageTests
             using var process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(10)), "publish did not finish");
-            Assert.True(process.ExitCode == 0, stdout.Result + stderr.Result);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.True(process.ExitCode == 0, await stdout + await stderr);
 
             foreach (var file in new[] { "Floyo.Functions.dll", "host.json", "worker.config.json", "functions.metadata", "Floyo.Recovery.dll" })
             {

@@ -43,7 +43,7 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         var role = Assert.Single(BicepFixture.Resources(template), r => BicepFixture.Type(r) == "Microsoft.Authorization/roleDefinitions");
         var permissions = Assert.Single(role.GetProperty("properties").GetProperty("permissions").EnumerateArray());
         var variables = template.GetProperty("variables");
-        Assert.Equal("[variables('dataActions')]", permissions.GetProperty("dataActions"));
+        Assert.Equal("[variables('dataActions')]", permissions.GetProperty("dataActions").GetString());
         const string Blobs = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/";
         var dataActions = variables.GetProperty("dataActions").EnumerateArray().Select(a => a.GetString()!).ToList();
         Assert.Equal(new[] { "read", "write", "add/action", "delete", "tags/read", "tags/write", "immutableStorage/runAsSuperUser/action" }.Select(a => Blobs + a).Order(), dataActions.Order());
@@ -58,7 +58,11 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         // Both copies and the standby are writers through this role; Storage Blob Data Owner is nowhere near a backup.
         Assert.Contains("format('id-{0}-{1}-standby'", Param(bicep.Modules["backup-storage-secondary"].Deployment, "writerPrincipalIds"), StringComparison.Ordinal);
         Assert.DoesNotContain("-standby", Param(bicep.Modules["backup-storage"].Deployment, "writerPrincipalIds"), StringComparison.Ordinal);
-        Assert.DoesNotContain("storageBlobDataOwner", bicep.Modules["backup-storage"].Template.GetRawText(), StringComparison.Ordinal);
+        foreach (var module in new[] { "backup-storage", "backup-storage-secondary" })
+        {
+            Assert.All(BicepFixture.Resources(bicep.Modules[module].Template).Where(r => BicepFixture.Type(r) == "Microsoft.Authorization/roleAssignments"),
+                a => Assert.Matches(@"parameters\('writerRoleGuid'\)|\.storageBlobDataReader\)", a.GetProperty("properties").GetProperty("roleDefinitionId").GetString()!));
+        }
     }
 
     [Fact]
@@ -68,8 +72,8 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         Assert.Equal(["main/backup-storage", "main/backup-storage-secondary", "main/key-vault", "main/standby/standby-key-vault"], locked.Select(l => l.Path).Order());
         Assert.All(locked, l =>
         {
-            Assert.Equal("CanNotDelete", l.Lock.GetProperty("properties").GetProperty("level"));
-            Assert.Equal("[parameters('lockEnabled')]", l.Lock.GetProperty("condition"));
+            Assert.Equal("CanNotDelete", l.Lock.GetProperty("properties").GetProperty("level").GetString());
+            Assert.Equal("[parameters('lockEnabled')]", l.Lock.GetProperty("condition").GetString());
             Assert.Contains(l.Path.Contains("vault", StringComparison.Ordinal) ? "Microsoft.KeyVault/vaults" : "Microsoft.Storage/storageAccounts", l.Lock.GetProperty("scope").GetString(), StringComparison.Ordinal);
         });
         Assert.True(bicep.Template.GetProperty("parameters").GetProperty("locksEnabled").GetProperty("defaultValue").GetBoolean());
@@ -101,7 +105,7 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
             Assert.True(component.GetProperty("properties").GetProperty("DisableLocalAuth").GetBoolean(), path);
         }
         var app = bicep.Modules["function-app"];
-        var settings = Assert.Single(BicepFixture.Resources(app.Template), r => r.GetProperty("name").GetString()!.Contains("appsettings", StringComparison.Ordinal)).GetProperty("properties");
+        var settings = Assert.Single(BicepFixture.Resources(app.Template), r => r.GetProperty("name").GetString()!.Contains("appsettings", StringComparison.Ordinal)).GetProperty("properties").GetString()!;
         Assert.Contains("'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', format('ClientId={0};Authorization=AAD', parameters('identityClientId'))", settings, StringComparison.Ordinal);
         // Telemetry is refused until the role exists.
         Assert.Contains(app.Deployment.GetProperty("dependsOn").EnumerateArray(), d => d.GetString()!.Contains("telemetry-access", StringComparison.Ordinal));
@@ -113,7 +117,7 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         var main = bicep.Template;
         Assert.False(main.GetProperty("parameters").GetProperty("vnetEnabled").GetProperty("defaultValue").GetBoolean());
         var endpoints = BicepFixture.Resources(main).Single(r => r.TryGetProperty("copy", out var c) && c.GetProperty("name").GetString() == "endpoints");
-        Assert.Equal("[parameters('vnetEnabled')]", endpoints.GetProperty("condition"));
+        Assert.Equal("[parameters('vnetEnabled')]", endpoints.GetProperty("condition").GetString());
         var targets = main.GetProperty("variables").GetProperty("primaryEndpoints").EnumerateArray().Select(e => $"{e.GetProperty("name").GetString()}:{e.GetProperty("group").GetString()}").ToList();
         Assert.Equal(["backups-secondary:blob", "backups:blob", "vault:vault"], targets.Order());
         var target = Param(endpoints, "targetId");
@@ -133,17 +137,17 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         {
             Assert.Equal("[parameters('vnetEnabled')]", Param(bicep.Modules[module].Deployment, "privateOnly"));
             var resource = BicepFixture.Resources(bicep.Modules[module].Template).Single(r => BicepFixture.Type(r) is "Microsoft.Storage/storageAccounts" or "Microsoft.KeyVault/vaults");
-            Assert.Equal("[if(parameters('privateOnly'), 'Disabled', 'Enabled')]", resource.GetProperty("properties").GetProperty("publicNetworkAccess"));
+            Assert.Equal("[if(parameters('privateOnly'), 'Disabled', 'Enabled')]", resource.GetProperty("properties").GetProperty("publicNetworkAccess").GetString());
         }
         // VNet integration: the app's outbound traffic (PostgreSQL with private access included) goes through the VNet.
         Assert.Equal("[if(parameters('vnetEnabled'), createObject('value', reference(resourceId('Microsoft.Resources/deployments', 'network'), '2025-04-01').outputs.appSubnetId.value), createObject('value', ''))]",
             Param(bicep.Modules["function-app"].Deployment, "subnetId"));
         var site = BicepFixture.Resources(bicep.Modules["function-app"].Template).Single(r => BicepFixture.Type(r) == "Microsoft.Web/sites");
-        Assert.Equal("[if(empty(parameters('subnetId')), null(), parameters('subnetId'))]", site.GetProperty("properties").GetProperty("virtualNetworkSubnetId"));
+        Assert.Equal("[if(empty(parameters('subnetId')), null(), parameters('subnetId'))]", site.GetProperty("properties").GetProperty("virtualNetworkSubnetId").GetString());
         Assert.Contains("vnetRouteAllEnabled", site.GetProperty("properties").GetProperty("siteConfig").GetString(), StringComparison.Ordinal);
         // The integration subnet is delegated to the plan the hosting choice uses.
         Assert.Equal("[if(equals(parameters('hosting'), 'flex'), 'Microsoft.App/environments', 'Microsoft.Web/serverFarms')]",
-            bicep.Modules["network"].Template.GetProperty("variables").GetProperty("delegation"));
+            bicep.Modules["network"].Template.GetProperty("variables").GetProperty("delegation").GetString());
     }
 
     [Fact]
@@ -152,13 +156,13 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         var main = bicep.Template;
         Assert.False(main.GetProperty("parameters").GetProperty("standbyEnabled").GetProperty("defaultValue").GetBoolean());
         var (deployment, standby) = bicep.Modules["standby"];
-        Assert.Equal("[parameters('standbyEnabled')]", deployment.GetProperty("condition"));
+        Assert.Equal("[parameters('standbyEnabled')]", deployment.GetProperty("condition").GetString());
         Assert.Equal("[parameters('secondaryLocation')]", Param(deployment, "location"));
 
         // Its settings: the primary's, with the second copy as its store, no further copy, its own vault, timers off.
         var settings = Param(deployment, "appSettings");
         var primary = Param(bicep.Modules["function-app"].Deployment, "appSettings");
-        Assert.StartsWith("[union(union(createObject(", settings, StringComparison.Ordinal);
+        Assert.StartsWith("[union(createObject('DATABASE_URL', parameters('databaseUrl')", settings, StringComparison.Ordinal);
         var overrides = settings[settings.LastIndexOf("createObject('BACKUP_BLOB_SERVICE_URI'", StringComparison.Ordinal)..];
         Assert.Contains("'BACKUP_BLOB_SERVICE_URI', reference(resourceId('Microsoft.Resources/deployments', 'backup-storage-secondary')", overrides, StringComparison.Ordinal);
         Assert.Contains("'BACKUP_BLOB_CONTAINER', reference(resourceId('Microsoft.Resources/deployments', 'backup-storage-secondary')", overrides, StringComparison.Ordinal);
@@ -178,17 +182,17 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         // azd deploys to the site tagged azd-service-name: the primary only.
         Assert.False(modules["standby-function-app"].GetProperty("properties").GetProperty("parameters").TryGetProperty("siteTags", out _));
         var identity = BicepFixture.Resources(main).Single(r => BicepFixture.Type(r) == "Microsoft.ManagedIdentity/userAssignedIdentities" && r.TryGetProperty("condition", out _));
-        Assert.Equal("[parameters('secondaryLocation')]", identity.GetProperty("location"));
-        Assert.Equal("[parameters('standbyEnabled')]", identity.GetProperty("condition"));
+        Assert.Equal("[parameters('secondaryLocation')]", identity.GetProperty("location").GetString());
+        Assert.Equal("[parameters('standbyEnabled')]", identity.GetProperty("condition").GetString());
         // With vnetEnabled too: its own VNet and private endpoints to the second copy and its vault.
-        Assert.Equal("[and(parameters('vnetEnabled'), parameters('standbyEnabled'))]", bicep.Modules["network-standby"].Deployment.GetProperty("condition"));
+        Assert.Equal("[and(parameters('vnetEnabled'), parameters('standbyEnabled'))]", bicep.Modules["network-standby"].Deployment.GetProperty("condition").GetString());
     }
 
     [Fact]
     public void The_app_is_tagged_for_azd_and_azure_yaml_deploys_the_image_to_it()
     {
         var main = bicep.Template;
-        Assert.Equal("functions", main.GetProperty("variables").GetProperty("serviceTags").GetProperty("azd-service-name"));
+        Assert.Equal("functions", main.GetProperty("variables").GetProperty("serviceTags").GetProperty("azd-service-name").GetString());
         Assert.Equal("[variables('serviceTags')]", Param(bicep.Modules["function-app"].Deployment, "siteTags"));
         Assert.Contains("'azd-env-name'", main.GetProperty("variables").GetProperty("allTags").GetString(), StringComparison.Ordinal);
         Assert.True(main.GetProperty("outputs").TryGetProperty("AZURE_CONTAINER_REGISTRY_ENDPOINT", out _));
@@ -206,7 +210,7 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         var required = main.GetProperty("parameters").EnumerateObject().Where(p => !p.Value.TryGetProperty("defaultValue", out _)).Select(p => p.Name).ToList();
         Assert.All(required, name => Assert.True(parameters.TryGetProperty(name, out _), $"main.parameters.json lacks {name}"));
         Assert.All(parameters.EnumerateObject(), p => Assert.True(main.GetProperty("parameters").TryGetProperty(p.Name, out _), $"main.bicep has no parameter {p.Name}"));
-        Assert.Equal("${SERVICE_FUNCTIONS_IMAGE_NAME=}", parameters.GetProperty("containerImage").GetProperty("value"));
+        Assert.Equal("${SERVICE_FUNCTIONS_IMAGE_NAME=}", parameters.GetProperty("containerImage").GetProperty("value").GetString());
     }
 
     [Fact]
