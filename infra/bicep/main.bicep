@@ -343,7 +343,7 @@ module schedules 'modules/schedule-settings.bicep' = {
 // Everything floyo-dr reads in Azure (local.settings.sample.json explains each). Not set, because they are
 // local only: BACKUP_DIR, BACKUP_SECONDARY_DIR and FLOYO_SECRETS_FILE (filesystem stores), the *_CONNECTION_STRING
 // settings (Azurite; Azure uses the identity), FLOYO_LOG_LEVEL (floyo-dr), and FUNCTIONS_WORKER_RUNTIME and
-// AzureWebJobsStorage (Flex sets the runtime; host storage is identity-based, see modules/function-app.bicep).
+// AzureWebJobsStorage (set by modules/function-app.bicep per hosting; host storage is identity-based).
 var floyoSettings = {
   DATABASE_URL: databaseUrl
   VERIFY_DATABASE_URL: verifyDatabaseUrl
