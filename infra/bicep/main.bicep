@@ -191,6 +191,7 @@ module registry 'modules/registry.bicep' = if (isContainer) {
     location: location
     tags: allTags
     pullPrincipalIds: writerPrincipals
+    replicaLocation: standbyEnabled ? secondaryLocation : ''
   }
 }
 

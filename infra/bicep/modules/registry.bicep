@@ -10,16 +10,27 @@ param tags object
 @description('Identities that pull the image (the app, the standby).')
 param pullPrincipalIds array
 
+@description('A second region to replicate the image to (the standby\'s): a regional outage must not leave it unable to pull. Needs Premium. Empty: none.')
+param replicaLocation string = ''
+
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' = {
   name: name
   location: location
   tags: tags
   sku: {
-    name: 'Basic'
+    name: empty(replicaLocation) ? 'Basic' : 'Premium'
   }
   properties: {
     adminUserEnabled: false
   }
+}
+
+resource replica 'Microsoft.ContainerRegistry/registries/replications@2023-07-01' = if (!empty(replicaLocation)) {
+  parent: registry
+  name: empty(replicaLocation) ? 'none' : replicaLocation
+  location: empty(replicaLocation) ? location : replicaLocation
+  tags: tags
+  properties: {}
 }
 
 resource pull 'Microsoft.Authorization/roleAssignments@2022-04-01' = [

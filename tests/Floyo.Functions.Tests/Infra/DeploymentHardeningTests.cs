@@ -184,6 +184,9 @@ public sealed class DeploymentHardeningTests(BicepFixture bicep) : IClassFixture
         var identity = BicepFixture.Resources(main).Single(r => BicepFixture.Type(r) == "Microsoft.ManagedIdentity/userAssignedIdentities" && r.TryGetProperty("condition", out _));
         Assert.Equal("[parameters('secondaryLocation')]", identity.GetProperty("location").GetString());
         Assert.Equal("[parameters('standbyEnabled')]", identity.GetProperty("condition").GetString());
+        // The image is replicated to its region (a Premium registry), so it can still pull during the outage.
+        Assert.Equal("[if(parameters('standbyEnabled'), createObject('value', parameters('secondaryLocation')), createObject('value', ''))]", Param(bicep.Modules["registry"].Deployment, "replicaLocation"));
+        Assert.Single(BicepFixture.Resources(bicep.Modules["registry"].Template), r => BicepFixture.Type(r) == "Microsoft.ContainerRegistry/registries/replications");
         // With vnetEnabled too: its own VNet and private endpoints to the second copy and its vault.
         Assert.Equal("[and(parameters('vnetEnabled'), parameters('standbyEnabled'))]", bicep.Modules["network-standby"].Deployment.GetProperty("condition").GetString());
     }
