@@ -1,8 +1,11 @@
-// Floyo DR in Azure: the Functions app (Flex Consumption) with its own storage, the immutable backup
-// account and a second one in another region, Key Vault (RBAC), Application Insights with Log Analytics,
-// one user-assigned identity holding every permission the app needs, and (once the app's code is
-// published) Key Vault's secret-expiry events wired to the app's webhook.
+// Floyo DR in Azure: the Functions app (by default the repository's container image, with the PostgreSQL client
+// tools, on Elastic Premium; or Flex Consumption, which has none) with its own storage, the immutable backup
+// account and a second one in another region, Key Vault (RBAC), Application Insights (Entra authentication
+// only) with Log Analytics, one user-assigned identity holding every permission the app needs, and (once the
+// app's code is published) Key Vault's secret-expiry events wired to the app's webhook. Optional: private
+// endpoints and VNet integration (vnetEnabled), a cold standby app in secondaryLocation (standbyEnabled).
 //
+//   azd up                                                   (azure.yaml, infra/bicep/main.parameters.json)
 //   az deployment group create -g <rg> -f infra/bicep/main.bicep -p infra/bicep/main.bicepparam
 //
 // Every setting the app reads in Azure is set here (local-only ones, e.g. BACKUP_DIR, are not); see
@@ -38,8 +41,34 @@ param verifyDatabasePasswordSecretName string = ''
 @description('Secret whose value is STAGING_DATABASE_URL (it carries a password), read through a Key Vault reference. Empty: drills are not configured.')
 param stagingDatabaseUrlSecretName string = ''
 
-@description('Folder of pg_dump/pg_restore inside the deployed package (PG_BIN_DIR). The Functions image has no PostgreSQL client: ship one with the app.')
+@allowed(['container', 'flex'])
+@description('container: Elastic Premium running the repository\'s image (Dockerfile: PostgreSQL client tools at /usr/lib/postgresql/<pgMajor>/bin); flex: Flex Consumption, which has no pg_dump/pg_restore/pg_basebackup (only for work that needs no client tools, or with pgBinDir shipped in the package).')
+param hosting string = 'container'
+
+@description('Image the container host runs; azd sets it after pushing (SERVICE_FUNCTIONS_IMAGE_NAME). Empty: a placeholder until the first azd deploy.')
+param containerImage string = ''
+
+@minValue(16)
+@description('Major version of the PostgreSQL client tools in the image (the Dockerfile\'s PG_MAJOR build argument): at least the server\'s major.')
+param pgMajor int = 17
+
+@description('Flex Consumption only: folder of client tools shipped inside the package (PG_BIN_DIR). Empty: none (backups fail until you ship them).')
 param pgBinDir string = ''
+
+@description('Private endpoints (Blob of both backup accounts, Key Vault) with public network access off, and VNet integration of the app (also what reaches a PostgreSQL server with private access).')
+param vnetEnabled bool = false
+
+@description('Address space of the primary VNet (vnetEnabled); the standby\'s is the next /16.')
+param vnetAddressPrefix string = '10.60.0.0/16'
+
+@description('A second, cold instance of the app in secondaryLocation: its own task hub, Key Vault and Application Insights, its store the second copy, timers off (TIMERS_ENABLED=false). See docs/azure.md, failover.')
+param standbyEnabled bool = false
+
+@description('CanNotDelete locks on both backup accounts and the Key Vault(s).')
+param locksEnabled bool = true
+
+@description('azd environment name (AZURE_ENV_NAME), written as the azd-env-name tag. Empty: not deployed by azd.')
+param environmentName string = ''
 
 @description('The application\'s credential secret and login roles (APP_DB_*).')
 param appDbSecretName string = 'floyo-app-db'
@@ -127,13 +156,73 @@ param settingsOverrides object = {}
 param tags object = {}
 
 var token = toLower(uniqueString(resourceGroup().id, name))
-var allTags = union({ application: 'floyo-dr' }, tags)
+var allTags = union({ application: 'floyo-dr' }, empty(environmentName) ? {} : { 'azd-env-name': environmentName }, tags)
 var deploymentContainerName = 'app-package'
+// azd deploy finds the app it pushes to by this tag (azure.yaml: services.functions). The standby has none.
+var serviceTags = { 'azd-service-name': 'functions' }
+var isContainer = hosting == 'container'
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
   name: 'id-${name}-${token}'
   location: location
   tags: allTags
+}
+
+// The standby's own identity, in its own region: it keeps working when the primary region does not.
+resource standbyIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = if (standbyEnabled) {
+  name: 'id-${name}-${token}-standby'
+  location: secondaryLocation
+  tags: allTags
+}
+
+var writerPrincipals = standbyEnabled ? [identity.properties.principalId, standbyIdentity!.properties.principalId] : [identity.properties.principalId]
+
+module writerRole 'modules/backup-writer-role.bicep' = {
+  name: 'backup-writer-role'
+  params: {
+    roleName: 'Floyo DR backup writer (${resourceGroup().name}/${name})'
+  }
+}
+
+module registry 'modules/registry.bicep' = if (isContainer) {
+  name: 'registry'
+  params: {
+    name: 'cr${token}'
+    location: location
+    tags: allTags
+    pullPrincipalIds: writerPrincipals
+    replicaLocation: standbyEnabled ? secondaryLocation : ''
+  }
+}
+
+module network 'modules/vnet.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    name: 'vnet-${name}-${token}'
+    location: location
+    tags: allTags
+    addressPrefix: vnetAddressPrefix
+    hosting: hosting
+  }
+}
+
+module standbyNetwork 'modules/vnet.bicep' = if (vnetEnabled && standbyEnabled) {
+  name: 'network-standby'
+  params: {
+    name: 'vnet-${name}-${token}-standby'
+    location: secondaryLocation
+    tags: allTags
+    addressPrefix: cidrSubnet(vnetAddressPrefix, 15, 1)
+    hosting: hosting
+  }
+}
+
+module privateDns 'modules/private-dns.bicep' = if (vnetEnabled) {
+  name: 'private-dns'
+  params: {
+    tags: allTags
+    vnetIds: standbyEnabled ? [network!.outputs.id, standbyNetwork!.outputs.id] : [network!.outputs.id]
+  }
 }
 
 module monitoring 'modules/monitoring.bicep' = {
@@ -143,6 +232,14 @@ module monitoring 'modules/monitoring.bicep' = {
     appInsightsName: 'appi-${name}-${token}'
     location: location
     tags: allTags
+  }
+}
+
+module telemetryAccess 'modules/telemetry-access.bicep' = {
+  name: 'telemetry-access'
+  params: {
+    appInsightsName: monitoring.outputs.appInsightsName
+    principalId: identity.properties.principalId
   }
 }
 
@@ -166,8 +263,11 @@ module backups 'modules/backup-storage.bicep' = {
     containerName: backupContainerName
     sku: backupSku
     softDeleteDays: softDeleteDays
-    ownerPrincipalId: identity.properties.principalId
+    writerPrincipalIds: [identity.properties.principalId]
+    writerRoleGuid: writerRole.outputs.guid
     readerPrincipalId: operatorPrincipalId
+    lockEnabled: locksEnabled
+    privateOnly: vnetEnabled
   }
 }
 
@@ -180,8 +280,12 @@ module secondaryBackups 'modules/backup-storage.bicep' = {
     containerName: backupContainerName
     sku: secondaryBackupSku
     softDeleteDays: softDeleteDays
-    ownerPrincipalId: identity.properties.principalId
+    // The standby's store is this copy.
+    writerPrincipalIds: writerPrincipals
+    writerRoleGuid: writerRole.outputs.guid
     readerPrincipalId: operatorPrincipalId
+    lockEnabled: locksEnabled
+    privateOnly: vnetEnabled
   }
 }
 
@@ -205,8 +309,33 @@ module vault 'modules/key-vault.bicep' = {
     operatorPrincipalId: operatorPrincipalId
     databasePasswordSecretName: databasePasswordSecretName
     databasePassword: databasePassword
+    lockEnabled: locksEnabled
+    privateOnly: vnetEnabled
   }
 }
+
+// Private endpoints in the primary VNet: Blob of both backup accounts (a private endpoint may reach another
+// region) and the vault.
+var primaryEndpoints = [
+  { name: 'backups', group: 'blob' }
+  { name: 'backups-secondary', group: 'blob' }
+  { name: 'vault', group: 'vault' }
+]
+
+module endpoints 'modules/private-endpoint.bicep' = [
+  for e in primaryEndpoints: if (vnetEnabled) {
+    name: 'pe-${e.name}'
+    params: {
+      name: 'pe-${name}-${token}-${e.name}'
+      location: location
+      tags: allTags
+      targetId: e.name == 'backups' ? backups.outputs.id : e.name == 'vault' ? vault.outputs.id : secondaryBackups.outputs.id
+      groupId: e.group
+      subnetId: network!.outputs.endpointSubnetId
+      dnsZoneId: e.group == 'blob' ? privateDns!.outputs.blobZoneId : privateDns!.outputs.vaultZoneId
+    }
+  }
+]
 
 module schedules 'modules/schedule-settings.bicep' = {
   name: 'schedules'
@@ -215,11 +344,12 @@ module schedules 'modules/schedule-settings.bicep' = {
 // Everything floyo-dr reads in Azure (local.settings.sample.json explains each). Not set, because they are
 // local only: BACKUP_DIR, BACKUP_SECONDARY_DIR and FLOYO_SECRETS_FILE (filesystem stores), the *_CONNECTION_STRING
 // settings (Azurite; Azure uses the identity), FLOYO_LOG_LEVEL (floyo-dr), and FUNCTIONS_WORKER_RUNTIME and
-// AzureWebJobsStorage (Flex sets the runtime; host storage is identity-based, see modules/function-app.bicep).
+// AzureWebJobsStorage (set by modules/function-app.bicep per hosting; host storage is identity-based).
 var floyoSettings = {
   DATABASE_URL: databaseUrl
   VERIFY_DATABASE_URL: verifyDatabaseUrl
-  PG_BIN_DIR: pgBinDir
+  // The image installs the client tools where the PostgreSQL project's Debian packages put them.
+  PG_BIN_DIR: isContainer ? '/usr/lib/postgresql/${pgMajor}/bin' : pgBinDir
   RESTORE_JOBS: '2'
   FLOYO_WORK_DIR: ''
   BACKUP_STORE: 'blob'
@@ -280,6 +410,7 @@ var floyoSettings = {
   NOTIFY_PAGERDUTY_ROUTING_KEY: empty(notifyPagerDutyRoutingKeySecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifyPagerDutyRoutingKeySecretName})'
   NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifySlackWebhookSecretName})'
   NOTIFY_TIMEOUT_SECONDS: '10'
+  TIMERS_ENABLED: 'true'
 }
 
 var scheduleSettings = toObject(schedules.outputs.appSettings, s => s.name, s => s.value)
@@ -291,16 +422,84 @@ module app 'modules/function-app.bicep' = {
     planName: 'plan-${name}-${token}'
     location: location
     tags: allTags
+    hosting: hosting
+    containerImage: containerImage
+    registryLoginServer: isContainer ? registry!.outputs.loginServer : ''
     identityId: identity.id
     identityClientId: identity.properties.clientId
     hostStorageName: hostStorage.outputs.name
     deploymentContainerName: deploymentContainerName
     appInsightsName: monitoring.outputs.appInsightsName
     appSettings: union(floyoSettings, scheduleSettings, settingsOverrides)
+    subnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
     authClientId: authClientId
     authTenantId: authTenantId
+    siteTags: serviceTags
+  }
+  // Application Insights refuses telemetry until the identity may publish.
+  dependsOn: [telemetryAccess]
+}
+
+var standbyVaultName = 'kvs-${token}'
+var standbyKeyVaultRef = '@Microsoft.KeyVault(VaultName=${standbyVaultName};SecretName='
+
+// The standby: the same settings, its store the second copy (no further copy from there), its own vault, timers off.
+var standbySettings = union(floyoSettings, scheduleSettings, settingsOverrides, {
+  BACKUP_BLOB_SERVICE_URI: secondaryBackups.outputs.blobEndpoint
+  BACKUP_BLOB_CONTAINER: secondaryBackups.outputs.containerName
+  BACKUP_SECONDARY_STORE: 'none'
+  BACKUP_SECONDARY_BLOB_SERVICE_URI: ''
+  BACKUP_SECONDARY_BLOB_CONTAINER: ''
+  STAGING_DATABASE_URL: empty(stagingDatabaseUrlSecretName) ? '' : '${standbyKeyVaultRef}${stagingDatabaseUrlSecretName})'
+  NOTIFY_PAGERDUTY_ROUTING_KEY: empty(notifyPagerDutyRoutingKeySecretName) ? '' : '${standbyKeyVaultRef}${notifyPagerDutyRoutingKeySecretName})'
+  NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '${standbyKeyVaultRef}${notifySlackWebhookSecretName})'
+  TIMERS_ENABLED: 'false'
+})
+
+module standby 'modules/standby.bicep' = if (standbyEnabled) {
+  name: 'standby'
+  params: {
+    name: name
+    token: token
+    location: secondaryLocation
+    tags: allTags
+    hosting: hosting
+    containerImage: containerImage
+    registryLoginServer: isContainer ? registry!.outputs.loginServer : ''
+    identityId: standbyIdentity.id
+    identityClientId: standbyIdentity!.properties.clientId
+    identityPrincipalId: standbyIdentity!.properties.principalId
+    appSettings: standbySettings
+    subnetId: vnetEnabled ? standbyNetwork!.outputs.appSubnetId : ''
+    authClientId: authClientId
+    authTenantId: authTenantId
+    operatorPrincipalId: operatorPrincipalId
+    databasePasswordSecretName: databasePasswordSecretName
+    databasePassword: databasePassword
+    vaultName: standbyVaultName
+    lockEnabled: locksEnabled
+    privateOnly: vnetEnabled
   }
 }
+
+// The standby's private endpoints, in its own VNet: the second copy's Blob and its vault.
+module standbyEndpoints 'modules/private-endpoint.bicep' = [
+  for e in [
+    { name: 'backups-secondary', group: 'blob' }
+    { name: 'vault', group: 'vault' }
+  ]: if (vnetEnabled && standbyEnabled) {
+    name: 'pe-standby-${e.name}'
+    params: {
+      name: 'pe-${name}-${token}-standby-${e.name}'
+      location: secondaryLocation
+      tags: allTags
+      targetId: e.group == 'blob' ? secondaryBackups.outputs.id : standby!.outputs.keyVaultId
+      groupId: e.group
+      subnetId: standbyNetwork!.outputs.endpointSubnetId
+      dnsZoneId: e.group == 'blob' ? privateDns!.outputs.blobZoneId : privateDns!.outputs.vaultZoneId
+    }
+  }
+]
 
 module keyVaultEvents 'modules/keyvault-events.bicep' = if (enableKeyVaultEvents) {
   name: 'keyvault-events'
@@ -331,6 +530,11 @@ module alerts 'modules/alerts.bicep' = {
 }
 
 output functionAppName string = app.outputs.name
+output hosting string = hosting
+// azd pushes the image here (docker.remoteBuild builds it in the registry: no local Docker needed).
+output AZURE_CONTAINER_REGISTRY_ENDPOINT string = isContainer ? registry!.outputs.loginServer : ''
+output standbyFunctionAppName string = standbyEnabled ? standby!.outputs.appName : ''
+output standbyKeyVaultUri string = standbyEnabled ? standby!.outputs.keyVaultUri : ''
 output functionAppUrl string = 'https://${app.outputs.defaultHostName}'
 output keyVaultUri string = vault.outputs.uri
 output backupAccountName string = backups.outputs.name

@@ -6,7 +6,11 @@ using 'main.bicep'
 param name = 'floyodr'
 param secondaryLocation = 'northeurope'
 param databaseUrl = 'postgresql://floyo_admin@floyo-pg.postgres.database.azure.com:5432/floyo?sslmode=require'
-param pgBinDir = '/home/site/wwwroot/pgsql/bin'
+// The repository's image (Dockerfile) on Elastic Premium: pg_dump/pg_restore/pg_basebackup of pgMajor inside.
+param hosting = 'container'
+param pgMajor = 17
+param vnetEnabled = false
+param standbyEnabled = false
 param uploadsAccountName = ''
 param operatorPrincipalId = ''
 param restoreApprovalRequired = true

@@ -20,6 +20,9 @@ public static class FloyoFunctionsApp
         // Worker logs and dependencies go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING, set by the platform);
         // without a connection string nothing is sent.
         builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+        // In Azure Application Insights takes Entra tokens only (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+        builder.Services.Configure<Microsoft.ApplicationInsights.Extensibility.TelemetryConfiguration>(
+            telemetry => Telemetry.TelemetryAuthentication.Apply(telemetry, builder.Configuration));
         // The provider keeps only warnings by default; the workflows' information events (started, approved, restored) matter on a bad day.
         builder.Services.Configure<LoggerFilterOptions>(options =>
         {

@@ -21,11 +21,20 @@ param sku string = 'Standard_ZRS'
 @maxValue(365)
 param softDeleteDays int = 14
 
-@description('The app\'s managed identity: Storage Blob Data Owner on the container (index tags, immutability policies and legal holds need more than Contributor).')
-param ownerPrincipalId string
+@description('The apps\' managed identities (the primary app, the standby): the writer role on the container.')
+param writerPrincipalIds array
+
+@description('Role definition id (a GUID) of the backup writer role (modules/backup-writer-role.bicep): least privilege, never erases a version.')
+param writerRoleGuid string
 
 @description('Optional: an operators\' group with Storage Blob Data Reader on the container (floyo-dr list/restore from a workstation). Empty: none.')
 param readerPrincipalId string = ''
+
+@description('A CanNotDelete lock on the account: deleting it (and every backup with it) needs the lock removed first.')
+param lockEnabled bool = true
+
+@description('Reached through private endpoints only (vnetEnabled): public network access off.')
+param privateOnly bool = false
 
 resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -42,7 +51,11 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false
     defaultToOAuthAuthentication: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
+    networkAcls: {
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
+      bypass: 'None'
+    }
   }
 }
 
@@ -74,13 +87,25 @@ resource container 'Microsoft.Storage/storageAccounts/blobServices/containers@20
   }
 }
 
-resource ownerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(container.id, ownerPrincipalId, roles.storageBlobDataOwner)
-  scope: container
+resource writerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [
+  for principalId in writerPrincipalIds: {
+    name: guid(container.id, principalId, writerRoleGuid)
+    scope: container
+    properties: {
+      roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', writerRoleGuid)
+      principalId: principalId
+      principalType: 'ServicePrincipal'
+    }
+  }
+]
+
+// Management locks guard the control plane only: backups themselves are guarded by immutability and the writer role.
+resource lock 'Microsoft.Authorization/locks@2020-05-01' = if (lockEnabled) {
+  name: '${name}-no-delete'
+  scope: account
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
-    principalId: ownerPrincipalId
-    principalType: 'ServicePrincipal'
+    level: 'CanNotDelete'
+    notes: 'Floyo DR backups: remove this lock deliberately before deleting the account.'
   }
 }
 
@@ -95,5 +120,6 @@ resource readerAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = if 
 }
 
 output name string = account.name
+output id string = account.id
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output containerName string = container.name

@@ -1,17 +1,34 @@
-// The Functions app on Flex Consumption (Linux, dotnet-isolated 10.0). Flex allows an unbounded function
-// timeout, so host.json's functionTimeout of 02:00:00 (long backups and restores) is honoured; the classic
-// Consumption plan would cap it at 10 minutes. Everything is reached through one user-assigned identity:
-// the host storage, the deployment package, the backup accounts, Key Vault.
+// The Functions app, on one of two hosts (hosting):
+//   container: an Elastic Premium plan (Linux) running the repository's image (Dockerfile) from the registry,
+//              with the PostgreSQL client tools at PG_BIN_DIR. The only choice that can take a backup.
+//   flex:      Flex Consumption (zip package, dotnet-isolated 10.0). It has no pg_dump, pg_restore or
+//              pg_basebackup and no custom containers: only for work that needs no client tools.
+// Both allow host.json's functionTimeout of 02:00:00 (the classic Consumption plan stops at 10 minutes), and both
+// reach everything through one user-assigned identity: host storage, registry or package, backups, Key Vault.
 
 param name string
 param planName string
 param location string
 param tags object
 
+@allowed(['container', 'flex'])
+@description('container: Elastic Premium with the image (client tools inside); flex: Flex Consumption (no client tools).')
+param hosting string = 'container'
+
+@description('Image the container host runs (registry/repository:tag). Empty: the public Functions base image, a placeholder until azd deploy pushes the app\'s image.')
+param containerImage string = ''
+
+@description('Login server of the registry the image comes from (pulled with the identity). Empty: a public image.')
+param registryLoginServer string = ''
+
+@allowed(['EP1', 'EP2', 'EP3'])
+@description('Elastic Premium size (container hosting). EP1: 1 core, 3.5 GB.')
+param premiumSku string = 'EP1'
+
 @description('Resource id of the user-assigned identity.')
 param identityId string
 
-@description('Client id of the user-assigned identity (AzureWebJobsStorage__clientId, AZURE_CLIENT_ID).')
+@description('Client id of the user-assigned identity (AzureWebJobsStorage__clientId, AZURE_CLIENT_ID, Application Insights\' Entra authentication).')
 param identityClientId string
 
 param hostStorageName string
@@ -22,13 +39,16 @@ param appInsightsName string
 param appSettings object
 
 @allowed([2048, 4096])
-@description('Memory per instance; restores decompress dumps locally, so more is better.')
+@description('Memory per instance (Flex); restores decompress dumps locally, so more is better.')
 param instanceMemoryMB int = 4096
 
 @minValue(1)
 @maxValue(1000)
 @description('Upper bound on instances. Durable work is spread across them; the engine never runs two backups of one database at once.')
 param maximumInstanceCount int = 10
+
+@description('Subnet for VNet integration (outbound traffic, private endpoints, a PostgreSQL server with private access). Empty: none.')
+param subnetId string = ''
 
 @description('Client (application) id of the Entra app registration that callers sign in to (App Service Authentication).')
 param authClientId string
@@ -42,6 +62,9 @@ param authExcludedPaths array = [
   '/api/health'
 ]
 
+@description('azd tags (azd-service-name, azd-env-name) merged over tags on the site only. Empty: none.')
+param siteTags object = {}
+
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: hostStorageName
 }
@@ -50,25 +73,96 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
 }
 
+var isFlex = hosting == 'flex'
+
+// The two plans, by hosting. Elastic Premium keeps one instance warm so the 02:00 timer never waits for a cold start.
+var plans = {
+  flex: {
+    kind: 'functionapp'
+    sku: {
+      tier: 'FlexConsumption'
+      name: 'FC1'
+    }
+    properties: {
+      reserved: true
+    }
+  }
+  container: {
+    kind: 'elastic'
+    sku: {
+      tier: 'ElasticPremium'
+      name: premiumSku
+    }
+    properties: {
+      reserved: true
+      maximumElasticWorkerCount: maximumInstanceCount
+    }
+  }
+}
+
+// The placeholder lets the first provision succeed before any image exists; azd deploy replaces it.
+var image = empty(containerImage) ? 'mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated10.0' : containerImage
+
+var siteConfigs = {
+  flex: {}
+  container: {
+    linuxFxVersion: 'DOCKER|${image}'
+    // The image is pulled with the app's identity: no registry password anywhere.
+    acrUseManagedIdentityCreds: !empty(registryLoginServer)
+    acrUserManagedIdentityID: empty(registryLoginServer) ? null : identityClientId
+    minimumElasticInstanceCount: 1
+    functionAppScaleLimit: maximumInstanceCount
+  }
+}
+
+var flexConfig = {
+  deployment: {
+    storage: {
+      type: 'blobContainer'
+      value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+      authentication: {
+        type: 'UserAssignedIdentity'
+        userAssignedIdentityResourceId: identityId
+      }
+    }
+  }
+  scaleAndConcurrency: {
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+  }
+  runtime: {
+    name: 'dotnet-isolated'
+    version: '10.0'
+  }
+}
+
+// Flex sets the worker runtime from functionAppConfig and refuses FUNCTIONS_WORKER_RUNTIME and
+// FUNCTIONS_EXTENSION_VERSION as app settings; a container needs both. The image runs as a non-root user, so
+// the host listens on 8080 (WEBSITES_PORT), and a container has no content share (WEBSITES_ENABLE_APP_SERVICE_STORAGE).
+var hostingSettings = {
+  flex: {}
+  container: {
+    FUNCTIONS_EXTENSION_VERSION: '~4'
+    FUNCTIONS_WORKER_RUNTIME: 'dotnet-isolated'
+    WEBSITES_PORT: '8080'
+    WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+  }
+}
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
   tags: tags
-  kind: 'functionapp'
-  sku: {
-    tier: 'FlexConsumption'
-    name: 'FC1'
-  }
-  properties: {
-    reserved: true
-  }
+  kind: plans[hosting].kind
+  sku: plans[hosting].sku
+  properties: plans[hosting].properties
 }
 
 resource site 'Microsoft.Web/sites@2024-04-01' = {
   name: name
   location: location
-  tags: tags
-  kind: 'functionapp,linux'
+  tags: union(tags, siteTags)
+  kind: isFlex ? 'functionapp,linux' : 'functionapp,linux,container'
   identity: {
     type: 'UserAssigned'
     userAssignedIdentities: {
@@ -80,40 +174,22 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     // Key Vault references in app settings (STAGING_DATABASE_URL) resolve with the same identity.
     keyVaultReferenceIdentity: identityId
-    siteConfig: {
+    virtualNetworkSubnetId: empty(subnetId) ? null : subnetId
+    siteConfig: union({
       minTlsVersion: '1.2'
       ftpsState: 'Disabled'
       http20Enabled: true
-    }
-    functionAppConfig: {
-      deployment: {
-        storage: {
-          type: 'blobContainer'
-          value: '${hostStorage.properties.primaryEndpoints.blob}${deploymentContainerName}'
-          authentication: {
-            type: 'UserAssignedIdentity'
-            userAssignedIdentityResourceId: identityId
-          }
-        }
-      }
-      scaleAndConcurrency: {
-        instanceMemoryMB: instanceMemoryMB
-        maximumInstanceCount: maximumInstanceCount
-      }
-      runtime: {
-        name: 'dotnet-isolated'
-        version: '10.0'
-      }
-    }
+      // With VNet integration every outbound call (PostgreSQL, private endpoints) goes through the VNet.
+      vnetRouteAllEnabled: !empty(subnetId)
+    }, siteConfigs[hosting])
+    functionAppConfig: isFlex ? flexConfig : null
   }
 }
 
-// Flex Consumption sets the worker runtime from functionAppConfig and refuses FUNCTIONS_WORKER_RUNTIME
-// and FUNCTIONS_EXTENSION_VERSION as app settings, so neither appears here.
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, {
+  properties: union(appSettings, hostingSettings[hosting], {
     // Identity-based host storage: blob, queue and table endpoints are derived from the account name.
     AzureWebJobsStorage__accountName: hostStorage.name
     AzureWebJobsStorage__credential: 'managedidentity'
@@ -121,6 +197,8 @@ resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
     // DefaultAzureCredential (Key Vault, Blob) picks the user-assigned identity by this.
     AZURE_CLIENT_ID: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    // Application Insights takes Entra tokens only (local auth is off): the host and the worker send with the identity.
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   })
 }
 

@@ -27,6 +27,12 @@ param databasePasswordSecretName string
 @description('floyo-dr\'s own database password. Empty: the secret is left as it is (set it with az keyvault secret set).')
 param databasePassword string = ''
 
+@description('A CanNotDelete lock on the vault.')
+param lockEnabled bool = true
+
+@description('Reached through a private endpoint only (vnetEnabled): public network access off.')
+param privateOnly bool = false
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -41,9 +47,9 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
     enablePurgeProtection: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: privateOnly ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
+      defaultAction: privateOnly ? 'Deny' : 'Allow'
       bypass: 'AzureServices'
     }
   }
@@ -78,5 +84,15 @@ resource operatorAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = i
   }
 }
 
+resource lock 'Microsoft.Authorization/locks@2020-05-01' = if (lockEnabled) {
+  name: '${name}-no-delete'
+  scope: vault
+  properties: {
+    level: 'CanNotDelete'
+    notes: 'Floyo DR credentials: remove this lock deliberately before deleting the vault.'
+  }
+}
+
 output name string = vault.name
+output id string = vault.id
 output uri string = vault.properties.vaultUri

@@ -35,6 +35,8 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: workspace.id
+    // Entra authentication only: ingestion needs a token with Monitoring Metrics Publisher (modules/telemetry-access.bicep).
+    DisableLocalAuth: true
   }
 }
 

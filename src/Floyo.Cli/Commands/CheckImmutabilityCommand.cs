@@ -31,7 +31,7 @@ internal static class CheckImmutabilityCommand
             var report = await ImmutabilityProbe.CheckAsync(blob, services.GetRequiredService<TimeProvider>(), token);
             if (result.GetValue(json))
             {
-                Output.Json(new { report.Location, report.Mode, report.ContainerReportsVersionLevelWorm, report.Enforced, report.Steps });
+                Output.Json(new { report.Location, report.Mode, report.ContainerReportsVersionLevelWorm, report.Enforced, report.Steps, report.Findings });
             }
             else
             {
@@ -39,6 +39,10 @@ internal static class CheckImmutabilityCommand
                 foreach (var step in report.Steps)
                 {
                     Console.WriteLine($"  {(step.Passed ? "ok  " : "FAIL")} {step.Check}: {step.Detail}");
+                }
+                foreach (var finding in report.Findings)
+                {
+                    Console.WriteLine($"  FINDING {finding}");
                 }
                 Console.WriteLine(report.Enforced
                     ? "immutability is enforced: backups written here cannot be overwritten or deleted before they expire"

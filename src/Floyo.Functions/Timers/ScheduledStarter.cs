@@ -23,6 +23,12 @@ public sealed partial class ScheduledStarter(IConfiguration configuration, TimeP
         var expression = configuration[schedule.Setting] is { Length: > 0 } configured ? configured : schedule.Default;
         var slot = Schedules.SlotFor(Schedules.Parse(expression, schedule.Setting), clock.GetUtcNow());
         var id = Schedules.InstanceId(schedule, slot);
+        if (!TimerSwitch.Enabled(configuration))
+        {
+            // A standby: the primary runs this slot; the client (and this app's task hub) is not touched.
+            LogTimersDisabled(logger, schedule.Function, id);
+            return new ScheduledStart(id, slot, false);
+        }
         if (await client.GetInstanceAsync(id, getInputsAndOutputs: false, ct) is { } existing)
         {
             LogAlreadyStarted(logger, schedule.Function, id, existing.RuntimeStatus.ToString());
@@ -50,6 +56,9 @@ public sealed partial class ScheduledStarter(IConfiguration configuration, TimeP
 
     [LoggerMessage(EventId = 5500, Level = LogLevel.Information, Message = "{Function} started {Orchestrator} as {InstanceId}")]
     private static partial void LogStarted(ILogger logger, string function, string orchestrator, string instanceId);
+
+    [LoggerMessage(EventId = 9400, Level = LogLevel.Information, Message = "{Function}: TIMERS_ENABLED=false (a standby); {InstanceId} is not started here")]
+    internal static partial void LogTimersDisabled(ILogger logger, string function, string instanceId);
 
     [LoggerMessage(EventId = 5501, Level = LogLevel.Information, Message = "{Function}: {InstanceId} already exists ({Status}); this slot is not started twice")]
     private static partial void LogAlreadyStarted(ILogger logger, string function, string instanceId, string status);

@@ -67,13 +67,15 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
     private const string QueueDataContributor = "974c5e8b-45b9-4653-ba55-5f855dd0fb88";
     private const string TableDataContributor = "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3";
     private const string KeyVaultSecretsOfficer = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+    private const string MonitoringMetricsPublisher = "3913510d-42f4-4e42-8a64-420c390055eb";
+    private const string AcrPull = "7f951dda-4ed3-4680-a7ca-43fe172d538d";
 
     /// <summary>Sample settings the deployment deliberately does not set, and why (main.bicep says the same).</summary>
     private static readonly Dictionary<string, string> LocalOnly = new(StringComparer.Ordinal)
     {
         ["AzureWebJobsStorage"] = "identity-based: AzureWebJobsStorage__accountName/__credential/__clientId",
         ["WEBSITE_AUTH_ENABLED"] = "set by App Service itself when authsettingsV2 turns authentication on",
-        ["FUNCTIONS_WORKER_RUNTIME"] = "Flex Consumption takes the runtime from functionAppConfig and refuses the setting",
+        ["FUNCTIONS_WORKER_RUNTIME"] = "by hosting: function-app.bicep's hostingSettings set it for the container; Flex takes the runtime from functionAppConfig and refuses it",
         ["BACKUP_DIR"] = "filesystem store",
         ["BACKUP_SECONDARY_DIR"] = "filesystem store",
         ["FLOYO_SECRETS_FILE"] = "file secret store",
@@ -128,10 +130,15 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         var assignments = modules.SelectMany(m => RoleAssignments(m.Key, m.Value.Template)).ToList();
         Assert.NotEmpty(assignments);
 
-        // Backups: Owner on the container (index tags, immutability policies, legal hold), both copies.
+        // Backups: the least-privilege writer role (modules/backup-writer-role.bicep) on the container, both copies; never Owner.
         foreach (var name in new[] { "backup-storage", "backup-storage-secondary" })
         {
-            Assert.Contains(assignments, a => a.Module == name && a.Roles.Contains(BlobDataOwner) && a.Scope.Contains("blobServices/containers", StringComparison.Ordinal) && a.PrincipalType == "ServicePrincipal");
+            var writer = Assert.Single(assignments, a => a.Module == name && a.Name.Contains("parameters('writerRoleGuid')", StringComparison.Ordinal));
+            Assert.Contains("blobServices/containers", writer.Scope, StringComparison.Ordinal);
+            Assert.Equal("ServicePrincipal", writer.PrincipalType);
+            Assert.Equal("[reference(resourceId('Microsoft.Resources/deployments', 'backup-writer-role'), '2025-04-01').outputs.guid.value]",
+                modules[name].Deployment.GetProperty("properties").GetProperty("parameters").GetProperty("writerRoleGuid").GetProperty("value").GetString());
+            Assert.DoesNotContain(assignments, a => a.Module == name && a.Roles.Contains(BlobDataOwner));
         }
         // Host storage: what an identity-based Durable task hub needs.
         var host = Assert.Single(assignments, a => a.Module == "host-storage");
@@ -141,8 +148,11 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         Assert.Contains(assignments, a => a.Module == "uploads-access" && a.Roles.SequenceEqual([BlobDataReader]) && a.Scope.Contains("blobServices/containers", StringComparison.Ordinal));
         // Key Vault: Secrets Officer (rotation adds versions, changes tags and enabled flags); nothing broader.
         Assert.Contains(assignments, a => a.Module == "key-vault" && a.Roles.SequenceEqual([KeyVaultSecretsOfficer]) && a.Scope.Contains("Microsoft.KeyVault/vaults", StringComparison.Ordinal) && a.PrincipalType == "ServicePrincipal");
+        // Application Insights ingestion with Entra ID; the registry's pull.
+        Assert.Contains(assignments, a => a.Module == "telemetry-access" && a.Roles.SequenceEqual([MonitoringMetricsPublisher]) && a.Scope.Contains("Microsoft.Insights/components", StringComparison.Ordinal));
+        Assert.Contains(assignments, a => a.Module == "registry" && a.Roles.SequenceEqual([AcrPull]) && a.Scope.Contains("Microsoft.ContainerRegistry/registries", StringComparison.Ordinal));
         Assert.All(assignments, a => Assert.True(
-            a.Roles.All(r => r is BlobDataOwner or BlobDataReader or QueueDataContributor or TableDataContributor or KeyVaultSecretsOfficer), $"{a.Module} assigns an unexpected role"));
+            a.Roles.All(r => r is BlobDataOwner or BlobDataReader or QueueDataContributor or TableDataContributor or KeyVaultSecretsOfficer or MonitoringMetricsPublisher or AcrPull), $"{a.Module} assigns an unexpected role"));
         // guid(scope, principal, role): idempotent across redeployments, distinct per scope, principal and role.
         Assert.All(assignments, a => Assert.StartsWith($"[guid({Inner(a.Scope)}, parameters('", a.Name, StringComparison.Ordinal));
     }
@@ -175,23 +185,49 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
     }
 
     [Fact]
-    public void The_plan_allows_host_json_function_timeout_and_runs_the_projects_runtime()
+    public void Both_hosting_choices_allow_host_json_function_timeout_and_run_the_projects_runtime()
     {
         var host = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixtures.RepositoryRoot, "host.json"))).RootElement;
         var timeout = TimeSpan.Parse(host.GetProperty("functionTimeout").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        var resources = BicepFixture.Resources(bicep.Modules["function-app"].Template).ToList();
+        var app = bicep.Modules["function-app"].Template;
+        var variables = app.GetProperty("variables");
+        var resources = BicepFixture.Resources(app).ToList();
         var plan = Assert.Single(resources, r => BicepFixture.Type(r) == "Microsoft.Web/serverfarms");
-        var tier = plan.GetProperty("sku").GetProperty("tier").GetString();
-        // The classic Consumption plan (Dynamic) stops functions at 10 minutes; backups and restores need host.json's limit.
-        Assert.True(timeout <= TimeSpan.FromMinutes(10) || tier is "FlexConsumption" or "ElasticPremium" or "PremiumV3" or "Premium0V3", $"functionTimeout {timeout} needs Flex, Premium or Dedicated, not {tier}");
-        Assert.Equal("FlexConsumption", tier);
+        Assert.Equal("[variables('plans')[parameters('hosting')].sku]", plan.GetProperty("sku").GetString());
+        Assert.Equal(["container", "flex"], app.GetProperty("parameters").GetProperty("hosting").GetProperty("allowedValues").EnumerateArray().Select(v => v.GetString()!).Order());
+        var tiers = new Dictionary<string, string> { ["flex"] = "FlexConsumption", ["container"] = "ElasticPremium" };
+        foreach (var (hosting, expected) in tiers)
+        {
+            var tier = variables.GetProperty("plans").GetProperty(hosting).GetProperty("sku").GetProperty("tier").GetString();
+            Assert.Equal(expected, tier);
+            // The classic Consumption plan (Dynamic) stops functions at 10 minutes; backups and restores need host.json's limit.
+            Assert.True(timeout <= TimeSpan.FromMinutes(10) || tier is "FlexConsumption" or "ElasticPremium", $"functionTimeout {timeout} needs Flex, Premium or Dedicated, not {tier}");
+        }
+        var framework = typeof(BicepTemplateTests).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false)
+            .Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName.Replace(".NETCoreApp,Version=v", "", StringComparison.Ordinal);
+        // Flex (only): functionAppConfig with dotnet-isolated of the project's framework; the container has none.
         var site = Assert.Single(resources, r => BicepFixture.Type(r) == "Microsoft.Web/sites");
-        var runtime = site.GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime");
-        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
-        Assert.Equal($"net{runtime.GetProperty("version").GetString()}", typeof(BicepTemplateTests).Assembly.GetCustomAttributes(typeof(System.Runtime.Versioning.TargetFrameworkAttribute), false)
-            .Cast<System.Runtime.Versioning.TargetFrameworkAttribute>().Single().FrameworkName.Replace(".NETCoreApp,Version=v", "net", StringComparison.Ordinal));
+        var flexConfig = site.GetProperty("properties").GetProperty("functionAppConfig").GetString()!;
+        Assert.StartsWith("[if(variables('isFlex'), createObject('deployment'", flexConfig, StringComparison.Ordinal);
+        Assert.EndsWith($"'runtime', createObject('name', 'dotnet-isolated', 'version', '{framework}')), null())]", flexConfig, StringComparison.Ordinal);
+        // Container: the image (the Functions base image of the same framework until azd pushes the app's), pulled with the identity.
+        var container = variables.GetProperty("siteConfigs").GetProperty("container");
+        Assert.Equal("[format('DOCKER|{0}', variables('image'))]", container.GetProperty("linuxFxVersion").GetString());
+        Assert.Contains($"mcr.microsoft.com/azure-functions/dotnet-isolated:4-dotnet-isolated{framework}", variables.GetProperty("image").GetString(), StringComparison.Ordinal);
+        Assert.Equal("[not(empty(parameters('registryLoginServer')))]", container.GetProperty("acrUseManagedIdentityCreds").GetString());
+        Assert.Contains("parameters('identityClientId')", container.GetProperty("acrUserManagedIdentityID").GetString(), StringComparison.Ordinal);
+        var containerSettings = variables.GetProperty("hostingSettings").GetProperty("container");
+        Assert.Equal("dotnet-isolated", containerSettings.GetProperty("FUNCTIONS_WORKER_RUNTIME").GetString());
+        Assert.Equal("~4", containerSettings.GetProperty("FUNCTIONS_EXTENSION_VERSION").GetString());
+        Assert.Empty(variables.GetProperty("hostingSettings").GetProperty("flex").EnumerateObject());
         Assert.Equal("UserAssigned", site.GetProperty("identity").GetProperty("type").GetString());
         Assert.True(site.GetProperty("properties").GetProperty("httpsOnly").GetBoolean());
+        // The default is the host that has the client tools; the registry exists only for it.
+        var main = bicep.Template.GetProperty("parameters");
+        Assert.Equal("container", main.GetProperty("hosting").GetProperty("defaultValue").GetString());
+        Assert.Equal("[variables('isContainer')]", bicep.Modules["registry"].Deployment.GetProperty("condition").GetString());
+        Assert.False(Assert.Single(BicepFixture.Resources(bicep.Modules["registry"].Template), r => BicepFixture.Type(r) == "Microsoft.ContainerRegistry/registries")
+            .GetProperty("properties").GetProperty("adminUserEnabled").GetBoolean());
     }
 
     [Fact]

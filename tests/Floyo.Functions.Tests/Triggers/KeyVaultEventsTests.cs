@@ -152,7 +152,7 @@ public sealed class KeyVaultEventsTests
 
         // While it waits out its grace period, the monthly timer and a repeated event find it running and leave it be.
         await host.WaitForStatusAsync(CredentialRotationStarter.InstanceId, RotationStatus.GracePeriod);
-        var timer = await new RotationTimer(Starter()).RunAsync(new TimerInfo(), host.Client, default);
+        var timer = await new RotationTimer(Starter(), host.Configuration, NullLogger<RotationTimer>.Instance).RunAsync(new TimerInfo(), host.Client, default);
         Assert.False(timer.Started);
         Assert.Equal(CredentialRotationStarter.InstanceId, timer.InstanceId);
         Assert.Equal("Running", timer.Status);
@@ -177,7 +177,7 @@ public sealed class KeyVaultEventsTests
         Assert.Equal("ignored", Assert.Single(stale.GetProperty("events").EnumerateArray()).GetProperty("outcome").GetString());
 
         // A finished rotation gives way: the next trigger runs a new rotation under the same id.
-        var next = await new RotationTimer(Starter()).RunAsync(new TimerInfo(), host.Client, default);
+        var next = await new RotationTimer(Starter(), host.Configuration, NullLogger<RotationTimer>.Instance).RunAsync(new TimerInfo(), host.Client, default);
         Assert.True(next.Started);
         Assert.NotEqual(firstRotation, next.RotationId);
         var again = await WaitForRotationAsync(host, next.RotationId!);

@@ -42,7 +42,7 @@ public sealed class RotationRaceTests
 
         // The timer and a Key Vault event at the same moment share one instance: only one of them starts it.
         var triggers = await Task.WhenAll(
-            new RotationTimer(starter).RunAsync(new TimerInfo(), host.Client, default),
+            new RotationTimer(starter, host.Configuration, NullLogger<RotationTimer>.Instance).RunAsync(new TimerInfo(), host.Client, default),
             starter.StartAsync(host.Client, "Key Vault event", default));
         Assert.Single(triggers, t => t.Started);
         // A breach rotates under its own sub-orchestration id, with no grace, at the same time.

@@ -41,6 +41,12 @@ public sealed partial class BlobStore : IBackupStore
 
     public ImmutabilityMode Mode => _settings.Mode;
 
+    /// <summary>Reached through its service URI with Entra ID (a deployed store), not a connection string (Azurite, a key).</summary>
+    public bool ServiceEndpoint => string.IsNullOrEmpty(_settings.ConnectionString) && !string.IsNullOrEmpty(_settings.ServiceUri);
+
+    /// <summary>The setting holding this store's immutability mode, for messages.</summary>
+    public string ModeSetting => _settings.SettingPrefix == "BACKUP_BLOB" ? "BACKUP_IMMUTABILITY_MODE" : $"{_settings.SettingPrefix.Replace("_BLOB", "", StringComparison.Ordinal)}_IMMUTABILITY_MODE";
+
     internal BlobContainerClient Container => _container;
 
     public async Task<IObjectWriter> CreateAsync(string name, ObjectRetention retention, CancellationToken ct)

@@ -10,6 +10,9 @@ public sealed record ImmutabilityStep(string Check, bool Passed, string Detail);
 public sealed record ImmutabilityReport(string Location, string Mode, bool ContainerReportsVersionLevelWorm, IReadOnlyList<ImmutabilityStep> Steps)
 {
     public bool Enforced => Steps.Count > 0 && Steps.All(s => s.Passed);
+
+    /// <summary>Weaknesses that do not make WORM fail today (see <see cref="ImmutabilityFindings"/>).</summary>
+    public IReadOnlyList<string> Findings { get; init; } = [];
 }
 
 /// <summary>
@@ -63,7 +66,7 @@ public static class ImmutabilityProbe
         {
             await RemoveAsync(canary);
         }
-        return new ImmutabilityReport(store.Location, mode, versionLevel, steps);
+        return new ImmutabilityReport(store.Location, mode, versionLevel, steps) { Findings = ImmutabilityFindings.For(store.Mode, store.ServiceEndpoint, store.ModeSetting) };
     }
 
     /// <summary>The write-time check: can this container apply a version-level policy at all? (null failure: yes).</summary>
