@@ -78,7 +78,8 @@ public sealed class StandbyReadiness(BackupStores stores, CopyStatusReader copie
         string? note = null;
         try
         {
-            await using var connection = await PgConnector.OpenAsync(staging.Server, ct);
+            // The server's maintenance database: the staging database itself may not exist before the drill restores it.
+            await using var connection = await Restores.DatabaseRestorer.OpenMaintenanceAsync(staging.Server, ct);
             serverMajor = connection.PostgreSqlVersion.Major;
         }
         catch (RecoveryException e)
