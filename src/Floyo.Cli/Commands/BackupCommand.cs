@@ -42,11 +42,6 @@ internal static class BackupCommand
             return CliHost.RunAsync(async (services, token) =>
             {
                 // The same orchestration the daily timer runs, one attempt: at a terminal the operator decides on retries.
-                await ToolPreflight.DatabaseServerAsync(services, "pg_dump", token);
-                if (result.GetValue(verify))
-                {
-                    await ToolPreflight.VerificationServerAsync(services, "pg_restore", token);
-                }
                 services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
                 var input = new BackupWorkflowInput(BackupKind.Full, result.GetValue(verify), "floyo-dr backup", RetrySettings.Once);
                 var run = await EmbeddedWorkflows.RunAsync<BackupWorkflowInput, BackupWorkflowResult>(

@@ -48,13 +48,22 @@ public sealed partial class ClientToolCheck(PgTools tools, DatabaseConnections c
         return new ToolReport(serverMajor, serverNote, states);
     }
 
-    /// <summary>Fails fast, in one line naming the tool, its version and the server's, when a tool a command needs is unfit.</summary>
+    /// <summary>
+    /// Fails fast, in one line naming the tool, its version and the server's, when a tool a command needs is unfit.
+    /// A server that cannot be reached is left for the command itself to report (its own way, with its alerts):
+    /// then only the tool's presence is checked here.
+    /// </summary>
     public async Task EnsureAsync(IReadOnlyList<string> toolNames, NpgsqlConnectionStringBuilder server, CancellationToken ct)
     {
-        int major;
-        await using (var connection = await PgConnector.OpenAsync(server, ct))
+        int? major = null;
+        try
         {
+            await using var connection = await PgConnector.OpenAsync(server, ct);
             major = connection.PostgreSqlVersion.Major;
+        }
+        catch (RecoveryException)
+        {
+            // Not this check's finding: the command connects next and says why it cannot.
         }
         var report = await CheckAsync(toolNames, major, null, ct);
         if (!report.Ready)

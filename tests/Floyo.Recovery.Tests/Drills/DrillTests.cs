@@ -195,14 +195,16 @@ public sealed class DrillTests
         Assert.DoesNotContain("second copy", why, StringComparison.Ordinal);
         Assert.Contains("the standby is not ready", run.StdErr, StringComparison.Ordinal);
 
-        // The second copy unreachable is a finding of its own; a missing tool is named too.
+        // A copy that cannot be reached is a finding of its own (the third here: the drill's report goes to the
+        // second, so that one must answer); a missing tool is named too.
         File.Delete(Path.Combine(bin.Path, "pg_basebackup"));
-        env["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+        env["BACKUP_TERTIARY_STORE"] = "blob";
+        env["BACKUP_TERTIARY_BLOB_CONTAINER"] = "offsite";
+        env["BACKUP_TERTIARY_BLOB_CONNECTION_STRING"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
         var down = await FloyoDr.RunAsync(env, "drill", "--scenario", "datacenter-outage", "--json");
         Assert.NotEqual(0, down.ExitCode);
         var downWhy = JsonDocument.Parse(down.StdOut).RootElement.GetProperty("steps")[0].GetProperty("detail").GetString()!;
-        Assert.Contains("the second copy http://127.0.0.1:9/devstoreaccount1/", downWhy, StringComparison.Ordinal);
-        Assert.Contains("is unreachable: cannot reach blob storage", downWhy, StringComparison.Ordinal);
+        Assert.Contains("the third copy http://127.0.0.1:9/devstoreaccount1/offsite is unreachable: cannot reach blob storage", downWhy, StringComparison.Ordinal);
         Assert.Contains($"pg_basebackup not found in PG_BIN_DIR ({bin.Path})", downWhy, StringComparison.Ordinal);
     }
 
