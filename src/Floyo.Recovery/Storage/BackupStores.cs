@@ -70,19 +70,12 @@ public sealed class BackupStores
 
     public bool Has(BackupSource source) => source == BackupSource.Primary || CopyStore(source) is not null;
 
-    /// <summary>The configured copies, in order (never the primary).</summary>
-    public IEnumerable<BackupSource> ConfiguredCopies => Copies.Where(c => _copies[c].Options.IsConfigured);
-
     public IBackupStore For(BackupSource source) => source switch
     {
         BackupSource.Primary => Primary,
         _ => CopyStore(source) ?? throw new ConfigurationException(
             $"no {Ordinal(source)} copy is configured: set {_copies[source].Options.Prefix}_STORE (blob or filesystem) and its {_copies[source].Options.Prefix}_* settings"),
     };
-
-    /// <summary>Which configured source a store is, when it is one of ours (the primary when unknown).</summary>
-    public BackupSource SourceOf(IBackupStore store) =>
-        Copies.FirstOrDefault(c => _copies[c].Options.IsConfigured && ReferenceEquals(_copies[c].Store.Value, store), BackupSource.Primary);
 
     /// <summary>"second" or "third": how messages name a copy.</summary>
     public static string Ordinal(BackupSource source) => source switch
