@@ -37,6 +37,8 @@ public static class FloyoFunctionsApp
         builder.Services.TryAddSingleton<Rotation.CredentialRotationStarter>();
         builder.Services.AddOptions<Http.CallerOptions>().BindConfiguration("");
         builder.Services.TryAddSingleton<Http.RequestPrincipal>();
+        // Start-up truth about pg_dump/pg_restore/pg_basebackup: a warning per finding, long before 02:00.
+        builder.Services.AddHostedService<Startup.ClientToolStartupCheck>();
         // Class-based orchestrators and activities: the Durable extension turns each into a function at start-up.
         builder.ConfigureDurableWorker().AddTasks(r => r.AddFloyoWorkflows());
         return builder;

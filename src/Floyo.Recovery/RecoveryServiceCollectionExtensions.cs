@@ -37,6 +37,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddBackupStores();
         services.AddSingleton<IBackupStore>(sp => sp.GetRequiredService<BackupStores>().Primary);
         services.AddSingleton<PgTools>();
+        services.AddSingleton<ClientToolCheck>();
         services.AddSingleton<BackupCatalog>();
         services.AddSingleton<FullBackupRunner>();
         services.AddSingleton<BackupFetcher>();
@@ -51,6 +52,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<AcceptanceRecorder>();
         services.AddSingleton<StagingServer>();
         services.AddSingleton<DrillSteps>();
+        services.AddSingleton<StandbyReadiness>();
         services.AddSingleton<DrillReports>();
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();

@@ -189,7 +189,14 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: union(appSettings, hostingSettings[hosting], {
+  // The third copy (BACKUP_TERTIARY_*, the plan's off-site server) is not deployed here: off unless main.bicep's
+  // appSettings (which win) set it. BACKUP_TERTIARY_DIR and _CONNECTION_STRING are local only.
+  properties: union({
+    BACKUP_TERTIARY_STORE: 'none'
+    BACKUP_TERTIARY_BLOB_SERVICE_URI: ''
+    BACKUP_TERTIARY_BLOB_CONTAINER: 'backups'
+    BACKUP_TERTIARY_IMMUTABILITY_MODE: ''
+  }, appSettings, hostingSettings[hosting], {
     // Identity-based host storage: blob, queue and table endpoints are derived from the account name.
     AzureWebJobsStorage__accountName: hostStorage.name
     AzureWebJobsStorage__credential: 'managedidentity'

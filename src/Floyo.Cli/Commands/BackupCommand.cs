@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Floyo.Cli.Workflows;
 using Floyo.Recovery.Backups;
-using Floyo.Recovery.Storage.Secondary;
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Workflows.Models;
@@ -57,7 +57,8 @@ internal static class BackupCommand
                 VerificationRecord? verification = run.Verification is null ? null : entry.LastVerification;
                 if (result.GetValue(json))
                 {
-                    Output.Json(new { backup = BackupSummary.Of(entry), verification, secondary = run.Replication });
+                    var tertiary = run.Copies?.FirstOrDefault(c => c.Copy == BackupSource.Tertiary);
+                    Output.Json(new { backup = BackupSummary.Of(entry), verification, secondary = run.Replication, tertiary });
                 }
                 else
                 {
@@ -67,9 +68,9 @@ internal static class BackupCommand
                     {
                         Console.WriteLine(verification.Passed ? $"verified: restored and matched in {verification.DurationSeconds:F1} s" : $"verification FAILED: {string.Join("; ", verification.Problems)}");
                     }
-                    if (run.Replication is { } copy)
+                    foreach (var copy in run.Copies ?? [])
                     {
-                        Console.WriteLine($"second copy verified in {copy.Target} ({(copy.Copied ? "copied" : "already there")}, checksum matches)");
+                        Console.WriteLine($"{BackupStores.Ordinal(copy.Copy)} copy verified in {copy.Target} ({(copy.Copied ? "copied" : "already there")}, checksum matches)");
                     }
                 }
                 return verificationFailed ? 1 : 0;

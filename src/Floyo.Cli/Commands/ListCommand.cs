@@ -43,7 +43,7 @@ internal static class ListCommand
             }
             if (rows.Count > 0)
             {
-                Console.WriteLine($"{"NAME",-48} {"TYPE",-5} {"TIMESTAMP",-20} {"SIZE",10}  VERIFIED  {"SECONDARY",-14}  STATUS");
+                Console.WriteLine($"{"NAME",-48} {"TYPE",-5} {"TIMESTAMP",-20} {"SIZE",10}  VERIFIED  {"SECONDARY",-14}  {"TERTIARY",-14}  STATUS");
             }
             foreach (var (summary, e) in rows)
             {
@@ -51,7 +51,7 @@ internal static class ListCommand
                 var status = e is null || !e.IsValid ? "INVALID: " + string.Join("; ", summary.Problems)
                     : e.IsSuspect ? "SUSPECT: " + string.Join("; ", e.Metadata.Anomalies)
                     : e.LegalHold ? "ok, held" : "ok";
-                Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {status}");
+                Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {summary.Copies?.Tertiary ?? "-",-14}  {status}");
             }
             BaseBackupListing.Print(bases, await IncrementalBackupRecord.ListAsync(catalog.Store, token));
             BaseBackupListing.PrintRecoveryPoint(await new RecoveryPointFinder(catalog).FindAsync(null, token));

@@ -57,6 +57,7 @@ internal static class RestoreCommand
                 RestoreRunner.CheckTargetName(targetName, "--target-database");
             }
 
+            await ToolPreflight.DatabaseServerAsync(services, "pg_restore", token);
             var runtime = services.GetRequiredService<WorkflowRuntime>();
             runtime.Progress = Output.Progress();
             runtime.OperatorAtTerminal = true;

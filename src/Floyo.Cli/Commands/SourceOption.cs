@@ -5,12 +5,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
 
-/// <summary><c>--source primary|secondary</c>: which copy of the backups a command reads.</summary>
+/// <summary><c>--source primary|secondary|tertiary</c>: which copy of the backups a command reads.</summary>
 internal static class SourceOption
 {
     public static Option<string?> Create() => new("--source")
     {
-        Description = "Read backups from 'primary' (default) or 'secondary' (the second copy, BACKUP_SECONDARY_*)",
+        Description = "Read backups from 'primary' (default), 'secondary' (the second copy, BACKUP_SECONDARY_*) or 'tertiary' (the third, BACKUP_TERTIARY_*)",
     };
 
     public static BackupSource Parse(ParseResult result, Option<string?> option) => BackupStores.ParseSource(result.GetValue(option));

@@ -27,6 +27,7 @@ internal static class VerifyCommand
             var entry = name is not null
                 ? await catalog.FindAsync(name, token)
                 : await catalog.LatestGoodAsync(null, token) ?? throw new NotFoundException($"no good backup in {catalog.Store.Location} (see 'floyo-dr list')");
+            await ToolPreflight.VerificationServerAsync(services, "pg_restore", token);
             var record = await SourceOption.Service<BackupVerifier>(services, from).VerifyAsync(entry, Output.Progress(), token);
             Output.EndProgress();
             if (result.GetValue(json))

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace Floyo.Functions.Http;
 
-/// <summary>The catalog and the RPO health check.</summary>
-public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptions<DatabaseOptions> database, IOptions<RecoveryTargetOptions> targets)
+/// <summary>The catalog and the health check (RPO and the PostgreSQL client tools).</summary>
+public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptions<DatabaseOptions> database, IOptions<RecoveryTargetOptions> targets, ClientToolCheck tools)
 {
     [Function("ListBackups")]
     public async Task<IActionResult> ListAsync(
@@ -21,13 +21,25 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
         return ApiResults.Json(StatusCodes.Status200OK, entries.Select(BackupSummary.Of).ToList());
     }
 
-    /// <summary>200 while the recovery point (continuous WAL or the newest verified backup) is within RPO_TARGET; 503, saying why, when it is not or cannot be told.</summary>
+    /// <summary>
+    /// 200 while the recovery point (continuous WAL or the newest verified backup) is within RPO_TARGET and the
+    /// client tools are present and at least the server's major; 503, with every finding, when either is not or
+    /// cannot be told.
+    /// </summary>
     [Function("Health")]
     public async Task<IActionResult> HealthAsync(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "health")] HttpRequest request,
         CancellationToken ct)
     {
         var target = targets.Value.RpoTarget;
+        var toolReport = await tools.CheckAsync(ct);
+        var toolsBody = new
+        {
+            ready = toolReport.Ready,
+            serverMajor = toolReport.ServerMajor,
+            note = toolReport.ServerNote,
+            tools = toolReport.Tools.Select(t => new { tool = t.Tool, path = t.Path, version = t.Version, problem = t.Problem }),
+        };
         string? db = database.Value.DatabaseUrl is { Length: > 0 } url && DatabaseUrl.TryParse(url, out var parsed, out _) ? parsed.Database : null;
         RpoStatus status;
         try
@@ -36,12 +48,22 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
         }
         catch (Exception e) when (e is RecoveryException or IOException or UnauthorizedAccessException)
         {
-            return ApiResults.Json(StatusCodes.Status503ServiceUnavailable, new { status = "unknown", reason = $"the backup store cannot be read: {e.Message}", rpoTargetSeconds = target.TotalSeconds });
+            var reason = $"the backup store cannot be read: {e.Message}";
+            return ApiResults.Json(StatusCodes.Status503ServiceUnavailable, new
+            {
+                status = "unknown",
+                reason,
+                findings = new[] { reason }.Concat(toolReport.Findings),
+                rpoTargetSeconds = target.TotalSeconds,
+                clientTools = toolsBody,
+            });
         }
-        return ApiResults.Json(status.WithinTarget ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, new
+        var findings = (status.WithinTarget ? [] : new[] { status.Reason }).Concat(toolReport.Findings).ToList();
+        return ApiResults.Json(findings.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable, new
         {
-            status = status.WithinTarget ? "healthy" : "rpo-breached",
-            reason = status.Reason,
+            status = !status.WithinTarget ? "rpo-breached" : toolReport.Ready ? "healthy" : "tools-unfit",
+            reason = status.WithinTarget && !toolReport.Ready ? string.Join("; ", toolReport.Findings) : status.Reason,
+            findings,
             database = status.Database,
             newestVerifiedBackup = status.NewestVerifiedBackup,
             backupTimestamp = status.BackupTimestamp,
@@ -49,6 +71,7 @@ public sealed class CatalogFunctions(BackupCatalog catalog, RpoCheck rpo, IOptio
             recoveryPointSource = status.RecoveryPointSource,
             ageSeconds = status.AgeSeconds,
             rpoTargetSeconds = status.TargetSeconds,
+            clientTools = toolsBody,
         });
     }
 }

@@ -49,7 +49,8 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
         var match = VersionPattern().Match(result.StdOut);
         if (result.ExitCode != 0 || !match.Success)
         {
-            throw new RecoveryException($"{tool} --version failed: {FirstLine(result.StdErr)}");
+            // A tool that cannot say its version is a broken installation: configuration, not a passing failure.
+            throw new ConfigurationException($"{tool} --version failed (exit {result.ExitCode}): {FirstLine(result.StdErr + result.StdOut)}");
         }
         return _versions[path] = (int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups[0].Value);
     }
@@ -61,10 +62,17 @@ public sealed partial class PgTools(IOptions<DatabaseOptions> options)
         var serverMajor = serverVersionNum / 10000;
         if (major < serverMajor)
         {
-            throw new ConfigurationException($"{tool} is version {major} but the server is version {serverMajor}: install the PostgreSQL {serverMajor} client tools or set PG_BIN_DIR");
+            throw new ConfigurationException(TooOld(tool, VersionNumber(full), serverMajor));
         }
         return full;
     }
+
+    /// <summary>The one wording of "too old", naming the tool, its version and the server's major.</summary>
+    public static string TooOld(string tool, string version, int serverMajor) =>
+        $"{tool} is version {version} but the server is version {serverMajor}: install the PostgreSQL {serverMajor} client tools (or newer) or set PG_BIN_DIR";
+
+    /// <summary>"15.18" from "(PostgreSQL) 15.18".</summary>
+    public static string VersionNumber(string full) => full.Replace("(PostgreSQL)", "", StringComparison.Ordinal).Trim();
 
     /// <summary>
     /// pg_restore's argument for "restore into the database of PGDATABASE": libpq ignores an empty dbname and

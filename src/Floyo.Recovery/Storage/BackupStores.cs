@@ -6,28 +6,33 @@ using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Storage;
 
-/// <summary>Which copy of the backups to read: the primary store, or the second copy kept elsewhere.</summary>
+/// <summary>Which copy of the backups to read: the primary store, or one of the copies kept elsewhere.</summary>
 public enum BackupSource
 {
     Primary,
     Secondary,
+    Tertiary,
 }
 
 /// <summary>
-/// The stores the configuration names: the primary (BACKUP_STORE) and, when BACKUP_SECONDARY_STORE is
-/// set, the second copy. Each is built on first use, so a run that reads only the secondary (the primary
-/// data centre is gone) never touches the primary.
+/// The stores the configuration names: the primary (BACKUP_STORE) and, when BACKUP_SECONDARY_STORE or
+/// BACKUP_TERTIARY_STORE is set, the further copies. Each is built on first use, so a run that reads only a
+/// copy (the primary data centre is gone) never touches the primary.
 /// </summary>
 public sealed class BackupStores
 {
+    /// <summary>The copies every backup is copied to when configured, in the order they are made.</summary>
+    public static readonly IReadOnlyList<BackupSource> Copies = [BackupSource.Secondary, BackupSource.Tertiary];
+
     private readonly Lazy<IBackupStore> _primary;
-    private readonly Lazy<IBackupStore?> _secondary;
+    private readonly Dictionary<BackupSource, (CopySettings Options, Lazy<IBackupStore?> Store)> _copies;
     private readonly ILoggerFactory _loggers;
 
     public BackupStores(
         IOptions<BackupOptions> backup,
         IOptions<BlobStoreOptions> blob,
         IOptions<SecondaryStoreOptions> secondary,
+        IOptions<TertiaryStoreOptions> tertiary,
         BlobClientFactory clients,
         TimeProvider clock,
         ILoggerFactory loggers)
@@ -40,25 +45,44 @@ public sealed class BackupStores
             "blob" => CreateBlob(clients, blob.Value.Location(), clock, logger),
             var other => throw new ConfigurationException($"BACKUP_STORE '{other}' is not available in this build"),
         });
-        _secondary = new(() => secondary.Value.Store switch
+        Lazy<IBackupStore?> Copy(CopySettings options) => new(() => options.Store switch
         {
             "none" or "" => null,
-            "filesystem" => new FilesystemStore(secondary.Value.Directory!),
-            "blob" => CreateBlob(clients, secondary.Value.Location(blob.Value), clock, logger),
-            var other => throw new ConfigurationException($"BACKUP_SECONDARY_STORE '{other}' is not available in this build"),
+            "filesystem" => new FilesystemStore(options.Directory!),
+            "blob" => CreateBlob(clients, options.Location(blob.Value), clock, logger),
+            var other => throw new ConfigurationException($"{options.Prefix}_STORE '{other}' is not available in this build"),
         });
+        _copies = new()
+        {
+            [BackupSource.Secondary] = (secondary.Value.Settings(), Copy(secondary.Value.Settings())),
+            [BackupSource.Tertiary] = (tertiary.Value.Settings(), Copy(tertiary.Value.Settings())),
+        };
     }
 
     public IBackupStore Primary => _primary.Value;
 
-    public IBackupStore? Secondary => _secondary.Value;
+    public IBackupStore? Secondary => _copies[BackupSource.Secondary].Store.Value;
 
     public bool HasSecondary => Secondary is not null;
+
+    /// <summary>The copy's store, or null when it is not configured.</summary>
+    public IBackupStore? CopyStore(BackupSource copy) => _copies[copy].Store.Value;
+
+    public bool Has(BackupSource source) => source == BackupSource.Primary || CopyStore(source) is not null;
 
     public IBackupStore For(BackupSource source) => source switch
     {
         BackupSource.Primary => Primary,
-        _ => Secondary ?? throw new ConfigurationException("no second copy is configured: set BACKUP_SECONDARY_STORE (blob or filesystem) and its BACKUP_SECONDARY_* settings"),
+        _ => CopyStore(source) ?? throw new ConfigurationException(
+            $"no {Ordinal(source)} copy is configured: set {_copies[source].Options.Prefix}_STORE (blob or filesystem) and its {_copies[source].Options.Prefix}_* settings"),
+    };
+
+    /// <summary>"second" or "third": how messages name a copy.</summary>
+    public static string Ordinal(BackupSource source) => source switch
+    {
+        BackupSource.Secondary => "second",
+        BackupSource.Tertiary => "third",
+        _ => "primary",
     };
 
     /// <summary>A catalog over one source; the primary's is the shared singleton.</summary>
@@ -69,7 +93,8 @@ public sealed class BackupStores
     {
         null or "" or "primary" => BackupSource.Primary,
         "secondary" => BackupSource.Secondary,
-        _ => throw new UsageException($"--source must be 'primary' or 'secondary', not '{value}'"),
+        "tertiary" => BackupSource.Tertiary,
+        _ => throw new UsageException($"--source must be 'primary', 'secondary' or 'tertiary', not '{value}'"),
     };
 
     private static BlobStore CreateBlob(BlobClientFactory clients, BlobLocation location, TimeProvider clock, ILogger logger) =>

@@ -48,6 +48,7 @@ public static class DurableTaskRegistryExtensions
         typeof(RecordRunActivity),
         typeof(ReadRecoveryTargetsActivity),
         typeof(ChooseDrillBackupActivity),
+        typeof(CheckStandbyReadinessActivity),
         typeof(RestoreToStagingActivity),
         typeof(DamageStagingActivity),
         typeof(CheckStagingIntegrityActivity),

@@ -36,7 +36,8 @@ public sealed class HttpFunctionTests
         host.Services.GetRequiredService<BackupCatalog>(),
         new RpoCheck(host.Services.GetRequiredService<BackupCatalog>(), clock),
         host.Services.GetRequiredService<IOptions<DatabaseOptions>>(),
-        host.Services.GetRequiredService<IOptions<RecoveryTargetOptions>>());
+        host.Services.GetRequiredService<IOptions<RecoveryTargetOptions>>(),
+        host.Services.GetRequiredService<Floyo.Recovery.Postgres.ClientToolCheck>());
 
     internal static HttpRequest Request(string method, string? body = null, string? who = "alice")
     {

@@ -133,8 +133,10 @@ public sealed class CatalogDamageTests
         Assert.StartsWith($"error: '{forged.Name}' is not trusted: {BackupName.MetadataOf(forged.Name)} names the backup '{good.Name}'", lines[^1], StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task A_damaged_copy_record_leaves_the_copy_unproven_and_list_working()
+    [Theory]
+    [InlineData(BackupSource.Secondary)]
+    [InlineData(BackupSource.Tertiary)]
+    public async Task A_damaged_copy_record_leaves_the_copy_unproven_and_list_working(BackupSource which)
     {
         using var dir = new TempDirectory();
         using var second = new TempDirectory();
@@ -143,10 +145,13 @@ public sealed class CatalogDamageTests
         var copy = new FilesystemStore(second.Path);
         await copy.WriteAllAsync(backup.Name, await File.ReadAllBytesAsync(Path.Combine(dir.Path, backup.Name)), ObjectRetention.None, default);
         await copy.WriteAllAsync(BackupName.MetadataOf(backup.Name), backup.ToJson(), ObjectRetention.None, default);
-        FabricatedBackups.Plant(dir.Path, CopyRecord.NameFor(backup.Name, Day.AddHours(1)), "{");
+        FabricatedBackups.Plant(dir.Path, CopyRecord.NameFor(backup.Name, which, Day.AddHours(1)), "{");
 
-        var entry = Assert.Single(Listed(await FloyoDr.RunAsync(Env(dir.Path, ("BACKUP_SECONDARY_STORE", "filesystem"), ("BACKUP_SECONDARY_DIR", second.Path)), "list", "--json")));
-        Assert.Equal("present", entry.GetProperty("copies").GetProperty("secondary").GetString());
+        var prefix = which == BackupSource.Secondary ? "BACKUP_SECONDARY" : "BACKUP_TERTIARY";
+        var entry = Assert.Single(Listed(await FloyoDr.RunAsync(Env(dir.Path, ($"{prefix}_STORE", "filesystem"), ($"{prefix}_DIR", second.Path)), "list", "--json")));
+        var copies = entry.GetProperty("copies");
+        Assert.Equal("present", copies.GetProperty(which == BackupSource.Secondary ? "secondary" : "tertiary").GetString());
+        Assert.Equal("not configured", copies.GetProperty(which == BackupSource.Secondary ? "tertiary" : "secondary").GetString());
     }
 
     [Fact]

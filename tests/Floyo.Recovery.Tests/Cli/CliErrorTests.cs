@@ -79,7 +79,7 @@ public sealed class CliErrorTests
         using var bin = new TempDirectory();
         FakeTools.Write(bin.Path, "pg_dump", "echo 'pg_dump (PostgreSQL) 9.6.24'");
         var run = await FloyoDr.RunAsync(CliEnvironment.For(database, dir.Path, ("PG_BIN_DIR", bin.Path)), "backup", "--full");
-        AssertOneLineError(run, "pg_dump is version 9 but the server is version 15", ErrorKind.Configuration);
+        AssertOneLineError(run, "pg_dump is version 9.6 but the server is version 15", ErrorKind.Configuration);
     }
 
     [Theory]

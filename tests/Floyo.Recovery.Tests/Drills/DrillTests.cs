@@ -144,10 +144,68 @@ public sealed class DrillTests
         var drill = await scene.DrillAsync("datacenter-outage");
         Assert.True(drill.Run.ExitCode == 0, drill.Run.All);
         Assert.Equal(backup, drill.Json.GetProperty("backup").GetString());
-        Assert.Contains(secondary.Name, drill.Steps[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // The standby was checked first: with the primary gone, the copy holds a good backup and the tools are fit.
+        Assert.Equal("standby readiness", drill.Steps[0].GetProperty("name").GetString());
+        Assert.Contains($"newest good backup {backup}", drill.Steps[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("tools fit for PostgreSQL 15: pg_dump 15", drill.Steps[0].GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains(secondary.Name, drill.Steps.Single(s => s.GetProperty("name").GetString() == "choose backup").GetProperty("detail").GetString(), StringComparison.Ordinal);
         await scene.AssertRolesCreatedAndDroppedAsync(drill.Steps);
         var id = drill.Json.GetProperty("id").GetString()!;
         Assert.True((await secondary.Client.GetBlobClient($"reports/drills/{id}.md").ExistsAsync()).Value, "the report goes to the copy that survived");
+    }
+
+    [Fact]
+    public async Task Datacenter_outage_fails_at_standby_readiness_when_a_copy_lags_is_unreachable_or_the_tools_are_too_old()
+    {
+        await using var primary = new BlobTestContainer(prefix: "p");
+        await using var secondary = new BlobTestContainer(prefix: "s");
+        using var third = new TempDirectory();
+        await using var scene = await Scene.CreateAsync(
+            ("BACKUP_STORE", "blob"), ("BACKUP_BLOB_CONNECTION_STRING", primary.ConnectionString), ("BACKUP_BLOB_CONTAINER", primary.Name),
+            ("BACKUP_IMMUTABILITY_MODE", "off"), ("BACKUP_SECONDARY_STORE", "blob"),
+            ("BACKUP_SECONDARY_BLOB_CONNECTION_STRING", secondary.ConnectionString), ("BACKUP_SECONDARY_BLOB_CONTAINER", secondary.Name),
+            ("BACKUP_TERTIARY_STORE", "filesystem"), ("BACKUP_TERTIARY_DIR", third.Path));
+        await scene.BackupAsync("--verify");
+
+        // Ready: both copies hold the newest backup, the tools are the server's major.
+        var ready = await scene.DrillAsync("datacenter-outage");
+        Assert.True(ready.Run.ExitCode == 0, ready.Run.All);
+        var detail = ready.Steps[0].GetProperty("detail").GetString()!;
+        Assert.Contains($"second copy {TestServers.BlobEndpoint}/{secondary.Name} holds the newest backup", detail, StringComparison.Ordinal);
+        Assert.Contains($"third copy {third.Path} holds the newest backup", detail, StringComparison.Ordinal);
+
+        // The newest backup never reached the third copy (it was down), an old pg_restore: every finding is named.
+        var newest = await scene.BackupAsync("--verify");
+        File.Delete(Path.Combine(third.Path, newest));
+        using var bin = new TempDirectory();
+        FakeTools.Real(bin.Path, "pg_dump");
+        FakeTools.Real(bin.Path, "pg_basebackup");
+        FakeTools.Write(bin.Path, "pg_restore", "echo 'pg_restore (PostgreSQL) 12.0'");
+        var env = new Dictionary<string, string?>(scene.Env) { ["PG_BIN_DIR"] = bin.Path };
+        var run = await FloyoDr.RunAsync(env, "drill", "--scenario", "datacenter-outage", "--json");
+        Assert.NotEqual(0, run.ExitCode);
+        var steps = JsonDocument.Parse(run.StdOut).RootElement.GetProperty("steps").EnumerateArray().ToList();
+        var step = Assert.Single(steps);
+        Assert.Equal("standby readiness", step.GetProperty("name").GetString());
+        Assert.False(step.GetProperty("succeeded").GetBoolean());
+        var why = step.GetProperty("detail").GetString()!;
+        Assert.StartsWith("the standby is not ready: ", why, StringComparison.Ordinal);
+        Assert.Contains($"the third copy {third.Path} does not hold the newest backup {newest}: incomplete", why, StringComparison.Ordinal);
+        Assert.Contains("pg_restore is version 12.0 but the server is version 15", why, StringComparison.Ordinal);
+        Assert.DoesNotContain("second copy", why, StringComparison.Ordinal);
+        Assert.Contains("the standby is not ready", run.StdErr, StringComparison.Ordinal);
+
+        // A copy that cannot be reached is a finding of its own (the third here: the drill's report goes to the
+        // second, so that one must answer); a missing tool is named too.
+        File.Delete(Path.Combine(bin.Path, "pg_basebackup"));
+        env["BACKUP_TERTIARY_STORE"] = "blob";
+        env["BACKUP_TERTIARY_BLOB_CONTAINER"] = "offsite";
+        env["BACKUP_TERTIARY_BLOB_CONNECTION_STRING"] = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;";
+        var down = await FloyoDr.RunAsync(env, "drill", "--scenario", "datacenter-outage", "--json");
+        Assert.NotEqual(0, down.ExitCode);
+        var downWhy = JsonDocument.Parse(down.StdOut).RootElement.GetProperty("steps")[0].GetProperty("detail").GetString()!;
+        Assert.Contains("the third copy http://127.0.0.1:9/devstoreaccount1/offsite is unreachable: cannot reach blob storage", downWhy, StringComparison.Ordinal);
+        Assert.Contains($"pg_basebackup not found in PG_BIN_DIR ({bin.Path})", downWhy, StringComparison.Ordinal);
     }
 
     [Fact]

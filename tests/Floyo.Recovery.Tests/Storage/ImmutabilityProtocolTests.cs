@@ -163,7 +163,7 @@ public sealed class ImmutabilityProtocolTests
         settings["BACKUP_SECONDARY_DIR"] = second.Path;
         await using var engine = BlobEngine.Create(settings, recorder, new WormEmulator(clock), clock);
         var meta = (await engine.GetRequiredService<FullBackupRunner>().RunAsync(null, default)).Metadata;
-        Assert.True((await engine.GetRequiredService<Floyo.Recovery.Storage.Secondary.SecondaryCopier>().CopyAsync(meta.Name, default)).Verified);
+        Assert.True((await engine.GetRequiredService<Floyo.Recovery.Storage.Secondary.BackupCopier>().CopyAsync(meta.Name, Floyo.Recovery.Storage.BackupSource.Secondary, default)).Verified);
 
         var planner = engine.GetRequiredService<RetentionPlanner>();
         Assert.Empty((await planner.PlanAsync(default)).Deletions);

@@ -29,11 +29,15 @@ internal sealed class BlobStoreOptionsValidator(IOptions<BackupOptions> backup) 
     }
 }
 
-internal sealed class SecondaryStoreOptionsValidator : IValidateOptions<SecondaryStoreOptions>
+/// <summary>The same rules for every further copy, naming that copy's settings.</summary>
+internal sealed class CopyStoreOptionsValidator<T> : IValidateOptions<T>
+    where T : class, ICopyStoreOptions
 {
-    public ValidateOptionsResult Validate(string? name, SecondaryStoreOptions options)
+    public ValidateOptionsResult Validate(string? name, T copy)
     {
         var failures = new List<string>();
+        var options = copy.Settings();
+        var prefix = options.Prefix;
         switch (options.Store)
         {
             case "none" or "":
@@ -41,18 +45,18 @@ internal sealed class SecondaryStoreOptionsValidator : IValidateOptions<Secondar
             case "filesystem":
                 if (string.IsNullOrWhiteSpace(options.Directory))
                 {
-                    failures.Add("BACKUP_SECONDARY_STORE=filesystem needs BACKUP_SECONDARY_DIR");
+                    failures.Add($"{prefix}_STORE=filesystem needs {prefix}_DIR");
                 }
                 break;
             case "blob":
-                failures.AddRange(BlobSettingsCheck.Endpoint("BACKUP_SECONDARY_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
+                failures.AddRange(BlobSettingsCheck.Endpoint($"{prefix}_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
                 if (options.ImmutabilityMode is not null && !ImmutabilityModes.IsValid(options.ImmutabilityMode))
                 {
-                    failures.Add($"BACKUP_SECONDARY_IMMUTABILITY_MODE must be 'unlocked', 'locked' or 'off', not '{options.ImmutabilityMode}'");
+                    failures.Add($"{prefix}_IMMUTABILITY_MODE must be 'unlocked', 'locked' or 'off', not '{options.ImmutabilityMode}'");
                 }
                 break;
             default:
-                failures.Add($"BACKUP_SECONDARY_STORE must be 'none', 'filesystem' or 'blob', not '{options.Store}'");
+                failures.Add($"{prefix}_STORE must be 'none', 'filesystem' or 'blob', not '{options.Store}'");
                 break;
         }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -34,8 +34,35 @@ public sealed class BlobStoreOptions
     public BlobLocation Location() => new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode), "BACKUP_BLOB", BlockSizeMiB, UploadParallelism, IndexTags);
 }
 
-/// <summary>The second copy (BACKUP_SECONDARY_*): another container/account, or a filesystem path.</summary>
-public sealed class SecondaryStoreOptions
+/// <summary>
+/// A further copy of every backup (the second, BACKUP_SECONDARY_*, and the third, BACKUP_TERTIARY_*): another
+/// container/account, or a filesystem path. Each copy declares its own setting names (a name is an attribute);
+/// what they mean, how they are validated and how the store is reached is shared through <see cref="CopySettings"/>.
+/// </summary>
+public interface ICopyStoreOptions
+{
+    CopySettings Settings();
+}
+
+/// <summary>One further copy's settings, whichever copy it is. <see cref="Prefix"/> names its settings in messages.</summary>
+public sealed record CopySettings(
+    BackupSource Source,
+    string Prefix,
+    string Store,
+    string? Directory,
+    string? ServiceUri,
+    string? ConnectionString,
+    string Container,
+    string? ImmutabilityMode)
+{
+    public bool IsConfigured => Store is not ("none" or "");
+
+    public BlobLocation Location(BlobStoreOptions primary) =>
+        new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode ?? primary.ImmutabilityMode), $"{Prefix}_BLOB", primary.BlockSizeMiB, primary.UploadParallelism, primary.IndexTags);
+}
+
+/// <summary>The second copy (BACKUP_SECONDARY_*), in the plan the remote bucket in another region.</summary>
+public sealed class SecondaryStoreOptions : ICopyStoreOptions
 {
     /// <summary><c>none</c> (default), <c>blob</c> or <c>filesystem</c>.</summary>
     [ConfigurationKeyName("BACKUP_SECONDARY_STORE")]
@@ -57,10 +84,37 @@ public sealed class SecondaryStoreOptions
     [ConfigurationKeyName("BACKUP_SECONDARY_IMMUTABILITY_MODE")]
     public string? ImmutabilityMode { get; set; }
 
-    public bool IsConfigured => Store is not ("none" or "");
+    public bool IsConfigured => Settings().IsConfigured;
 
-    public BlobLocation Location(BlobStoreOptions primary) =>
-        new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode ?? primary.ImmutabilityMode), "BACKUP_SECONDARY_BLOB", primary.BlockSizeMiB, primary.UploadParallelism, primary.IndexTags);
+    public CopySettings Settings() => new(BackupSource.Secondary, "BACKUP_SECONDARY", Store, Directory, ServiceUri, ConnectionString, Container, ImmutabilityMode);
+}
+
+/// <summary>The third copy (BACKUP_TERTIARY_*), in the plan the off-site backup server.</summary>
+public sealed class TertiaryStoreOptions : ICopyStoreOptions
+{
+    /// <summary><c>none</c> (default), <c>blob</c> or <c>filesystem</c>.</summary>
+    [ConfigurationKeyName("BACKUP_TERTIARY_STORE")]
+    public string Store { get; set; } = "none";
+
+    [ConfigurationKeyName("BACKUP_TERTIARY_DIR")]
+    public string? Directory { get; set; }
+
+    [ConfigurationKeyName("BACKUP_TERTIARY_BLOB_SERVICE_URI")]
+    public string? ServiceUri { get; set; }
+
+    [ConfigurationKeyName("BACKUP_TERTIARY_BLOB_CONNECTION_STRING")]
+    public string? ConnectionString { get; set; }
+
+    [ConfigurationKeyName("BACKUP_TERTIARY_BLOB_CONTAINER")]
+    public string Container { get; set; } = "backups";
+
+    /// <summary>Defaults to BACKUP_IMMUTABILITY_MODE.</summary>
+    [ConfigurationKeyName("BACKUP_TERTIARY_IMMUTABILITY_MODE")]
+    public string? ImmutabilityMode { get; set; }
+
+    public bool IsConfigured => Settings().IsConfigured;
+
+    public CopySettings Settings() => new(BackupSource.Tertiary, "BACKUP_TERTIARY", Store, Directory, ServiceUri, ConnectionString, Container, ImmutabilityMode);
 }
 
 public enum ImmutabilityMode

@@ -68,27 +68,28 @@ public sealed class VerifyBackupActivity(BackupCatalog catalog, BackupVerifier v
     }
 }
 
-/// <summary>Makes the second copy of a checked backup and proves its checksum; a bad copy fails the step.</summary>
-public sealed class ReplicateBackupActivity(SecondaryCopier copier, WorkflowRuntime runtime, ILogger<ReplicateBackupActivity> logger)
-    : RecoveryActivity<string, CopyResult?>(runtime, logger)
+/// <summary>Makes one further copy (second or third) of a checked backup and proves its checksum; a bad copy fails the step.</summary>
+public sealed class ReplicateBackupActivity(BackupCopier copier, WorkflowRuntime runtime, ILogger<ReplicateBackupActivity> logger)
+    : RecoveryActivity<ReplicateInput, CopyResult?>(runtime, logger)
 {
-    /// <summary>Null when no second copy is configured (BACKUP_SECONDARY_STORE).</summary>
-    protected override async Task<CopyResult?> ExecuteAsync(string backup, TaskActivityContext context, CancellationToken ct)
+    /// <summary>Null when that copy is not configured (BACKUP_SECONDARY_STORE, BACKUP_TERTIARY_STORE).</summary>
+    protected override async Task<CopyResult?> ExecuteAsync(ReplicateInput input, TaskActivityContext context, CancellationToken ct)
     {
-        if (!copier.IsConfigured)
+        if (!copier.IsConfigured(input.To))
         {
             return null;
         }
+        var which = BackupStores.Ordinal(input.To);
         CopyResult copy;
         try
         {
-            copy = await copier.CopyAsync(backup, ct);
+            copy = await copier.CopyAsync(input.Backup, input.To, ct);
         }
         catch (RecoveryException e)
         {
-            throw new RecoveryException($"backup {backup} is committed, but its second copy failed: {e.Message}", e);
+            throw new RecoveryException($"backup {input.Backup} is committed, but its {which} copy failed: {e.Message}", e);
         }
-        return copy.Verified ? copy : throw new RecoveryException($"backup {backup} is committed, but its second copy is not good: {copy.Problem}");
+        return copy.Verified ? copy : throw new RecoveryException($"backup {input.Backup} is committed, but its {which} copy is not good: {copy.Problem}");
     }
 }
 

@@ -16,6 +16,13 @@ public sealed class ChooseDrillBackupActivity(DrillSteps steps, WorkflowRuntime 
         steps.ChooseBackupAsync(input.Source, input.RequireVerified, ct);
 }
 
+/// <summary>The data-centre drill's readiness step: the copies reachable and current, the tools present and new enough.</summary>
+public sealed class CheckStandbyReadinessActivity(StandbyReadiness readiness, WorkflowRuntime runtime, ILogger<CheckStandbyReadinessActivity> logger)
+    : RecoveryActivity<bool, string>(runtime, logger)
+{
+    protected override Task<string> ExecuteAsync(bool input, TaskActivityContext context, CancellationToken ct) => readiness.CheckAsync(ct);
+}
+
 public sealed class RestoreToStagingActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RestoreToStagingActivity> logger)
     : RecoveryActivity<DrillBackup, StagingRestore>(runtime, logger)
 {

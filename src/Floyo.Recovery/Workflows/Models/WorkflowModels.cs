@@ -48,7 +48,14 @@ public sealed record BackupWorkflowResult(
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
     double DurationSeconds,
-    Wal.IncrementalBackupResult? Incremental = null);
+    Wal.IncrementalBackupResult? Incremental = null)
+{
+    /// <summary>Every further copy made and proven (second, third); <see cref="Replication"/> is the second's.</summary>
+    public IReadOnlyList<Storage.Secondary.CopyResult>? Copies { get; init; }
+}
+
+/// <summary>Input of the copy activity: which backup, to which further store.</summary>
+public sealed record ReplicateInput(string Backup, Storage.BackupSource To);
 
 /// <summary>What a scheduled workflow knows of its start: which trigger, and the schedule slot it serves.</summary>
 public sealed record ScheduledWorkflowInput(string Trigger, DateTimeOffset Slot, RetrySettings? Retry = null);

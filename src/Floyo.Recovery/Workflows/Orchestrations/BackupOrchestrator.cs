@@ -1,4 +1,5 @@
 using Floyo.Recovery.Notifications;
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Verification;
 using Floyo.Recovery.Wal;
@@ -10,7 +11,7 @@ namespace Floyo.Recovery.Workflows.Orchestrations;
 
 /// <summary>
 /// A backup, end to end: dump and upload, read it back and check the checksum, restore it into a scratch
-/// database and compare (when asked), make the second copy, record the result. When no backup could be
+/// database and compare (when asked), make the further copies (second, third), record the result. When no backup could be
 /// taken the orchestration fails with the reason; when one was taken but is not proven or not copied it
 /// completes with <see cref="WorkflowOutcome.Failed"/> and every finding, so nothing unproven looks good.
 /// Two runs of one database never overlap: the store lock in FullBackupRunner, and instance ids per schedule slot.
@@ -66,8 +67,8 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         var errors = new List<string>();
         ChecksumCheck? checksum = null;
         VerificationSummary? verification = null;
-        CopyResult? replication = null;
-        string? copyError = null;
+        var copies = new List<CopyResult>();
+        var copyErrors = new Dictionary<BackupSource, string>();
         try
         {
             context.SetCustomStatus("checking checksum");
@@ -87,17 +88,23 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             }
             if (errors.Count == 0)
             {
-                // Only a proven backup is worth a second copy.
+                // Only a proven backup is worth copying. Each copy is its own step: one place down does not stop the other.
                 context.SetCustomStatus("copying");
-                try
+                foreach (var to in BackupStores.Copies)
                 {
-                    replication = await context.CallActivityAsync<CopyResult?>(nameof(ReplicateBackupActivity), taken.Name, retry);
-                }
-                catch (TaskFailedException e)
-                {
-                    // Its own incident: the backup itself is proven.
-                    copyError = WorkflowTasks.Describe(e);
-                    errors.Add(copyError);
+                    try
+                    {
+                        if (await context.CallActivityAsync<CopyResult?>(nameof(ReplicateBackupActivity), new ReplicateInput(taken.Name, to), retry) is { } copy)
+                        {
+                            copies.Add(copy);
+                        }
+                    }
+                    catch (TaskFailedException e)
+                    {
+                        // Its own incident: the backup itself is proven.
+                        copyErrors[to] = WorkflowTasks.Describe(e);
+                        errors.Add(copyErrors[to]);
+                    }
                 }
             }
         }
@@ -107,14 +114,15 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         }
 
         var outcome = errors.Count == 0 ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed;
-        var result = Result(outcome, taken, checksum, verification, replication, errors.Count == 0 ? null : string.Join("; ", errors));
+        var replication = copies.FirstOrDefault(c => c.Copy == BackupSource.Secondary);
+        var result = Result(outcome, taken, checksum, verification, replication, errors.Count == 0 ? null : string.Join("; ", errors)) with { Copies = copies };
         context.SetCustomStatus(outcome == WorkflowOutcome.Succeeded ? "done" : "failed");
         await WorkflowTasks.RecordAsync(context, RecordName, outcome, result, logger);
         if (outcome == WorkflowOutcome.Failed)
         {
             logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, result.Error!, null);
         }
-        await AlertOnResultAsync(context, input, taken, errors, copyError, replication, logger);
+        await AlertOnResultAsync(context, input, taken, errors, copyErrors, copies, logger);
         logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, outcome.ToString());
         return result;
     }
@@ -125,13 +133,19 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
     /// <summary>The second copy could not be made or proven.</summary>
     public const string CopyKey = $"copy:{AlertInput.DatabaseToken}";
 
+    /// <summary>The third copy could not be made or proven.</summary>
+    public const string TertiaryCopyKey = $"copy-tertiary:{AlertInput.DatabaseToken}";
+
+    /// <summary>Each copy has its own incident, so the third failing never hides the second recovering.</summary>
+    public static string CopyKeyOf(BackupSource copy) => copy == BackupSource.Tertiary ? TertiaryCopyKey : CopyKey;
+
     /// <summary>The backup was taken but is SUSPECT (anomalous) and does not count as good until accepted.</summary>
     public const string SuspectKey = $"suspect:{AlertInput.DatabaseToken}";
 
-    /// <summary>One incident per cause; the next good run of the same cause resolves it. A second copy that is not configured is neither.</summary>
-    private static async Task AlertOnResultAsync(TaskOrchestrationContext context, BackupWorkflowInput input, BackupTaken taken, List<string> errors, string? copyError, CopyResult? replication, Microsoft.Extensions.Logging.ILogger logger)
+    /// <summary>One incident per cause; the next good run of the same cause resolves it. A copy that is not configured is neither.</summary>
+    private static async Task AlertOnResultAsync(TaskOrchestrationContext context, BackupWorkflowInput input, BackupTaken taken, List<string> errors, Dictionary<BackupSource, string> copyErrors, List<CopyResult> copies, Microsoft.Extensions.Logging.ILogger logger)
     {
-        var backupErrors = errors.Where(e => !ReferenceEquals(e, copyError)).ToList();
+        var backupErrors = errors.Where(e => !copyErrors.Values.Any(c => ReferenceEquals(e, c))).ToList();
         if (backupErrors.Count > 0)
         {
             await AlertAsync(context, input, BackupKey, true, NotificationSeverity.Critical, $"Backup {taken.Name} of {taken.Database} is not proven good", string.Join("; ", backupErrors));
@@ -143,13 +157,17 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             // The event the dead-man's switch in Azure Monitor looks for (infra/bicep/modules/monitoring.bicep).
             logger.FullBackupSucceeded(taken.Name, taken.Database);
         }
-        if (copyError is not null)
+        foreach (var copy in BackupStores.Copies)
         {
-            await AlertAsync(context, input, CopyKey, true, NotificationSeverity.Warning, $"Second copy of {taken.Name} failed", copyError);
-        }
-        else if (replication is not null)
-        {
-            await AlertAsync(context, input, CopyKey, false, NotificationSeverity.Warning, "", $"Second copy of {taken.Name} made and verified in {replication.Target}.");
+            var which = BackupStores.Ordinal(copy);
+            if (copyErrors.TryGetValue(copy, out var copyError))
+            {
+                await AlertAsync(context, input, CopyKeyOf(copy), true, NotificationSeverity.Warning, $"{Capitalised(which)} copy of {taken.Name} failed", copyError);
+            }
+            else if (copies.FirstOrDefault(c => c.Copy == copy) is { } made)
+            {
+                await AlertAsync(context, input, CopyKeyOf(copy), false, NotificationSeverity.Warning, "", $"{Capitalised(which)} copy of {taken.Name} made and verified in {made.Target}.");
+            }
         }
         if (taken.Anomalies is { Count: > 0 } anomalies)
         {
@@ -161,6 +179,8 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             await AlertAsync(context, input, SuspectKey, false, NotificationSeverity.Warning, "", $"Backup {taken.Name} of {taken.Database} shows no anomaly.");
         }
     }
+
+    private static string Capitalised(string word) => char.ToUpperInvariant(word[0]) + word[1..];
 
     /// <summary>Full backups only: incremental ones are WAL's (and not configured by default), alerting on them comes with it.</summary>
     private static Task AlertAsync(TaskOrchestrationContext context, BackupWorkflowInput input, string key, bool failed, NotificationSeverity severity, string title, string text) =>

@@ -53,6 +53,8 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
                     (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Primary, requireVerified: true);
                     break;
                 case DrillScenario.DatacenterOutage:
+                    // First: could the standby take over at all (copies reachable and current, tools fit)?
+                    await timeline.StepAsync<string>("standby readiness", nameof(CheckStandbyReadinessActivity), true, d => d);
                     (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Secondary, requireVerified: true);
                     break;
                 case DrillScenario.DatabaseCorruption:

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Storage.Secondary;
 
-/// <summary>The outcome of copying one backup to the second store (also the Durable activity's output).</summary>
+/// <summary>The outcome of copying one backup to a further store (also the Durable activity's output).</summary>
 public sealed record CopyResult(
     string Backup,
     string Target,
@@ -15,30 +15,35 @@ public sealed record CopyResult(
     string Sha256,
     long Bytes,
     double DurationSeconds,
-    string? Problem);
+    string? Problem,
+    BackupSource Copy = BackupSource.Secondary);
 
-/// <summary>Stored in the primary store as <c>copies/&lt;backup&gt;/secondary-&lt;time&gt;.json</c>, never inside the backup.</summary>
+/// <summary>Stored in the primary store as <c>copies/&lt;backup&gt;/&lt;copy&gt;-&lt;time&gt;.json</c> (secondary, tertiary), never inside the backup.</summary>
 public sealed record CopyRecord(string Backup, string Target, DateTimeOffset Timestamp, bool Verified, string Sha256, long Bytes, string? Problem)
 {
     public const string Prefix = "copies/";
 
-    public static string NameFor(string backup, DateTimeOffset at) =>
-        $"{Prefix}{backup}/secondary-{at.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}.json";
+    public static string NameFor(string backup, BackupSource copy, DateTimeOffset at) =>
+        $"{Prefix}{backup}/{copy.ToString().ToLowerInvariant()}-{at.UtcDateTime:yyyyMMdd'T'HHmmssfff'Z'}.json";
 }
 
 /// <summary>
-/// Copies a committed backup (data, then metadata last, exactly as a backup is written) to the second
-/// store, then reads the copy back and proves its SHA-256 against the metadata. Safe to repeat: a copy
-/// already there is verified rather than rewritten (the secondary is write-once too).
+/// Copies a committed backup (data, then metadata last, exactly as a backup is written) to one of the further
+/// stores (the second or the third copy), then reads the copy back and proves its SHA-256 against the metadata.
+/// Safe to repeat: a copy already there is verified rather than rewritten (the copies are write-once too).
 /// </summary>
-public sealed partial class SecondaryCopier(BackupStores stores, BackupCatalog catalog, TimeProvider clock, ILogger<SecondaryCopier> logger)
+public sealed partial class BackupCopier(BackupStores stores, BackupCatalog catalog, TimeProvider clock, ILogger<BackupCopier> logger)
 {
-    public bool IsConfigured => stores.HasSecondary;
+    public bool IsConfigured(BackupSource copy) => copy != BackupSource.Primary && stores.Has(copy);
 
-    public async Task<CopyResult> CopyAsync(string backupName, CancellationToken ct)
+    public async Task<CopyResult> CopyAsync(string backupName, BackupSource copy, CancellationToken ct)
     {
+        if (copy == BackupSource.Primary)
+        {
+            throw new UsageException("a backup is copied to the secondary or tertiary store, not to the primary");
+        }
         var started = Stopwatch.StartNew();
-        var target = stores.For(BackupSource.Secondary);
+        var target = stores.For(copy);
         var entry = await catalog.FindAsync(backupName, ct);
         var meta = entry.Metadata;
         var retention = new ObjectRetention(meta.RetainUntil);
@@ -68,7 +73,7 @@ public sealed partial class SecondaryCopier(BackupStores stores, BackupCatalog c
         if (problem is null && entry.LastVerification is { Passed: true } proof)
         {
             // The copy is byte-for-byte the verified backup (same SHA-256): its proof travels with it, so the
-            // second place can name its latest verified backup when the first is gone.
+            // other place can name its latest verified backup when the first is gone.
             var proofName = VerificationRecord.NameFor(meta.Name, proof.Timestamp);
             if (await target.GetAsync(proofName, ct) is null)
             {
@@ -77,10 +82,10 @@ public sealed partial class SecondaryCopier(BackupStores stores, BackupCatalog c
         }
 
         var now = clock.GetUtcNow();
-        var result = new CopyResult(meta.Name, target.Location, copied, problem is null, sha, bytes, Math.Round(started.Elapsed.TotalSeconds, 3), problem);
+        var result = new CopyResult(meta.Name, target.Location, copied, problem is null, sha, bytes, Math.Round(started.Elapsed.TotalSeconds, 3), problem, copy);
         var record = new CopyRecord(meta.Name, target.Location, now, result.Verified, sha, bytes, problem);
-        await catalog.Store.WriteAllAsync(CopyRecord.NameFor(meta.Name, now), JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), retention, ct);
-        LogCopied(logger, meta.Name, target.Location, result.Verified, problem ?? "");
+        await catalog.Store.WriteAllAsync(CopyRecord.NameFor(meta.Name, copy, now), JsonSerializer.SerializeToUtf8Bytes(record, Json.Options), retention, ct);
+        LogCopied(logger, BackupStores.Ordinal(copy), meta.Name, target.Location, result.Verified, problem ?? "");
         return result;
     }
 
@@ -125,6 +130,6 @@ public sealed partial class SecondaryCopier(BackupStores stores, BackupCatalog c
 
     private static string Short(string sha) => sha.Length > 12 ? sha[..12] + "…" : sha;
 
-    [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "Second copy of {Backup} in {Target}: verified={Verified} {Problem}")]
-    private static partial void LogCopied(ILogger logger, string backup, string target, bool verified, string problem);
+    [LoggerMessage(EventId = 4100, Level = LogLevel.Information, Message = "The {Copy} copy of {Backup} in {Target}: verified={Verified} {Problem}")]
+    private static partial void LogCopied(ILogger logger, string copy, string backup, string target, bool verified, string problem);
 }
