@@ -51,6 +51,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<AcceptanceRecorder>();
         services.AddSingleton<StagingServer>();
         services.AddSingleton<DrillSteps>();
+        services.AddSingleton<DrillRecovery>();
         services.AddSingleton<DrillReports>();
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();

@@ -312,24 +312,59 @@ public sealed partial class PitrRestorer(
         }
         var deadline = Stopwatch.StartNew();
         var signal = Path.Combine(dataDir, "recovery.signal");
+        var from = 0;
+        string? shortArchive = null;
         while (true)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
             var text = File.Exists(log) ? await File.ReadAllTextAsync(log, ct) : "";
-            if (FatalLine().Match(text) is { Success: true } fatal)
+            if (FatalLine().Match(text, Math.Min(from, text.Length)) is { Success: true } fatal)
             {
+                if (shortArchive is null && fatal.Groups[1].Value.Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
+                {
+                    // The planner proved the archive continuous to at least the target, so the archived WAL simply holds no
+                    // commit after it: every archived transaction is before the target, and replaying all of them is the
+                    // state at the target. PostgreSQL stops there rather than guess; recovery resumes without the target.
+                    shortArchive = "at the end of the archived WAL: no archived transaction is later than the target";
+                    from = text.Length;
+                    await RestartWithoutTargetAsync(pgCtl, dataDir, log, ct);
+                    continue;
+                }
                 throw new RecoveryException($"recovery failed: {fatal.Groups[1].Value.Trim()} (server log {log})");
             }
-            if (!File.Exists(signal) && text.Contains("database system is ready to accept connections", StringComparison.Ordinal))
+            if (!File.Exists(signal) && text.IndexOf("database system is ready to accept connections", Math.Min(from, text.Length), StringComparison.Ordinal) >= 0)
             {
                 var last = LastTransaction().Matches(text).LastOrDefault();
                 var stop = StoppingLine().Match(text);
-                return (last is null ? null : ParseLogTime(last.Groups[1].Value), stop.Success ? stop.Groups[1].Value.Trim() : null);
+                return (last is null ? null : ParseLogTime(last.Groups[1].Value), stop.Success ? stop.Groups[1].Value.Trim() : shortArchive);
             }
             if (deadline.Elapsed > TimeSpan.FromSeconds(wal.Value.RecoveryTimeoutSeconds))
             {
                 throw new RecoveryException($"recovery did not end within {wal.Value.RecoveryTimeoutSeconds} s (PITR_TIMEOUT_SECONDS); the server still runs on {dataDir}, see {log}");
             }
+        }
+    }
+
+    /// <summary>Waits for the server to finish shutting down after its FATAL, takes recovery_target_time out, and starts it again (recovery.signal is still there).</summary>
+    private static async Task RestartWithoutTargetAsync(string pgCtl, string dataDir, string log, CancellationToken ct)
+    {
+        var pid = Path.Combine(dataDir, "postmaster.pid");
+        var waited = Stopwatch.StartNew();
+        while (File.Exists(pid))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new RecoveryException($"the recovered server did not shut down after 'recovery ended before configured recovery target was reached' (server log {log})");
+            }
+            await Task.Delay(200, ct);
+        }
+        var auto = Path.Combine(dataDir, "postgresql.auto.conf");
+        var lines = (await File.ReadAllLinesAsync(auto, ct)).Where(l => !l.StartsWith("recovery_target_time", StringComparison.Ordinal));
+        await File.WriteAllLinesAsync(auto, lines, ct);
+        var start = await RunAsync(pgCtl, ["-D", dataDir, "-l", log, "-W", "start"], asServerUser: true, ct);
+        if (start.ExitCode != 0)
+        {
+            throw new RecoveryException($"pg_ctl start (to finish recovery at the end of the archive) failed: {StderrTail.Summary(start.StdErr + start.StdOut)}");
         }
     }
 
