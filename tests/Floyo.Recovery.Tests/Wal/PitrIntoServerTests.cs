@@ -19,6 +19,9 @@ public sealed class ArchivedShop : IAsyncLifetime
 
     public DateTimeOffset BetweenT2AndT3 { get; private set; }
 
+    /// <summary>After the last commit and before the segment holding it was archived: no archived commit is later.</summary>
+    public DateTimeOffset AfterT3 { get; private set; }
+
     public async Task InitializeAsync()
     {
         Cluster = await ArchivingCluster.StartAsync();
@@ -36,6 +39,9 @@ public sealed class ArchivedShop : IAsyncLifetime
         BetweenT2AndT3 = new DateTimeOffset(DateTime.SpecifyKind(now, DateTimeKind.Utc));
         await Task.Delay(700);
         await ExecuteAsync("INSERT INTO orders (id) SELECT generate_series(201, 300)");
+        await Task.Delay(300);
+        AfterT3 = new DateTimeOffset(DateTime.SpecifyKind(await Cluster.ScalarAsync<DateTime>("SELECT clock_timestamp()"), DateTimeKind.Utc));
+        await Task.Delay(300);
         await Cluster.SwitchAndWaitForArchiveAsync();
     }
 
@@ -73,8 +79,29 @@ public sealed class PitrIntoServerTests(ArchivedShop shop) : IClassFixture<Archi
 
     private static string NewName() => $"pitr_into_{Guid.NewGuid():N}"[..20];
 
-    private string[] Pitr(string dataDir, params string[] more) =>
-        ["restore", "--pitr", "--target-time", shop.BetweenT2AndT3.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), "--data-dir", dataDir, .. more];
+    private string[] Pitr(string dataDir, params string[] more) => PitrTo(shop.BetweenT2AndT3, dataDir, more);
+
+    private static string[] PitrTo(DateTimeOffset target, string dataDir, params string[] more) =>
+        ["restore", "--pitr", "--target-time", target.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture), "--data-dir", dataDir, .. more];
+
+    [Fact]
+    public async Task A_target_after_the_last_archived_commit_recovers_every_archived_transaction_instead_of_failing()
+    {
+        var target = NewName();
+        var dataDir = NewDataDir();
+        try
+        {
+            // PostgreSQL alone stops with "recovery ended before configured recovery target was reached" here.
+            var run = await FloyoDr.RunAsync(Env(TestServers.Alternate), PitrTo(shop.AfterT3, dataDir, "--target-database", shop.Database, "--into", target, "--discard-data-dir"));
+
+            Assert.True(run.ExitCode == 0, run.All);
+            Assert.Equal("300", await ScalarAsync(TestServers.Alternate, target, "SELECT count(*)::text FROM orders"));
+        }
+        finally
+        {
+            await DropAsync(target);
+        }
+    }
 
     [Fact]
     public async Task A_superuser_destination_gets_exactly_the_rows_up_to_t2_and_the_recovered_cluster_is_kept_stopped_without_private_settings()
