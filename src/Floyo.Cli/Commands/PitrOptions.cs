@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using Floyo.Recovery;
+using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Cli.Commands;
 
@@ -113,6 +116,12 @@ internal sealed class PitrOptions
         if (request.TargetDatabase is not null)
         {
             PgIdentifier.Database(request.TargetDatabase, "--into");
+        }
+        if (services.GetRequiredService<IOptions<WorkflowOptions>>().Value.ApprovalRequired)
+        {
+            // The second person's approval is recorded by the restore workflow, which restores stored dumps only; a
+            // PITR copy is not allowed to be the way around it.
+            throw new RefusedException("RESTORE_APPROVAL_REQUIRED is on and 'restore --pitr --into' does not take a second person's approval yet: recover without --into and dump/restore the copy through 'floyo-dr backup' and 'floyo-dr restore'; nothing was changed");
         }
         var done = await services.GetRequiredService<PitrIntoRunner>().RunAsync(request, token);
         if (json)

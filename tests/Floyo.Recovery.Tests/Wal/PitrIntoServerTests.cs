@@ -235,6 +235,20 @@ public sealed class PitrIntoServerTests(ArchivedShop shop) : IClassFixture<Archi
     }
 
     [Fact]
+    public async Task With_restore_approval_required_into_is_refused_as_it_cannot_take_the_approval_and_nothing_is_touched()
+    {
+        var dataDir = NewDataDir();
+        var env = Env(TestServers.Alternate);
+        env["RESTORE_APPROVAL_REQUIRED"] = "true";
+
+        var run = await FloyoDr.RunAsync(env, Pitr(dataDir, "--target-database", shop.Database, "--into", NewName()));
+
+        Assert.Equal((int)ErrorKind.RefusedForSafety, run.ExitCode);
+        Assert.Contains("RESTORE_APPROVAL_REQUIRED is on", run.StdErr);
+        Assert.False(Directory.Exists(dataDir));
+    }
+
+    [Fact]
     public async Task A_system_database_as_the_destination_is_refused_before_anything_starts()
     {
         var dataDir = NewDataDir();
