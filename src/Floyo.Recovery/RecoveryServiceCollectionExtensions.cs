@@ -53,6 +53,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<StagingServer>();
         services.AddSingleton<DrillSteps>();
         services.AddSingleton<StandbyReadiness>();
+        services.AddSingleton<DrillRecovery>();
         services.AddSingleton<DrillReports>();
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();

@@ -32,9 +32,13 @@ public sealed partial class FullBackupRunner(
 {
     private const int ChunkSize = 1 << 20;
 
-    public async Task<BackupResult> RunAsync(IProgress<TransferProgress>? progress, CancellationToken ct)
+    public async Task<BackupResult> RunAsync(IProgress<TransferProgress>? progress, CancellationToken ct) =>
+        await RunAsync(await connections.DatabaseAsync(ct), progress, ct);
+
+    /// <summary>A backup of <paramref name="source"/> rather than DATABASE_URL (a point-in-time recovered copy, on its way into a server).</summary>
+    public async Task<BackupResult> RunAsync(NpgsqlConnectionStringBuilder source, IProgress<TransferProgress>? progress, CancellationToken ct)
     {
-        var source = await connections.DatabaseAsync(ct);
+        ArgumentNullException.ThrowIfNull(source);
         var started = Stopwatch.StartNew();
         await using var connection = await PgConnector.OpenAsync(source, ct);
         var pgDumpVersion = await tools.EnsureCompatibleAsync("pg_dump", connection.PostgreSqlVersion.Major * 10000, ct);

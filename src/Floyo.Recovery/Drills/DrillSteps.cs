@@ -10,7 +10,8 @@ using Npgsql;
 namespace Floyo.Recovery.Drills;
 
 /// <summary>Damage a drill did on purpose, so the checks can be shown to find exactly it.</summary>
-public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string? InvalidatedIndex)
+/// <param name="At">The staging server's clock just before the damage: what a point-in-time recovery recovers up to.</param>
+public sealed record Damage(string? TruncatedTable, string? DroppedIndex, string? InvalidatedIndex, DateTimeOffset? At = null)
 {
     public override string ToString() => string.Join("; ", new[]
     {
@@ -33,8 +34,14 @@ public sealed record ApplicationLoginCheck(DrillBackup Backup, IReadOnlyList<str
 /// The steps drills are made of, each small enough to be one Durable activity. Every step works on the
 /// staging server only (<see cref="StagingServer"/>).
 /// </summary>
-public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options)
+public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, StagingServer staging, IOptions<DrillOptions> options, DrillRecovery recovery)
 {
+    /// <summary>Whether the primary store's WAL archive can take staging to a moment (a base backup, and a server this machine can run).</summary>
+    public Task<PitrAvailability> PitrAvailabilityAsync(CancellationToken ct) => recovery.AvailabilityAsync(ct);
+
+    /// <summary>The plan's step 5 for damage that cannot be repaired in place: base backup + archived WAL, recovered to just before the damage, onto staging.</summary>
+    public Task<StagingPitr> RecoverStagingToAsync(StagingPitrRequest request, CancellationToken ct) => recovery.RecoverAsync(request, staging.Server, ct);
+
     /// <summary>Names of the drill's temporary login roles start with this, so a left-over one is recognisable.</summary>
     public const string TemporaryLoginPrefix = "floyo_drill_login_";
 
@@ -105,6 +112,8 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
     public async Task<Damage> DamageAsync(bool repairable, CancellationToken ct)
     {
         await using var connection = await PgConnector.OpenAsync(staging.Server, ct);
+        var at = DateTimeOffset.Parse((await ScalarAsync(connection, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", ct))!,
+            System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal);
         var table = await ScalarAsync(connection, """
             SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_%'
@@ -130,7 +139,7 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
                 throw new RecoveryException("the staging copy has no index to invalidate (not even a primary key): add one, or run the drill on a database that has one");
             }
             await PgConnector.ExecuteAsync(connection, $"UPDATE pg_index SET indisvalid = false WHERE indexrelid = {PgConnector.Literal(index)}::regclass", ct);
-            return new Damage(null, null, index);
+            return new Damage(null, null, index, at);
         }
         await PgConnector.ExecuteAsync(connection, $"TRUNCATE {table} CASCADE", ct);
         if (parts.Length == 3)
@@ -142,7 +151,7 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
         {
             await PgConnector.ExecuteAsync(connection, $"DROP INDEX {index}", ct);
         }
-        return new Damage(table, index, null);
+        return new Damage(table, index, null, at);
     }
 
     /// <summary>The same checks a restore ends with, against the staging copy.</summary>

@@ -41,6 +41,15 @@ public sealed partial class RestoreRunner(
         var target = request.TargetDatabase ?? server.Database!;
         CheckTargetName(target);
         var entry = await stores.Catalog(request.From, catalog).FindAsync(request.Backup, ct);
+        return await PlanAsync(entry, stores.For(request.From), target, request.DropExisting, server, ct);
+    }
+
+    /// <summary>The same decisions for a backup in any store (a point-in-time recovered copy's dump in a private work store).</summary>
+    public static async Task<RestorePlan> PlanAsync(BackupEntry entry, IBackupStore store, string target, bool dropExisting, NpgsqlConnectionStringBuilder server, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        ArgumentNullException.ThrowIfNull(server);
+        CheckTargetName(target);
         if (!entry.IsValid)
         {
             throw new IntegrityException($"{entry.Name} is not valid ({string.Join("; ", entry.Problems)}); it will not be restored");
@@ -50,13 +59,13 @@ public sealed partial class RestoreRunner(
         var replaces = false;
         if (exists && !await DatabaseRestorer.IsEmptyAsync(server, target, ct))
         {
-            if (!request.DropExisting)
+            if (!dropExisting)
             {
                 throw new RefusedException($"database '{target}' at {server.Host}:{server.Port} is not empty: pass --drop-existing to replace it, or --target-database to restore elsewhere; nothing was changed");
             }
             replaces = true;
         }
-        await RestorePreflight.CheckAsync(admin, stores.For(request.From), entry, target, exists, ct);
+        await RestorePreflight.CheckAsync(admin, store, entry, target, exists, ct);
         return new RestorePlan(entry, $"{server.Host}:{server.Port}", target, exists, replaces);
     }
 

@@ -7,6 +7,7 @@ namespace Floyo.Recovery.Wal;
 /// The sidecar of a base backup (<c>base/&lt;name&gt;.meta.json</c>), committed after the tar: where its WAL
 /// starts and stops (from its backup_label and backup_manifest), on which timeline, and when it became
 /// consistent. PITR can reach any time from <see cref="StopTime"/> on, given the archived WAL.
+/// <see cref="BootstrapSuperuser"/> (the role with OID 10) is the role floyo-dr logs in as on a recovered copy.
 /// </summary>
 public sealed record BaseBackupMetadata(
     int FormatVersion,
@@ -27,7 +28,8 @@ public sealed record BaseBackupMetadata(
     string Sha256,
     bool HasManifest,
     double DurationSeconds,
-    DateTimeOffset RetainUntil)
+    DateTimeOffset RetainUntil,
+    string? BootstrapSuperuser = null)
 {
     public const int CurrentFormat = 1;
 

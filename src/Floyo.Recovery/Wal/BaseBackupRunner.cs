@@ -40,6 +40,7 @@ public sealed partial class BaseBackupRunner(
         string serverVersion;
         long segmentSize;
         string? systemId;
+        string? bootstrapSuperuser;
         await using (var connection = await PgConnector.OpenAsync(source, ct))
         {
             await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
@@ -51,6 +52,7 @@ public sealed partial class BaseBackupRunner(
             }
             segmentSize = long.Parse(await ScalarAsync(connection, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'", ct), CultureInfo.InvariantCulture);
             systemId = await TryScalarAsync(connection, "SELECT system_identifier::text FROM pg_control_system()", ct);
+            bootstrapSuperuser = await TryScalarAsync(connection, "SELECT rolname::text FROM pg_roles WHERE oid = 10", ct);
         }
 
         var now = clock.GetUtcNow();
@@ -69,7 +71,7 @@ public sealed partial class BaseBackupRunner(
 
         var metadata = new BaseBackupMetadata(BaseBackupMetadata.CurrentFormat, name, startTime, stopTime, startLsn, stopLsn ?? startLsn, timeline, startFile,
             segmentSize, $"{source.Host}:{source.Port}", serverVersion, systemId, storedBytes, tarBytes, "zstd", sha256, manifest is not null,
-            Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil);
+            Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, bootstrapSuperuser);
         await store.WriteAllAsync(BaseBackupCatalog.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct);
         LogFinished(logger, name, storedBytes, started.Elapsed.TotalSeconds);
         return metadata;

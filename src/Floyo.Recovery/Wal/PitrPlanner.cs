@@ -41,6 +41,21 @@ public sealed class PitrPlanner(BaseBackupCatalog bases, WalArchive archive, Wal
         return new PitrPlan(chosen, target, earliest, latest.Time, latest.Report);
     }
 
+    /// <summary>
+    /// The recoverable moment nearest <paramref name="wanted"/> at or before it (the archive may end earlier: what is
+    /// not archived yet cannot be recovered), with the plan to reach it; null without a base backup consistent by then.
+    /// </summary>
+    public async Task<PitrPlan?> PlanUpToAsync(DateTimeOffset wanted, CancellationToken ct)
+    {
+        var chosen = (await bases.ListAsync(ct)).Where(b => b.Metadata.StopTime <= wanted).MaxBy(b => b.Metadata.StopTime);
+        if (chosen is null)
+        {
+            return null;
+        }
+        var latest = await LatestRecoverableAsync(chosen, ct);
+        return await PlanAsync(latest.Time < wanted ? latest.Time : wanted, ct);
+    }
+
     /// <summary>The time the last segment continuous from <paramref name="start"/> was archived: WAL up to then is in the archive.</summary>
     private async Task<(DateTimeOffset Time, WalContinuityReport Report)> LatestRecoverableAsync(BaseBackupEntry start, CancellationToken ct)
     {

@@ -15,10 +15,17 @@ using ZstdSharp;
 namespace Floyo.Recovery.Wal;
 
 /// <param name="KeepArchiving">The recovered server becomes the primary: keep the base backup's archive settings, so its new timeline (history file first) is archived.</param>
-public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start, bool KeepArchiving = false);
+/// <param name="PrivateSocketDirectory">
+/// The recovered server listens on no TCP address, only on a Unix socket in this owner-only folder, and trusts the
+/// connections made there (through an hba file of its own, the copy's pg_hba.conf untouched): a copy that floyo-dr
+/// reads from and nobody else can reach. <see cref="PitrRestorer.StopAsync"/> removes these settings again.
+/// </param>
+public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start, bool KeepArchiving = false, string? PrivateSocketDirectory = null);
 
+/// <param name="BaseNextXid">The next transaction id at the base backup's checkpoint (pg_controldata): transactions after it were replayed from the archive.</param>
 public sealed record PitrResult(
-    string BaseBackup, string DataDirectory, DateTimeOffset Target, bool Started, DateTimeOffset? RecoveredTo, string? StoppedAt, bool ManifestVerified, double DurationSeconds);
+    string BaseBackup, string DataDirectory, DateTimeOffset Target, bool Started, DateTimeOffset? RecoveredTo, string? StoppedAt, bool ManifestVerified, double DurationSeconds,
+    ulong? BaseNextXid = null);
 
 /// <summary>
 /// Point-in-time recovery into an empty data directory: the chosen base backup is unpacked (its SHA-256
@@ -59,13 +66,19 @@ public sealed partial class PitrRestorer(
         Directory.CreateDirectory(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(dataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         bool manifestVerified;
+        ulong? baseNextXid;
         try
         {
             await UnpackAsync(plan.Base, dataDir, ct);
             manifestVerified = await VerifyManifestAsync(plan.Base, dataDir, major, ct);
+            baseNextXid = await NextXidAsync(dataDir, major, ct);
             await WriteRecoverySettingsAsync(dataDir, restoreCommand, request, ct);
             Directory.CreateDirectory(Path.Combine(dataDir, "log"));
             await HandToServerUserAsync(dataDir, ct);
+            if (request.PrivateSocketDirectory is { } sockets)
+            {
+                await HandToServerUserAsync(sockets, ct);
+            }
         }
         catch
         {
@@ -75,11 +88,56 @@ public sealed partial class PitrRestorer(
         }
         if (!request.Start)
         {
-            return new PitrResult(plan.Base.Name, dataDir, request.Target, false, null, null, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3));
+            return new PitrResult(plan.Base.Name, dataDir, request.Target, false, null, null, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3), baseNextXid);
         }
         var (recoveredTo, stoppedAt) = await StartAndFollowAsync(pgCtl!, dataDir, ct);
         WalPrefetcher.RemoveSpool(dataDir);
-        return new PitrResult(plan.Base.Name, dataDir, request.Target, true, recoveredTo, stoppedAt, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3));
+        return new PitrResult(plan.Base.Name, dataDir, request.Target, true, recoveredTo, stoppedAt, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3), baseNextXid);
+    }
+
+    /// <summary>Whether this machine can run a recovered server (pg_ctl of <paramref name="major"/>): drills fall back to the dump where it cannot.</summary>
+    public bool CanStartServer(int major)
+    {
+        try
+        {
+            ServerTool("pg_ctl", major);
+            return true;
+        }
+        catch (RecoveryException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Stops a server this restorer started (fast shutdown: a clean checkpoint) and takes the private-access
+    /// settings out of the copy, so a kept data directory starts later as an ordinary recovered cluster.
+    /// </summary>
+    public async Task StopAsync(string dataDir, CancellationToken ct)
+    {
+        dataDir = Path.GetFullPath(dataDir);
+        if (File.Exists(Path.Combine(dataDir, "postmaster.pid")))
+        {
+            var major = int.Parse((await File.ReadAllTextAsync(Path.Combine(dataDir, "PG_VERSION"), ct)).Trim(), CultureInfo.InvariantCulture);
+            var stop = await RunAsync(ServerTool("pg_ctl", major), ["-D", dataDir, "-m", "fast", "-w", "-t", "120", "stop"], asServerUser: true, ct);
+            if (stop.ExitCode != 0)
+            {
+                throw new RecoveryException($"pg_ctl stop failed for the recovered server in {dataDir}: {StderrTail.Summary(stop.StdErr + stop.StdOut)}");
+            }
+        }
+        var auto = Path.Combine(dataDir, "postgresql.auto.conf");
+        if (File.Exists(auto))
+        {
+            var text = await File.ReadAllTextAsync(auto, ct);
+            var start = text.IndexOf(PrivateBegin, StringComparison.Ordinal);
+            var end = text.IndexOf(PrivateEnd, StringComparison.Ordinal);
+            if (start >= 0 && end > start)
+            {
+                // Rewritten in place: the file keeps its owner (the server's user).
+                await File.WriteAllTextAsync(auto, text[..start] + text[(end + PrivateEnd.Length)..].TrimStart('\n'), ct);
+            }
+        }
+        File.Delete(Path.Combine(dataDir, PrivateHbaFile));
     }
 
     /// <summary>The restore_command the recovered server runs; refused before anything is written when it would need a secret in the data directory.</summary>
@@ -175,6 +233,29 @@ public sealed partial class PitrRestorer(
         return true;
     }
 
+    private const string PrivateBegin = "# floyo-dr private access (removed when floyo-dr stops the copy)";
+    private const string PrivateEnd = "# end of floyo-dr private access\n";
+    private const string PrivateHbaFile = "floyo-pitr-hba.conf";
+
+    /// <summary>The base backup's "Latest checkpoint's NextXID" (epoch:xid) as a full transaction id; null when pg_controldata cannot say.</summary>
+    private async Task<ulong?> NextXidAsync(string dataDir, int major, CancellationToken ct)
+    {
+        string tool;
+        try
+        {
+            tool = ServerTool("pg_controldata", major);
+        }
+        catch (RecoveryException)
+        {
+            return null;
+        }
+        var result = await RunAsync(tool, ["-D", dataDir], asServerUser: false, ct);
+        var match = NextXidLine().Match(result.StdOut);
+        return result.ExitCode == 0 && match.Success
+            ? (ulong.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) << 32) | ulong.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture)
+            : null;
+    }
+
     private static async Task WriteRecoverySettingsAsync(string dataDir, string restoreCommand, PitrRequest request, CancellationToken ct)
     {
         var settings = new StringBuilder()
@@ -193,6 +274,17 @@ public sealed partial class PitrRestorer(
         if (request.Port is { } port)
         {
             settings.AppendLine(CultureInfo.InvariantCulture, $"port = {port}");
+        }
+        if (request.PrivateSocketDirectory is { } sockets)
+        {
+            var hba = Path.Combine(dataDir, PrivateHbaFile);
+            // Only the server's OS user (and root) can enter the socket folder; TCP is off: trust reaches no one else.
+            await File.WriteAllTextAsync(hba, "local all all trust\n", ct);
+            settings.AppendLine(PrivateBegin)
+                .AppendLine("listen_addresses = ''")
+                .AppendLine(CultureInfo.InvariantCulture, $"unix_socket_directories = '{sockets.Replace("'", "''", StringComparison.Ordinal)}'")
+                .AppendLine(CultureInfo.InvariantCulture, $"hba_file = '{hba.Replace("'", "''", StringComparison.Ordinal)}'")
+                .Append(PrivateEnd);
         }
         await File.AppendAllTextAsync(Path.Combine(dataDir, "postgresql.auto.conf"), settings.ToString(), ct);
         await File.WriteAllTextAsync(Path.Combine(dataDir, "recovery.signal"), "", ct);
@@ -223,24 +315,59 @@ public sealed partial class PitrRestorer(
         }
         var deadline = Stopwatch.StartNew();
         var signal = Path.Combine(dataDir, "recovery.signal");
+        var from = 0;
+        string? shortArchive = null;
         while (true)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(250), ct);
             var text = File.Exists(log) ? await File.ReadAllTextAsync(log, ct) : "";
-            if (FatalLine().Match(text) is { Success: true } fatal)
+            if (FatalLine().Match(text, Math.Min(from, text.Length)) is { Success: true } fatal)
             {
+                if (shortArchive is null && fatal.Groups[1].Value.Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
+                {
+                    // The planner proved the archive continuous to at least the target, so the archived WAL simply holds no
+                    // commit after it: every archived transaction is before the target, and replaying all of them is the
+                    // state at the target. PostgreSQL stops there rather than guess; recovery resumes without the target.
+                    shortArchive = "at the end of the archived WAL: no archived transaction is later than the target";
+                    from = text.Length;
+                    await RestartWithoutTargetAsync(pgCtl, dataDir, log, ct);
+                    continue;
+                }
                 throw new RecoveryException($"recovery failed: {fatal.Groups[1].Value.Trim()} (server log {log})");
             }
-            if (!File.Exists(signal) && text.Contains("database system is ready to accept connections", StringComparison.Ordinal))
+            if (!File.Exists(signal) && text.IndexOf("database system is ready to accept connections", Math.Min(from, text.Length), StringComparison.Ordinal) >= 0)
             {
                 var last = LastTransaction().Matches(text).LastOrDefault();
                 var stop = StoppingLine().Match(text);
-                return (last is null ? null : ParseLogTime(last.Groups[1].Value), stop.Success ? stop.Groups[1].Value.Trim() : null);
+                return (last is null ? null : ParseLogTime(last.Groups[1].Value), stop.Success ? stop.Groups[1].Value.Trim() : shortArchive);
             }
             if (deadline.Elapsed > TimeSpan.FromSeconds(wal.Value.RecoveryTimeoutSeconds))
             {
                 throw new RecoveryException($"recovery did not end within {wal.Value.RecoveryTimeoutSeconds} s (PITR_TIMEOUT_SECONDS); the server still runs on {dataDir}, see {log}");
             }
+        }
+    }
+
+    /// <summary>Waits for the server to finish shutting down after its FATAL, takes recovery_target_time out, and starts it again (recovery.signal is still there).</summary>
+    private static async Task RestartWithoutTargetAsync(string pgCtl, string dataDir, string log, CancellationToken ct)
+    {
+        var pid = Path.Combine(dataDir, "postmaster.pid");
+        var waited = Stopwatch.StartNew();
+        while (File.Exists(pid))
+        {
+            if (waited.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new RecoveryException($"the recovered server did not shut down after 'recovery ended before configured recovery target was reached' (server log {log})");
+            }
+            await Task.Delay(200, ct);
+        }
+        var auto = Path.Combine(dataDir, "postgresql.auto.conf");
+        var lines = (await File.ReadAllLinesAsync(auto, ct)).Where(l => !l.StartsWith("recovery_target_time", StringComparison.Ordinal));
+        await File.WriteAllLinesAsync(auto, lines, ct);
+        var start = await RunAsync(pgCtl, ["-D", dataDir, "-l", log, "-W", "start"], asServerUser: true, ct);
+        if (start.ExitCode != 0)
+        {
+            throw new RecoveryException($"pg_ctl start (to finish recovery at the end of the archive) failed: {StderrTail.Summary(start.StdErr + start.StdOut)}");
         }
     }
 
@@ -322,6 +449,9 @@ public sealed partial class PitrRestorer(
             // Best effort; the error that brought us here is the one reported.
         }
     }
+
+    [GeneratedRegex(@"Latest checkpoint's NextXID:\s+(\d+):(\d+)")]
+    private static partial Regex NextXidLine();
 
     [GeneratedRegex(@"(?:FATAL|PANIC):\s+([^\n]+)")]
     private static partial Regex FatalLine();

@@ -17,6 +17,7 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<WalContinuity>();
         services.AddSingleton<PitrPlanner>();
         services.AddSingleton<PitrRestorer>();
+        services.AddSingleton<PitrIntoRunner>();
         services.AddSingleton<IncrementalBackupRunner>();
         services.AddSingleton<RecoveryPointFinder>();
         services.AddSingleton<WalRetention>();

@@ -53,6 +53,8 @@ public static class DurableTaskRegistryExtensions
         typeof(DamageStagingActivity),
         typeof(CheckStagingIntegrityActivity),
         typeof(RepairStagingActivity),
+        typeof(CheckDrillPitrActivity),
+        typeof(RecoverStagingToActivity),
         typeof(ProveApplicationLoginActivity),
         typeof(ReleaseDrillRolesActivity),
         typeof(SaveDrillReportActivity),

@@ -34,6 +34,8 @@ public sealed class CorruptionDrillOnAnyDatabaseTests
             Assert.Contains(steps, s => s.Name == "verify repair" && s.Detail == "clean");
             Assert.Contains(steps, s => s.Name.StartsWith("damage: truncate", StringComparison.Ordinal) && s.Detail == "truncated public.users; dropped index public.users_pkey");
             Assert.Contains(steps, s => s.Name == "integrity checks" && s.Detail.Contains("rows, expected 250", StringComparison.Ordinal));
+            // No WAL archive in this store: today's recovery, the dump, and the report says why.
+            Assert.Contains(steps, s => s.Name == "point-in-time recovery available" && s.Detail.StartsWith("no base backup in ", StringComparison.Ordinal) && s.Detail.EndsWith("the dump is restored instead", StringComparison.Ordinal));
             Assert.Contains(steps, s => s.Name == "not repairable: restore from backup");
 
             // The staging copy the drill ended with is whole again: every row, and its primary key.

@@ -59,6 +59,22 @@ public sealed class RepairStagingActivity(DrillSteps steps, WorkflowRuntime runt
         steps.RepairAsync(ct);
 }
 
+/// <summary>Whether the corruption drill can replay the WAL archive up to the damage (else it restores the dump).</summary>
+public sealed class CheckDrillPitrActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<CheckDrillPitrActivity> logger)
+    : RecoveryActivity<bool, PitrAvailability>(runtime, logger)
+{
+    protected override Task<PitrAvailability> ExecuteAsync(bool input, TaskActivityContext context, CancellationToken ct) =>
+        steps.PitrAvailabilityAsync(ct);
+}
+
+/// <summary>Base backup + archived WAL recovered to just before the damage, copied onto staging through the safe restore.</summary>
+public sealed class RecoverStagingToActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RecoverStagingToActivity> logger)
+    : RecoveryActivity<StagingPitrRequest, StagingPitr>(runtime, logger)
+{
+    protected override Task<StagingPitr> ExecuteAsync(StagingPitrRequest input, TaskActivityContext context, CancellationToken ct) =>
+        steps.RecoverStagingToAsync(input, ct);
+}
+
 public sealed class ProveApplicationLoginActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<ProveApplicationLoginActivity> logger)
     : RecoveryActivity<ApplicationLoginCheck, string>(runtime, logger)
 {

@@ -143,7 +143,10 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         }
     }
 
-    /// <summary>Copy onto staging, damage it, detect, repair in place what can be, restore what cannot, verify.</summary>
+    /// <summary>
+    /// Copy onto staging, damage it, detect, repair in place what can be; what cannot is recovered with the WAL
+    /// archive to just before the damage when there is one (else restored from the dump); verify.
+    /// </summary>
     private static async Task<(DrillBackup, DateTimeOffset)> CorruptionAsync(Timeline timeline)
     {
         var backup = await timeline.StepAsync<DrillBackup>("choose backup", nameof(ChooseDrillBackupActivity), new DrillBackupQuery(BackupSource.Primary, false), b => b.Name);
@@ -162,11 +165,21 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
             throw timeline.Fail("verify repair", $"still damaged: {Describe([.. after.Repairable, .. after.NotRepairable])}");
         }
 
-        await timeline.StepAsync<Damage>("damage: truncate a table, drop an index", nameof(DamageStagingActivity), false, d => d.ToString());
+        var damage = await timeline.StepAsync<Damage>("damage: truncate a table, drop an index", nameof(DamageStagingActivity), false, d => d.ToString());
         found = await DetectAsync(timeline, backup);
         if (found.NotRepairable.Count == 0)
         {
             throw timeline.Fail("decide", "lost rows and a dropped index were classified as repairable");
+        }
+        // The plan's step 5: replay the transactions since the backup, up to just before the damage, when there is an archive.
+        var pitr = await timeline.StepAsync<PitrAvailability>("point-in-time recovery available", nameof(CheckDrillPitrActivity), true, a => a.Detail);
+        if (pitr.Available && damage.At is { } damagedAt)
+        {
+            var recovered = await timeline.StepAsync<StagingPitr>("not repairable: point-in-time recovery to just before the damage", nameof(RecoverStagingToActivity),
+                new StagingPitrRequest(backup, damagedAt), r => r.Describe());
+            timeline.AddCreatedRoles(recovered.CreatedRoles);
+            var point = new DrillBackup(BackupSource.Primary, $"{recovered.BaseBackup} + WAL to {Wal.PitrPlanner.Show(recovered.RecoveredTo)}", recovered.RecoveredTo, recovered.Location);
+            return (point, timeline.Steps[^1].FinishedAt);
         }
         await RestoreVerifiedAsync(timeline, backup, "not repairable: restore from backup");
         return (backup, timeline.Steps[^1].FinishedAt);
