@@ -2,16 +2,18 @@ using Microsoft.Extensions.Logging;
 
 namespace Floyo.Recovery.Checks;
 
-/// <summary>Health-check events, EventIds 9200-9219. The workbook (infra/bicep/modules/workbook.bicep) reads <see cref="CheckResultId"/>.</summary>
+/// <summary>Health-check events, EventIds 9200-9219. The workbook (infra/bicep/modules/workbook.bicep) counts <see cref="CheckFindingId"/> among the failures.</summary>
 internal static partial class CheckLogs
 {
     public const int CheckResultId = 9200;
+
+    public const int CheckFindingId = 9201;
 
     /// <summary>One per check per run, with the measured value: the workbook charts these.</summary>
     [LoggerMessage(EventId = CheckResultId, EventName = "CheckResult", Level = LogLevel.Information, Message = "Check {Check}: {Status} ({Severity}) {Value} {Unit}: {Detail}")]
     public static partial void CheckResult(this ILogger logger, string check, string status, string severity, double? value, string unit, string detail);
 
-    [LoggerMessage(EventId = 9201, EventName = "CheckFinding", Level = LogLevel.Warning, Message = "Check {Check} found a problem ({Severity}): {Detail}")]
+    [LoggerMessage(EventId = CheckFindingId, EventName = "CheckFinding", Level = LogLevel.Warning, Message = "Check {Check} found a problem ({Severity}): {Detail}")]
     public static partial void CheckFinding(this ILogger logger, string check, string severity, string detail);
 
     [LoggerMessage(EventId = 9202, EventName = "CheckCouldNotRun", Level = LogLevel.Warning, Message = "Check {Check} could not run: {Error}")]
