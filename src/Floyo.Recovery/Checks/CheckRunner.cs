@@ -54,7 +54,7 @@ public sealed class CheckAlerter(IncidentAlerts alerts)
         {
             if (result.Status == CheckStatus.Finding)
             {
-                actions.Add(await alerts.RaiseAsync(result.AlertKey, result.Severity ?? NotificationSeverity.Warning, $"Check {result.Check}: {Headline(result)}", result.Detail, ct));
+                actions.Add(await alerts.RaiseAsync(result.AlertKey, result.Severity ?? NotificationSeverity.Warning, $"Health check {result.Check} found a problem", result.Detail, ct));
             }
             else if (open.Contains(result.AlertKey))
             {
@@ -64,6 +64,4 @@ public sealed class CheckAlerter(IncidentAlerts alerts)
         }
         return actions;
     }
-
-    private static string Headline(CheckResult result) => result.Detail.Length <= 120 ? result.Detail : result.Detail[..119] + "…";
 }

@@ -29,6 +29,8 @@ public sealed class ChecksTimerTests : IDisposable
             ["BACKUP_STORE"] = "filesystem",
             ["BACKUP_DIR"] = _dir.Path,
             ["DATABASE_URL"] = "",
+            ["CHECK_DISK_WARNING_PERCENT"] = "99",
+            ["CHECK_DISK_CRITICAL_PERCENT"] = "100",
         });
         FloyoFunctionsApp.Configure(builder);
         return builder.Build();

@@ -65,7 +65,7 @@ public sealed class CheckAlerterTests : IDisposable
         Assert.Equal([("check:error-rate", IncidentAlerts.Opened)], opened.Select(a => (a.Key, a.Action)));
         Assert.Equal([("check:error-rate", IncidentAlerts.StillOpen)], again.Select(a => (a.Key, a.Action)));
         var slack = Assert.Single(hooks.To(SlackPath));
-        Assert.Contains("Check error-rate: unusual failure rate", slack.Json.GetProperty("text").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Health check error-rate found a problem\nunusual failure rate: 3 of 3 workflow runs failed", slack.Json.GetProperty("text").GetString(), StringComparison.Ordinal);
         Assert.Empty(hooks.To(PagerPath)); // a warning goes to chat, not the pager
         Assert.Equal("check:error-rate", Assert.Single(await engine.GetRequiredService<IncidentAlerts>().ListOpenAsync(CancellationToken.None)).Key);
 

@@ -151,6 +151,9 @@ public sealed class PostgresChecksTests : IAsyncLifetime
         {
             ["DATABASE_URL"] = NonSuperuserUrl,
             ["BACKUP_DIR"] = Path.Combine(_dir.Path, "cli-backups"),
+            // This machine's disk is not under test here (backup-dir-space has its thresholds' own tests).
+            ["CHECK_DISK_WARNING_PERCENT"] = "99",
+            ["CHECK_DISK_CRITICAL_PERCENT"] = "100",
         };
         var healthy = await FloyoDr.RunAsync(env, "check", "--json");
         Assert.True(healthy.ExitCode == 0, healthy.All);
@@ -166,7 +169,7 @@ public sealed class PostgresChecksTests : IAsyncLifetime
         Assert.Contains("CRIT database-size", full.StdOut, StringComparison.Ordinal);
         Assert.Contains("1 check(s) found a problem", full.StdOut, StringComparison.Ordinal);
 
-        var bad = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["CHECK_DISK_WARNING_PERCENT"] = "95" }, "check");
+        var bad = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["CHECK_DISK_CRITICAL_PERCENT"] = "90" }, "check");
         Assert.Equal(3, bad.ExitCode);
         Assert.StartsWith("error: CHECK_DISK_WARNING_PERCENT must be above 0", bad.StdErr, StringComparison.Ordinal);
         Assert.Empty(bad.StdOut);
