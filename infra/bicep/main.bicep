@@ -150,6 +150,9 @@ param chatAlertWebhookUrl string = ''
 @description('Azure Monitor\'s availability test on /api/health. It uses the app\'s host key, which exists once the code runs: turn this on in a second deployment, after the app\'s code is published.')
 param enableAvailabilityTest bool = false
 
+@description('Resource id of the Azure Database for PostgreSQL flexible server (/subscriptions/.../Microsoft.DBforPostgreSQL/flexibleServers/<name>). Given: an alert on its storage_percent. Empty: none.')
+param postgresServerId string = ''
+
 @description('App settings by name, applied last (any schedule or tuning setting of local.settings.sample.json).')
 param settingsOverrides object = {}
 
@@ -411,6 +414,19 @@ var floyoSettings = {
   NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifySlackWebhookSecretName})'
   NOTIFY_TIMEOUT_SECONDS: '10'
   TIMERS_ENABLED: 'true'
+  // Health checks (ChecksTimer, SCHEDULE_CHECKS): thresholds as local.settings.sample.json explains them.
+  CHECK_BACKUP_MAX_AGE: '1.02:00:00'
+  CHECK_REPLICATION_LAG_MAX: '00:05:00'
+  CHECK_EXPECTED_STANDBYS: '0'
+  CHECK_SLOT_RETAINED_MAX_BYTES: '1073741824'
+  // On Azure Database for PostgreSQL the storage_percent alert (postgresServerId) watches the server's disk.
+  DATABASE_CAPACITY_GB: ''
+  CHECK_DISK_WARNING_PERCENT: '80'
+  CHECK_DISK_CRITICAL_PERCENT: '90'
+  CHECK_ERROR_WINDOW: '1.00:00:00'
+  CHECK_ERROR_BASELINE: '7.00:00:00'
+  CHECK_ERROR_MIN_FAILURES: '3'
+  CHECK_ERROR_FACTOR: '2'
 }
 
 var scheduleSettings = toObject(schedules.outputs.appSettings, s => s.name, s => s.value)
@@ -526,6 +542,17 @@ module alerts 'modules/alerts.bicep' = {
     pagerDutyAlertWebhookUrl: pagerDutyAlertWebhookUrl
     chatAlertWebhookUrl: chatAlertWebhookUrl
     enableAvailabilityTest: enableAvailabilityTest
+    postgresServerId: postgresServerId
+  }
+}
+
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  params: {
+    name: '${name}-${token}'
+    location: location
+    tags: allTags
+    workspaceId: monitoring.outputs.workspaceId
   }
 }
 

@@ -1,5 +1,7 @@
 using Floyo.Functions.Timers;
+using Azure.Monitor.OpenTelemetry.Exporter;
 using Floyo.Recovery;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Workflows;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
@@ -7,12 +9,15 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 
 namespace Floyo.Functions;
 
 /// <summary>The app's composition, in one place, so tests build exactly the host that Azure runs.</summary>
 public static class FloyoFunctionsApp
 {
+    public const string MetricsConnectionSetting = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+
     public static FunctionsApplicationBuilder Configure(FunctionsApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -32,6 +37,15 @@ public static class FloyoFunctionsApp
                 options.Rules.Remove(warningsOnly);
             }
         });
+        // The Floyo.DR meter (backup, restore, drill, recovery-point measurements) goes to the same Application Insights
+        // through the Azure Monitor OpenTelemetry exporter: metrics only; the logs keep the SDK above.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration[MetricsConnectionSetting]))
+        {
+            var connectionString = builder.Configuration[MetricsConnectionSetting];
+            builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+                .AddMeter(DrMetrics.MeterName)
+                .AddAzureMonitorMetricExporter(o => o.ConnectionString = connectionString));
+        }
         builder.Services.AddFloyoRecovery();
         builder.Services.TryAddSingleton<ScheduledStarter>();
         builder.Services.TryAddSingleton<Rotation.CredentialRotationStarter>();

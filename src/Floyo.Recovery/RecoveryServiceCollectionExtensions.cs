@@ -1,6 +1,7 @@
 using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.AppData;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Checks;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Drills;
 using Floyo.Recovery.Notifications;
@@ -60,6 +61,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddFloyoSecrets();
         services.AddFloyoNotifications();
         services.AddWalArchiving();
+        services.AddFloyoChecks();
         return services;
     }
 }

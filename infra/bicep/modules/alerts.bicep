@@ -38,6 +38,14 @@ param backupMaxAgeHours int = 26
 @minValue(1)
 param http5xxThreshold int = 5
 
+@description('Resource id of the Azure Database for PostgreSQL flexible server holding the database. Empty: no storage alert (a self-hosted server is watched by the database-size check, DATABASE_CAPACITY_GB).')
+param postgresServerId string = ''
+
+@description('Percent of the flexible server\'s storage in use that raises the storage alert.')
+@minValue(50)
+@maxValue(99)
+param storagePercentThreshold int = 85
+
 @description('Availability test locations (Application Insights location ids).')
 param availabilityLocations array = [
   'emea-nl-ams-azr'
@@ -209,6 +217,41 @@ resource http5xx 'Microsoft.Insights/metricAlerts@2018-03-01' = {
           timeAggregation: 'Total'
           operator: 'GreaterThanOrEqual'
           threshold: http5xxThreshold
+        }
+      ]
+    }
+    actions: [
+      {
+        actionGroupId: actionGroup.id
+      }
+    ]
+  }
+}
+
+// The managed server's own disk (data, WAL, temporary files): its storage_percent platform metric, only when the server is given.
+resource postgresStorage 'Microsoft.Insights/metricAlerts@2018-03-01' = if (!empty(postgresServerId)) {
+  name: 'alert-${name}-postgres-storage'
+  location: 'global'
+  tags: tags
+  properties: {
+    description: 'The PostgreSQL flexible server has used more than ${storagePercentThreshold}% of its storage for 15 minutes. Grow the storage (or turn on storage auto-grow) before writes stop.'
+    severity: 1
+    enabled: true
+    scopes: [postgresServerId]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    autoMitigate: true
+    criteria: {
+      'odata.type': 'Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria'
+      allOf: [
+        {
+          criterionType: 'StaticThresholdCriterion'
+          name: 'storagePercent'
+          metricNamespace: 'Microsoft.DBforPostgreSQL/flexibleServers'
+          metricName: 'storage_percent'
+          timeAggregation: 'Average'
+          operator: 'GreaterThan'
+          threshold: storagePercentThreshold
         }
       ]
     }

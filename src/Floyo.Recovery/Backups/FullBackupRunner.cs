@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Floyo.Recovery.Anomalies;
 using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
@@ -82,6 +83,7 @@ public sealed partial class FullBackupRunner(
             capturedFacts.ServerVersion, pgDumpVersion, Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, capturedFacts, anomalies);
         await WithStoreErrors(() => store.WriteAllAsync(BackupName.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct), store.Location);
         LogFinished(logger, name, storedBytes, started.Elapsed.TotalSeconds);
+        DrMetrics.RecordBackup(source.Database!, "full", started.Elapsed, storedBytes, dumpBytes);
         return new BackupResult(metadata);
     }
 

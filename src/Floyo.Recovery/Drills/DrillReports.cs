@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -21,6 +22,7 @@ public sealed partial class DrillReports(BackupStores stores, ILogger<DrillRepor
         var retention = new ObjectRetention(report.FinishedAt + Keep);
         await store.WriteAllAsync(report.JsonName, JsonSerializer.SerializeToUtf8Bytes(report, Json.Options), retention, ct);
         await store.WriteAllAsync(report.MarkdownName, Encoding.UTF8.GetBytes(DrillReportMarkdown.Render(report)), retention, ct);
+        DrMetrics.RecordDrill(report.Scenario, report.Status, report.Rto, report.Rpo);
     }
 
     /// <summary>Every stored drill, newest first.</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
@@ -120,6 +121,7 @@ public sealed partial class RestoreRunner(
             throw;
         }
         LogRestored(logger, meta.Name, plan.TargetDatabase, started.Elapsed.TotalSeconds);
+        DrMetrics.RecordRestore(plan.TargetDatabase, "full", started.Elapsed);
         return new RestoreResult(meta.Name, plan.Server, plan.TargetDatabase, plan.ReplacesExisting, Math.Round(started.Elapsed.TotalSeconds, 3), created, oid);
     }
 

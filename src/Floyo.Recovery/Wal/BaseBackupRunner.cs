@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
@@ -74,6 +75,7 @@ public sealed partial class BaseBackupRunner(
             Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, bootstrapSuperuser);
         await store.WriteAllAsync(BaseBackupCatalog.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct);
         LogFinished(logger, name, storedBytes, started.Elapsed.TotalSeconds);
+        DrMetrics.RecordBackup(source.Database ?? "", "base", started.Elapsed, storedBytes, tarBytes);
         return metadata;
     }
 

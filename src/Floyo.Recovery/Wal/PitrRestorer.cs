@@ -5,6 +5,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Storage.Blob;
@@ -92,6 +93,7 @@ public sealed partial class PitrRestorer(
         }
         var (recoveredTo, stoppedAt) = await StartAndFollowAsync(pgCtl!, dataDir, ct);
         WalPrefetcher.RemoveSpool(dataDir);
+        DrMetrics.RecordRestore("(cluster)", "pitr", started.Elapsed);
         return new PitrResult(plan.Base.Name, dataDir, request.Target, true, recoveredTo, stoppedAt, manifestVerified, Math.Round(started.Elapsed.TotalSeconds, 3), baseNextXid);
     }
 

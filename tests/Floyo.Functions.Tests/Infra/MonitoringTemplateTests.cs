@@ -66,7 +66,8 @@ public sealed class MonitoringTemplateTests(BicepFixture bicep) : IClassFixture<
     public void Http_5xx_and_the_health_availability_test_alert_through_the_action_group()
     {
         var metricAlerts = OfType("Microsoft.Insights/metricAlerts");
-        var http = Assert.Single(metricAlerts, r => Props(r).GetProperty("criteria").GetProperty("odata.type").GetString() == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria");
+        var http = Assert.Single(metricAlerts, r => Props(r).GetProperty("criteria").GetProperty("odata.type").GetString() == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
+            && Props(r).GetProperty("criteria").GetProperty("allOf")[0].GetProperty("metricName").GetString() == "Http5xx");
         var metric = Props(http).GetProperty("criteria").GetProperty("allOf")[0];
         Assert.Equal("Http5xx", metric.GetProperty("metricName").GetString());
         Assert.Equal("Microsoft.Web/sites", metric.GetProperty("metricNamespace").GetString());

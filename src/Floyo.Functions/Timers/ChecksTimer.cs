@@ -1,0 +1,21 @@
+using Floyo.Recovery.Checks;
+using Microsoft.Azure.Functions.Worker;
+
+namespace Floyo.Functions.Timers;
+
+/// <summary>
+/// The health checks (SCHEDULE_CHECKS, every 15 minutes by default): runs them and raises or resolves one incident
+/// per check (<c>check:&lt;name&gt;</c>). They run in the timer itself, not in an orchestration: a few reads every
+/// 15 minutes need no replay, and an instance per run would add 96 histories a day to the task hub. A firing that
+/// repeats (past-due, a second app instance) sends nothing twice: incidents are deduplicated by key.
+/// </summary>
+public sealed class ChecksTimer(CheckRunner runner, CheckAlerter alerter)
+{
+    [Function("ChecksTimer")]
+    public async Task<CheckReport> RunAsync([TimerTrigger("%" + Schedules.ChecksSetting + "%")] TimerInfo timer, CancellationToken ct)
+    {
+        var report = await runner.RunAsync(ct);
+        await alerter.ApplyAsync(report, ct);
+        return report;
+    }
+}
