@@ -32,6 +32,9 @@ param configExport string = '0 15 1 * * *'
 @description('Credential rotation (application database login and secrets tagged floyo-rotation=random), monthly; Key Vault near-expiry events also start it.')
 param credentialRotation string = '0 0 3 15 * *'
 
+@description('WAL pull mode: drains WAL_RECEIVE_SLOT into the archive; reports "not configured" without a slot.')
+param walReceive string = '0 */5 * * * *'
+
 output appSettings array = [
   { name: 'SCHEDULE_FULL_BACKUP', value: fullBackup }
   { name: 'SCHEDULE_INCREMENTAL_BACKUP', value: incrementalBackup }
@@ -42,4 +45,5 @@ output appSettings array = [
   { name: 'SCHEDULE_FILES_SNAPSHOT', value: filesSnapshot }
   { name: 'SCHEDULE_CONFIG_EXPORT', value: configExport }
   { name: 'SCHEDULE_CREDENTIAL_ROTATION', value: credentialRotation }
+  { name: 'SCHEDULE_WAL_RECEIVE', value: walReceive }
 ]

@@ -28,6 +28,7 @@ public static class Schedules
     public const string FilesSnapshotSetting = "SCHEDULE_FILES_SNAPSHOT";
     public const string ConfigExportSetting = "SCHEDULE_CONFIG_EXPORT";
     public const string CredentialRotationSetting = "SCHEDULE_CREDENTIAL_ROTATION";
+    public const string WalReceiveSetting = "SCHEDULE_WAL_RECEIVE";
 
     public static readonly Schedule FullBackup = new("FullBackupTimer", FullBackupSetting, "0 0 2 * * *", nameof(BackupOrchestrator), "full-backup", "full backup, daily 02:00 UTC");
     public static readonly Schedule IncrementalBackup = new("IncrementalBackupTimer", IncrementalBackupSetting, "0 0 */6 * * *", nameof(BackupOrchestrator), "incremental-backup", "incremental backup, every 6 hours");
@@ -41,7 +42,10 @@ public static class Schedules
     /// <summary>Not slot-based: every rotation runs under one fixed instance id (see <see cref="Rotation.CredentialRotationStarter"/>).</summary>
     public static readonly Schedule CredentialRotation = new("CredentialRotationTimer", CredentialRotationSetting, "0 0 3 15 * *", nameof(RotationOrchestrator), Rotation.CredentialRotationStarter.InstanceId, "credential rotation, monthly (15th, 03:00)");
 
-    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport, CredentialRotation];
+    /// <summary>Not an orchestration: the timer drains the pull-mode slot itself (see <see cref="WalReceiveTimer"/>).</summary>
+    public static readonly Schedule WalReceive = new("WalReceiveTimer", WalReceiveSetting, "0 */5 * * * *", "none (runs in the timer)", "wal-receive", "WAL pull mode (WAL_RECEIVE_SLOT), every 5 minutes");
+
+    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport, CredentialRotation, WalReceive];
 
     /// <summary>A timer that fires this much early still serves the slot it was meant for.</summary>
     private static readonly TimeSpan EarlyFireTolerance = TimeSpan.FromSeconds(10);
