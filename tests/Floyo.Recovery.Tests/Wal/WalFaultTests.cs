@@ -63,8 +63,8 @@ public sealed class WalFaultTests
             Assert.Equal(SHA256.HashData(content), SHA256.HashData(await File.ReadAllBytesAsync(destination + ".retry")));
 
             // Start clean for the next kill point; nothing a killed writer left is ever listed.
-            Assert.Empty(Directory.GetFiles(store, "*", SearchOption.AllDirectories).Where(f => !f.Contains("/.partial/", StringComparison.Ordinal)
-                && !f.EndsWith(Segment + ".zst", StringComparison.Ordinal) && !f.EndsWith(Segment + ".json", StringComparison.Ordinal)));
+            Assert.DoesNotContain(Directory.GetFiles(store, "*", SearchOption.AllDirectories), f => !f.Contains("/.partial/", StringComparison.Ordinal)
+                && !f.EndsWith(Segment + ".zst", StringComparison.Ordinal) && !f.EndsWith(Segment + ".json", StringComparison.Ordinal));
             foreach (var file in Directory.GetFiles(Path.Combine(store, "wal")))
             {
                 File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);

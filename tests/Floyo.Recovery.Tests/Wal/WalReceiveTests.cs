@@ -58,6 +58,12 @@ public sealed class WalReceiveTests
         var idle = await cluster.FloyoDrAsPostgresAsync(env, "wal", "receive", "--until-now");
         Assert.True(idle.ExitCode == 0, idle.All);
 
+        // The 6-hourly incremental in pull mode: the receive closes the segment and the archive is proven to it.
+        await cluster.ExecuteAsync("INSERT INTO orders (id) SELECT generate_series(301, 310)");
+        var incremental = await cluster.FloyoDrAsPostgresAsync(env, "backup", "--incremental");
+        Assert.True(incremental.ExitCode == 0, incremental.All);
+        Assert.Contains("continuous from base backup base/base_", incremental.StdOut);
+
         var storeEnv = new Dictionary<string, string?> { ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = cluster.Store, ["FLOYO_DR_COMMAND"] = cluster.Wrapper };
         var verify = await FloyoDr.RunAsync(storeEnv, "wal", "verify");
         Assert.True(verify.ExitCode == 0, verify.All);
