@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Floyo.Cli.Commands;
 
@@ -88,7 +89,10 @@ internal static class WalCommand
         var command = new Command("receive", "Pull mode: drain the physical replication slot WAL_RECEIVE_SLOT with pg_receivewal and archive every complete segment") { untilNow, json };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
-            var received = await services.GetRequiredService<WalReceiver>().RunAsync(result.GetValue(untilNow), token);
+            // The host's console lifetime takes SIGTERM/SIGINT for itself (stopping the application, not cancelling the
+            // command's token): a receive stopped by a service manager must still stop pg_receivewal and archive what it completed.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            var received = await services.GetRequiredService<WalReceiver>().RunAsync(result.GetValue(untilNow), stop.Token);
             if (result.GetValue(json))
             {
                 Output.Json(received);
