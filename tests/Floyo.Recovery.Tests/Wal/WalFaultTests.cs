@@ -24,22 +24,25 @@ public sealed class WalFaultTests
         var content = RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
         await File.WriteAllBytesAsync(path, content);
 
-        // How long a whole push takes here; the kills land from early start-up to the very end of it.
-        var timing = Stopwatch.StartNew();
-        Assert.Equal(0, (await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = Path.Combine(dir.Path, "timing") }, "wal", "push", path)).ExitCode);
-        var whole = timing.Elapsed;
-
+        // Killed while the compressed segment is being written into the store (its partial file exists), or, with a
+        // delay after that, between the data and its record, or not at all when the push wins the race.
         var outcomes = new List<string>();
-        foreach (var fraction in new[] { 0.5, 0.7, 0.8, 0.9, 0.95, 1.0 })
+        var partials = Path.Combine(store, ".partial");
+        foreach (var delayMs in new[] { 0, 0, 0, 5, 20, 60 })
         {
             using var push = FloyoDr.Start(env, "wal", "push", path);
-            await Task.Delay(whole * fraction);
+            while (!push.HasExited && !(Directory.Exists(partials) && Directory.EnumerateFiles(partials).Any()))
+            {
+                await Task.Delay(1);
+            }
+            await Task.Delay(delayMs);
             var killed = !push.HasExited;
             if (killed)
             {
                 push.Kill(entireProcessTree: true);
             }
             await push.WaitForExitAsync();
+            var fraction = $"{delayMs}ms-{outcomes.Count}";
 
             // Never damaged (126) and never partial: either not archived at all, or the segment exactly.
             var destination = Path.Combine(dir.Path, $"fetched-{fraction}");
@@ -65,7 +68,7 @@ public sealed class WalFaultTests
             // Start clean for the next kill point; nothing a killed writer left is ever listed.
             Assert.DoesNotContain(Directory.GetFiles(store, "*", SearchOption.AllDirectories), f => !f.Contains("/.partial/", StringComparison.Ordinal)
                 && !f.EndsWith(Segment + ".zst", StringComparison.Ordinal) && !f.EndsWith(Segment + ".json", StringComparison.Ordinal));
-            foreach (var file in Directory.GetFiles(Path.Combine(store, "wal")))
+            foreach (var file in Directory.GetFiles(Path.Combine(store, "wal")).Concat(Directory.GetFiles(partials)))
             {
                 File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
                 File.Delete(file);
