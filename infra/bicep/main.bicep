@@ -70,6 +70,9 @@ param locksEnabled bool = true
 @description('azd environment name (AZURE_ENV_NAME), written as the azd-env-name tag. Empty: not deployed by azd.')
 param environmentName string = ''
 
+@description('WAL pull mode: the physical replication slot WalReceiveTimer drains with pg_receivewal (from PG_BIN_DIR) into the archive; empty: not configured.')
+param walReceiveSlot string = ''
+
 @description('The application\'s credential secret and login roles (APP_DB_*).')
 param appDbSecretName string = 'floyo-app-db'
 param appDbGroupRole string = 'floyo_app'
@@ -362,6 +365,9 @@ var floyoSettings = {
   BACKUP_COMPRESSION_LEVEL: '2'
   BACKUP_LOCK_WAIT_SECONDS: '0'
   INCREMENTAL_ARCHIVE_WAIT_SECONDS: '120'
+  WAL_RECEIVE_SLOT: walReceiveSlot
+  WAL_SLOT_MAX_RETAINED_MB: '1024'
+  WAL_ARCHIVE_STALL_MARGIN_SECONDS: '60'
   RESTORE_APPROVAL_REQUIRED: restoreApprovalRequired ? 'true' : 'false'
   RESTORE_APPROVAL_TIMEOUT: '01:00:00'
   // Identity comes from App Service Authentication only (modules/function-app.bicep); a declared name never counts.

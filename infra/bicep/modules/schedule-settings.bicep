@@ -35,6 +35,9 @@ param credentialRotation string = '0 0 3 15 * *'
 @description('Health checks (backup age, recovery point, replication, disk, error rate) and their incidents.')
 param checks string = '0 */15 * * * *'
 
+@description('WAL pull mode: drains WAL_RECEIVE_SLOT into the archive; reports "not configured" without a slot.')
+param walReceive string = '0 */5 * * * *'
+
 output appSettings array = [
   { name: 'SCHEDULE_FULL_BACKUP', value: fullBackup }
   { name: 'SCHEDULE_INCREMENTAL_BACKUP', value: incrementalBackup }
@@ -46,4 +49,5 @@ output appSettings array = [
   { name: 'SCHEDULE_CONFIG_EXPORT', value: configExport }
   { name: 'SCHEDULE_CREDENTIAL_ROTATION', value: credentialRotation }
   { name: 'SCHEDULE_CHECKS', value: checks }
+  { name: 'SCHEDULE_WAL_RECEIVE', value: walReceive }
 ]

@@ -12,9 +12,9 @@ internal static class BaseBackupListing
     {
         Console.WriteLine();
         Console.WriteLine(point.Time is { } time ? $"recovery point: {PitrPlanner.Show(time)} ({point.Source})" : "recovery point: none (no verified backup, no base backup)");
-        if (point.Finding is { } finding)
+        foreach (var finding in point.Findings)
         {
-            Console.WriteLine($"finding: the WAL archive is not continuous: {finding}");
+            Console.WriteLine($"finding (RPO breach): {finding}");
         }
     }
 

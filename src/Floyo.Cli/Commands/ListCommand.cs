@@ -3,6 +3,7 @@ using Floyo.Recovery.Backups;
 using Floyo.Recovery.Storage.Secondary;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Cli.Commands;
 
@@ -54,7 +55,10 @@ internal static class ListCommand
                 Console.WriteLine($"{summary.Name,-48} {summary.Type,-5} {summary.Timestamp,-20} {Output.Size(summary.SizeBytes),10}  {verified,-8}  {summary.Copies?.Secondary ?? "-",-14}  {summary.Copies?.Tertiary ?? "-",-14}  {status}");
             }
             BaseBackupListing.Print(bases, await IncrementalBackupRecord.ListAsync(catalog.Store, token));
-            BaseBackupListing.PrintRecoveryPoint(await new RecoveryPointFinder(catalog).FindAsync(null, token));
+            // The server's archiving health belongs to the primary store only: a second copy is not fed by it.
+            var primary = SourceOption.Parse(result, source) == Floyo.Recovery.Storage.BackupSource.Primary;
+            BaseBackupListing.PrintRecoveryPoint(await new RecoveryPointFinder(catalog,
+                primary ? services.GetRequiredService<ArchiveHealthProbe>() : null, services.GetRequiredService<IOptions<WalOptions>>()).FindAsync(null, token));
             var ignored = listing.Findings.Where(f => listing.Entries.Any(e => e.Name == f.Backup)).ToList();
             if (ignored.Count > 0)
             {

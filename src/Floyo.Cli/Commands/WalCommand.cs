@@ -1,11 +1,12 @@
 using System.CommandLine;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Floyo.Cli.Commands;
 
 /// <summary>
-/// <c>floyo-dr wal push|fetch|verify</c>: archive_command, restore_command and the continuity proof.
+/// <c>floyo-dr wal push|fetch|verify|receive</c>: archive_command, restore_command, the continuity proof and pull mode.
 /// push and fetch run once per WAL file under the database server, so they print nothing when all is well.
 /// </summary>
 internal static class WalCommand
@@ -17,6 +18,7 @@ internal static class WalCommand
         Push(),
         Fetch(),
         Verify(),
+        Receive(),
     };
 
     private static Command Push()
@@ -77,6 +79,30 @@ internal static class WalCommand
                 }
             }
             return report.Continuous ? 0 : 1;
+        }, ct));
+        return command;
+    }
+
+    private static Command Receive()
+    {
+        var untilNow = new Option<bool>("--until-now") { Description = "Stop at the server's current WAL position (after closing the current segment where allowed) instead of receiving until stopped" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var command = new Command("receive", "Pull mode: drain the physical replication slot WAL_RECEIVE_SLOT with pg_receivewal and archive every complete segment") { untilNow, json };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            // The host's console lifetime takes SIGTERM/SIGINT for itself (stopping the application, not cancelling the
+            // command's token): a receive stopped by a service manager must still stop pg_receivewal and archive what it completed.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(token, services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
+            var received = await services.GetRequiredService<WalReceiver>().RunAsync(result.GetValue(untilNow), stop.Token);
+            if (result.GetValue(json))
+            {
+                Output.Json(received);
+            }
+            else
+            {
+                Console.WriteLine(received.Detail);
+            }
+            return 0;
         }, ct));
         return command;
     }

@@ -29,6 +29,7 @@ public static class Schedules
     public const string ConfigExportSetting = "SCHEDULE_CONFIG_EXPORT";
     public const string CredentialRotationSetting = "SCHEDULE_CREDENTIAL_ROTATION";
     public const string ChecksSetting = "SCHEDULE_CHECKS";
+    public const string WalReceiveSetting = "SCHEDULE_WAL_RECEIVE";
 
     public static readonly Schedule FullBackup = new("FullBackupTimer", FullBackupSetting, "0 0 2 * * *", nameof(BackupOrchestrator), "full-backup", "full backup, daily 02:00 UTC");
     public static readonly Schedule IncrementalBackup = new("IncrementalBackupTimer", IncrementalBackupSetting, "0 0 */6 * * *", nameof(BackupOrchestrator), "incremental-backup", "incremental backup, every 6 hours");
@@ -45,7 +46,10 @@ public static class Schedules
     /// <summary>Starts no orchestration: <see cref="ChecksTimer"/> runs the checks itself.</summary>
     public static readonly Schedule Checks = new("ChecksTimer", ChecksSetting, "0 */15 * * * *", "", "checks", "health checks and their incidents, every 15 minutes");
 
-    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport, CredentialRotation, Checks];
+    /// <summary>Not an orchestration: the timer drains the pull-mode slot itself (see <see cref="WalReceiveTimer"/>).</summary>
+    public static readonly Schedule WalReceive = new("WalReceiveTimer", WalReceiveSetting, "0 */5 * * * *", "", "wal-receive", "WAL pull mode (WAL_RECEIVE_SLOT), every 5 minutes");
+
+    public static IReadOnlyList<Schedule> All { get; } = [FullBackup, IncrementalBackup, ChecksumSweep, RestoreTest, DrDrill, Retention, FilesSnapshot, ConfigExport, CredentialRotation, Checks, WalReceive];
 
     /// <summary>A timer that fires this much early still serves the slot it was meant for.</summary>
     private static readonly TimeSpan EarlyFireTolerance = TimeSpan.FromSeconds(10);

@@ -29,6 +29,7 @@ public sealed partial class BaseBackupRunner(
     PgTools tools,
     DatabaseConnections connections,
     IOptions<BackupOptions> backup,
+    IOptions<WalOptions> wal,
     TimeProvider clock,
     ILogger<BaseBackupRunner> logger)
 {
@@ -47,9 +48,15 @@ public sealed partial class BaseBackupRunner(
             await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
             serverVersion = connection.PostgreSqlVersion.ToString();
             var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
-            if (archiveMode == "off")
+            // In pull mode (WAL_RECEIVE_SLOT) the slot, not archive_command, brings the WAL to the archive.
+            if (archiveMode == "off" && string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
             {
-                throw new RecoveryException("archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first");
+                throw new RecoveryException("archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first (or pull it: WAL_RECEIVE_SLOT and 'floyo-dr wal receive')");
+            }
+            if (!string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
+            {
+                // The slot must hold the server's WAL from before the backup starts, or the backup could never become consistent.
+                await WalReceiver.EnsureSlotAsync(connection, wal.Value.ReceiveSlot, ct);
             }
             segmentSize = long.Parse(await ScalarAsync(connection, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'", ct), CultureInfo.InvariantCulture);
             systemId = await TryScalarAsync(connection, "SELECT system_identifier::text FROM pg_control_system()", ct);

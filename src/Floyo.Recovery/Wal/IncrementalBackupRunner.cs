@@ -37,6 +37,7 @@ public sealed partial class IncrementalBackupRunner(
     DatabaseConnections connections,
     IOptions<BackupOptions> backup,
     IOptions<WalOptions> wal,
+    WalReceiver receiver,
     TimeProvider clock,
     ILogger<IncrementalBackupRunner> logger)
 {
@@ -52,6 +53,11 @@ public sealed partial class IncrementalBackupRunner(
 
         var settings = await ArchiveSettingsAsync(connection, ct);
         var floyoArchives = settings is { Mode: not "off", Command: { } command } && command.Contains("wal push", StringComparison.Ordinal);
+        var pulling = !string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot);
+        if (newest is null && pulling)
+        {
+            throw new RecoveryException($"WAL is pulled through slot '{wal.Value.ReceiveSlot}' (WAL_RECEIVE_SLOT) but {store.Location} has no base backup to replay it from: take one with 'floyo-dr backup --base'");
+        }
         if (newest is null)
         {
             if (settings is null)
@@ -66,13 +72,23 @@ public sealed partial class IncrementalBackupRunner(
             }
             throw new RecoveryException($"the server archives WAL with floyo-dr but {store.Location} has no base backup to replay it from: take one with 'floyo-dr backup --base'");
         }
-        if (settings is { Mode: "off" })
+        if (settings is { Mode: "off" } && !pulling)
         {
             throw new RecoveryException($"archive_mode is off on {DatabaseUrl.Describe(source)} but {store.Location} holds base backup {newest.Name}: WAL archiving has stopped; point-in-time recovery ends at the last archived segment");
         }
 
-        var (switchLsn, closed, timeline) = await SwitchAsync(connection, ct);
-        await WaitForArchiveAsync(connection, closed, ct);
+        string switchLsn, closed;
+        uint timeline;
+        if (pulling)
+        {
+            // Pull mode: the receive itself closes the segment (where allowed) and archives everything complete up to now.
+            (switchLsn, closed, timeline) = await ReceiveAsync(connection, newest.Metadata, ct);
+        }
+        else
+        {
+            (switchLsn, closed, timeline) = await SwitchAsync(connection, ct);
+            await WaitForArchiveAsync(connection, closed, ct);
+        }
 
         var report = await continuity.CheckFromAsync(newest.Metadata, ct);
         var size = newest.Metadata.WalSegmentSize > 0 ? newest.Metadata.WalSegmentSize : WalFileName.DefaultSegmentSize;
@@ -128,6 +144,18 @@ public sealed partial class IncrementalBackupRunner(
         {
             return null;
         }
+    }
+
+    /// <summary>Drains the slot to now; the last complete segment is the one before the segment the end position falls in (or ends at).</summary>
+    private async Task<(string Lsn, string Closed, uint Timeline)> ReceiveAsync(NpgsqlConnection connection, BaseBackupMetadata newest, CancellationToken ct)
+    {
+        var received = await receiver.RunAsync(untilNow: true, ct);
+        var end = received.EndLsn ?? throw new RecoveryException("the WAL receive stopped without reaching the server's position");
+        await using var command = new NpgsqlCommand("SELECT pg_walfile_name(pg_current_wal_lsn())", connection);
+        var timeline = WalFileName.Parse((string)(await command.ExecuteScalarAsync(ct))!).Timeline;
+        var size = newest.WalSegmentSize > 0 ? newest.WalSegmentSize : WalFileName.DefaultSegmentSize;
+        var closed = WalFileName.SegmentName(timeline, WalFileName.SegmentOf(end, size) - 1, size);
+        return (end, closed, timeline);
     }
 
     private static async Task<(string Lsn, string Closed, uint Timeline)> SwitchAsync(NpgsqlConnection connection, CancellationToken ct)

@@ -14,33 +14,50 @@ namespace Floyo.Recovery.Wal;
 public sealed record RecoveryPoint(DateTimeOffset? Time, string Source, string? DumpBackup, DateTimeOffset? DumpTime, DateTimeOffset? WalTime, string? Finding)
 {
     public static readonly RecoveryPoint None = new(null, "none", null, null, null, null);
+
+    /// <summary>Every finding (a gap in the archive, a failing or stopped archiver, a slot retaining too much WAL); <see cref="Finding"/> joins them.</summary>
+    public IReadOnlyList<string> Findings { get; init; } = Finding is null ? [] : [Finding];
 }
 
-/// <summary>Finds the <see cref="RecoveryPoint"/> of one store; reads only.</summary>
-public sealed class RecoveryPointFinder(BackupCatalog catalog)
+/// <summary>
+/// Finds the <see cref="RecoveryPoint"/> of one store; reads only. With <paramref name="health"/> (the primary
+/// store, where the protected server is known) the server's archiver and replication slots are checked too,
+/// whenever the store holds a base backup or pull mode is configured.
+/// </summary>
+public sealed class RecoveryPointFinder(BackupCatalog catalog, ArchiveHealthProbe? health = null, IOptions<WalOptions>? wal = null)
 {
     public async Task<RecoveryPoint> FindAsync(string? database, CancellationToken ct)
     {
         var dump = await catalog.LatestVerifiedAsync(database, ct);
-        var (walTime, walSource, finding) = await WalPointAsync(ct);
+        var (walTime, walSource, gap, hasBase) = await WalPointAsync(ct);
+        var findings = new List<string>();
+        if (gap is not null)
+        {
+            findings.Add(gap);
+        }
+        if (health is not null && (hasBase || !string.IsNullOrWhiteSpace(wal?.Value.ReceiveSlot)))
+        {
+            findings.AddRange(await health.FindingsAsync(ct));
+        }
+        var finding = findings.Count == 0 ? null : string.Join("; ", findings);
         var dumpTime = dump?.Metadata.Timestamp;
         if (walTime is { } w && (dumpTime is null || w > dumpTime))
         {
-            return new RecoveryPoint(w, walSource!, dump?.Name, dumpTime, walTime, finding);
+            return new RecoveryPoint(w, walSource!, dump?.Name, dumpTime, walTime, finding) { Findings = findings };
         }
         return dump is null
-            ? RecoveryPoint.None with { WalTime = walTime, Finding = finding }
-            : new RecoveryPoint(dumpTime, $"verified dump {dump.Name}", dump.Name, dumpTime, walTime, finding);
+            ? RecoveryPoint.None with { WalTime = walTime, Finding = finding, Findings = findings }
+            : new RecoveryPoint(dumpTime, $"verified dump {dump.Name}", dump.Name, dumpTime, walTime, finding) { Findings = findings };
     }
 
     /// <summary>When the last segment continuous from the newest base backup reached the store; null without a base backup.</summary>
-    private async Task<(DateTimeOffset? Time, string? Source, string? Finding)> WalPointAsync(CancellationToken ct)
+    private async Task<(DateTimeOffset? Time, string? Source, string? Finding, bool HasBase)> WalPointAsync(CancellationToken ct)
     {
         var store = catalog.Store;
         var newest = (await new BaseBackupCatalog(store).ListAsync(ct)).FirstOrDefault();
         if (newest is null)
         {
-            return (null, null, null);
+            return (null, null, null, false);
         }
         // Only the store is read: the archive's options and log are not used on this path.
         var archive = new WalArchive(store, Options.Create(new BackupOptions()), TimeProvider.System, NullLogger<WalArchive>.Instance);
@@ -48,10 +65,10 @@ public sealed class RecoveryPointFinder(BackupCatalog catalog)
         var finding = report.Continuous ? null : report.Problems[0];
         if (report.LastContiguous is null)
         {
-            return (newest.Metadata.StopTime, $"base backup {newest.Name} (no WAL archived after it)", finding);
+            return (newest.Metadata.StopTime, $"base backup {newest.Name} (no WAL archived after it)", finding, true);
         }
         var record = (await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(report.LastContiguous), ct)).Value;
         var time = record?.ArchivedAt is { } at && at > newest.Metadata.StopTime ? at : newest.Metadata.StopTime;
-        return (time, $"WAL archive continuous to {report.LastContiguous} from {newest.Name}", finding);
+        return (time, $"WAL archive continuous to {report.LastContiguous} from {newest.Name}", finding, true);
     }
 }

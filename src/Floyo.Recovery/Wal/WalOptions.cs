@@ -23,4 +23,19 @@ public sealed class WalOptions
     /// <summary>How long an incremental backup waits for the segment it closed to reach the store (archive lag plus one push).</summary>
     [ConfigurationKeyName("INCREMENTAL_ARCHIVE_WAIT_SECONDS")]
     public int ArchiveWaitSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Pull mode: the physical replication slot <c>wal receive</c> drains with pg_receivewal (created if missing),
+    /// for servers where floyo-dr cannot run as archive_command. Unset: pull mode is not configured.
+    /// </summary>
+    [ConfigurationKeyName("WAL_RECEIVE_SLOT")]
+    public string? ReceiveSlot { get; set; }
+
+    /// <summary>A replication slot retaining more WAL than this (MiB) on the server is a finding: its consumer is not keeping up.</summary>
+    [ConfigurationKeyName("WAL_SLOT_MAX_RETAINED_MB")]
+    public int SlotMaxRetainedMegabytes { get; set; } = 1024;
+
+    /// <summary>How far past archive_timeout the newest archived segment may lag, while the server writes WAL, before the archiver counts as stopped.</summary>
+    [ConfigurationKeyName("WAL_ARCHIVE_STALL_MARGIN_SECONDS")]
+    public int ArchiveStallMarginSeconds { get; set; } = 60;
 }

@@ -15,6 +15,9 @@ public sealed record WalRetentionPlan(
     public int Deletions => DeletedBases.Count + DeletedWal.Count + DeletedIncrementals.Count;
 }
 
+/// <summary>What retention did in one copy of the store.</summary>
+public sealed record WalRetentionResult(BackupSource Source, string Store, WalRetentionPlan Plan, IReadOnlyList<string> Failures);
+
 /// <summary>
 /// Retention of point-in-time recovery: every base backup within BACKUP_RETENTION_DAYS is kept, and the newest
 /// one always; every WAL file from the oldest kept base backup's start segment on is kept (it needs them all, on
@@ -65,6 +68,27 @@ public sealed class WalRetention(IOptions<BackupOptions> options, TimeProvider c
         }
         var incrementals = await IncrementalBackupRecord.ListAsync(store, ct);
         return Decide([.. bases.Select(b => b.Metadata)], walFiles, incrementals, options.Value, clock.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Plans and applies retention on the primary store and, when BACKUP_SECONDARY_STORE is set, on the second copy,
+    /// each by the base backups it holds itself (a copy may lag or lead the primary). A failure on one copy does not
+    /// stop the other; each is reported with the store it happened in.
+    /// </summary>
+    public async Task<IReadOnlyList<WalRetentionResult>> ApplyToEveryCopyAsync(BackupStores stores, CancellationToken ct)
+    {
+        var results = new List<WalRetentionResult>();
+        foreach (var (source, store) in new[] { (BackupSource.Primary, stores.Primary), (BackupSource.Secondary, stores.Secondary) })
+        {
+            if (store is null)
+            {
+                continue;
+            }
+            var plan = await PlanAsync(store, ct);
+            var failures = await ApplyAsync(store, plan, ct);
+            results.Add(new WalRetentionResult(source, store.Location, plan, [.. failures.Select(f => $"{store.Location}: {f}")]));
+        }
+        return results;
     }
 
     /// <summary>Deletes what the plan says: a base backup's metadata before its tar, a WAL file's record before its data, so nothing half-deleted is ever used.</summary>

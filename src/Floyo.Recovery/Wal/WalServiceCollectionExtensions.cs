@@ -21,6 +21,8 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<IncrementalBackupRunner>();
         services.AddSingleton<RecoveryPointFinder>();
         services.AddSingleton<WalRetention>();
+        services.AddSingleton<WalReceiver>();
+        services.AddSingleton<ArchiveHealthProbe>();
         return services;
     }
 }

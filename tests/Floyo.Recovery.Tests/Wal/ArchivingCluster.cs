@@ -18,12 +18,16 @@ public sealed class ArchivingCluster : IAsyncDisposable
     public const string PgBin = "/usr/lib/postgresql/15/bin";
     private const string Admin = "floyo_admin";
 
-    private ArchivingCluster(string root, int port, string password)
+    private ArchivingCluster(string root, int port, string password, bool archiving)
     {
         Root = root;
         Port = port;
         Password = password;
+        Archiving = archiving;
     }
+
+    /// <summary>False: archive_mode = off, no archive_command (a server where nothing can be installed; pull mode).</summary>
+    public bool Archiving { get; }
 
     public string Root { get; }
 
@@ -44,10 +48,10 @@ public sealed class ArchivingCluster : IAsyncDisposable
 
     public string UrlOn(int port) => $"postgresql://{Admin}:{Password}@127.0.0.1:{port}/postgres";
 
-    public static async Task<ArchivingCluster> StartAsync()
+    public static async Task<ArchivingCluster> StartAsync(bool archiving = true)
     {
         var root = Path.Combine("/tmp", $"floyo-wal-{Guid.NewGuid():N}"[..24]);
-        var cluster = new ArchivingCluster(root, FreePort(), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)));
+        var cluster = new ArchivingCluster(root, FreePort(), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), archiving);
         await cluster.InitAsync();
         return cluster;
     }
@@ -76,11 +80,13 @@ public sealed class ArchivingCluster : IAsyncDisposable
             listen_addresses = '127.0.0.1'
             unix_socket_directories = '{Sockets}'
             wal_level = replica
+            fsync = off
+            """ + (Archiving ? $"""
+
             archive_mode = on
             archive_command = '{Wrapper} wal push %p'
             archive_timeout = 60
-            fsync = off
-            """);
+            """ : ""));
         await StartServerAsync(DataDir);
     }
 
@@ -93,6 +99,27 @@ public sealed class ArchivingCluster : IAsyncDisposable
         {
             await AsPostgresAsync(null, $"{PgBin}/pg_ctl", "-D", dataDir, "-m", "immediate", "-w", "stop");
         }
+    }
+
+    /// <summary>
+    /// A NOSUPERUSER login like a managed server's admin (REPLICATION, CREATEDB, CREATEROLE), allowed to call
+    /// pg_switch_wal() only when <paramref name="mayCallSwitchWal"/>; its URL.
+    /// </summary>
+    public async Task<string> CreateReplicationAdminAsync(string role, bool mayCallSwitchWal)
+    {
+        await ExecuteAsync($"CREATE ROLE {role} LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE REPLICATION PASSWORD '{Password}'");
+        if (mayCallSwitchWal)
+        {
+            await ExecuteAsync($"GRANT EXECUTE ON FUNCTION pg_switch_wal() TO {role}");
+        }
+        return $"postgresql://{role}:{Password}@127.0.0.1:{Port}/postgres";
+    }
+
+    /// <summary>Changes a server setting (ALTER SYSTEM) and reloads.</summary>
+    public async Task SetAsync(string setting, string value)
+    {
+        await ExecuteAsync($"ALTER SYSTEM SET {setting} = '{value.Replace("'", "''", StringComparison.Ordinal)}'");
+        await ExecuteAsync("SELECT pg_reload_conf()");
     }
 
     public async Task<T> ScalarAsync<T>(string sql, int? port = null)

@@ -128,7 +128,7 @@ public sealed class WalArchiveTests
         var result = await FloyoDr.RunAsync(env, "backup", "--base");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Equal("error: archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first", result.StdErr.Trim());
+        Assert.Equal("error: archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first (or pull it: WAL_RECEIVE_SLOT and 'floyo-dr wal receive')", result.StdErr.Trim());
         Assert.False(Directory.Exists(Path.Combine(store, "base")));
         Assert.DoesNotContain(server.Password!, result.All);
     }

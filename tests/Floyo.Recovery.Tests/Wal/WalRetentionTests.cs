@@ -3,6 +3,7 @@ using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Wal;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -119,5 +120,75 @@ public sealed class WalRetentionTests
         var report = await new WalContinuity(archive, new BaseBackupCatalog(store)).CheckAsync(default);
         Assert.True(report.Continuous, string.Join("; ", report.Problems));
         Assert.Equal("000000010000000000000016", report.LastContiguous);
+    }
+
+    /// <summary>Base backups and WAL segments written into a filesystem store as the archive writes them.</summary>
+    private static async Task PopulateAsync(string root, string work, BaseBackupMetadata[] bases, IEnumerable<string> wal)
+    {
+        var store = new FilesystemStore(root);
+        foreach (var meta in bases)
+        {
+            await store.WriteAllAsync(meta.Name, new byte[] { 1 }, new ObjectRetention(Now.AddDays(-1)), default);
+            await store.WriteAllAsync(BaseBackupCatalog.MetadataOf(meta.Name), meta.ToJson(), new ObjectRetention(Now.AddDays(-1)), default);
+        }
+        var archive = new WalArchive(store, Options.Create(Settings), new FakeTimeProvider(Now), NullLogger<WalArchive>.Instance);
+        Directory.CreateDirectory(work);
+        foreach (var name in wal)
+        {
+            await File.WriteAllTextAsync(Path.Combine(work, name), name);
+            await archive.PushAsync(Path.Combine(work, name), default);
+        }
+    }
+
+    private static string[] WalLeft(string root) =>
+        [.. Directory.GetFiles(Path.Combine(root, "wal"), "*.zst").Select(f => Path.GetFileName(f)[..^".zst".Length]).Order(StringComparer.Ordinal)];
+
+    [Fact]
+    public async Task The_second_copy_is_expired_by_its_own_base_backups_and_the_primary_by_its_own()
+    {
+        using var dir = new TempDirectory();
+        var primary = Path.Combine(dir.Path, "primary");
+        var secondary = Path.Combine(dir.Path, "secondary");
+        var old = Base(40, 0x10);
+        var kept = Base(3, 0x13);
+        // The primary lost its old base backup to an earlier cleanup; the second copy still holds it and its WAL.
+        await PopulateAsync(primary, Path.Combine(dir.Path, "w1"), [kept], Segments(1, 0x13, 0x16));
+        await PopulateAsync(secondary, Path.Combine(dir.Path, "w2"), [old, kept], Segments(1, 0x10, 0x16).Append("00000002.history"));
+        using var engine = Engine.Create(new Dictionary<string, string?>
+        {
+            ["BACKUP_DIR"] = primary, ["BACKUP_SECONDARY_STORE"] = "filesystem", ["BACKUP_SECONDARY_DIR"] = secondary,
+        }, new FakeTimeProvider(Now));
+
+        var results = await engine.GetRequiredService<WalRetention>().ApplyToEveryCopyAsync(engine.GetRequiredService<BackupStores>(), default);
+
+        Assert.Equal([BackupSource.Primary, BackupSource.Secondary], results.Select(r => r.Source));
+        Assert.All(results, r => Assert.Empty(r.Failures));
+        Assert.Equal(0, results[0].Plan.Deletions);
+        Assert.Equal([old.Name], results[1].Plan.DeletedBases);
+        Assert.Equal([.. Segments(1, 0x13, 0x16)], WalLeft(primary));
+        Assert.Equal([.. Segments(1, 0x13, 0x16).Append("00000002.history").Order(StringComparer.Ordinal)], WalLeft(secondary));
+        Assert.False(File.Exists(Path.Combine(secondary, old.Name)));
+        Assert.True(File.Exists(Path.Combine(secondary, kept.Name)));
+    }
+
+    [Fact]
+    public async Task Cleanup_of_the_second_copy_from_the_cli_keeps_what_its_base_backups_need_and_leaves_the_primary_alone()
+    {
+        using var dir = new TempDirectory();
+        var primary = Path.Combine(dir.Path, "primary");
+        var secondary = Path.Combine(dir.Path, "secondary");
+        var old = Base(40, 0x10);
+        var kept = Base(3, 0x13);
+        await PopulateAsync(primary, Path.Combine(dir.Path, "w1"), [old, kept], Segments(1, 0x10, 0x16));
+        await PopulateAsync(secondary, Path.Combine(dir.Path, "w2"), [old, kept], Segments(1, 0x10, 0x16));
+        var env = new Dictionary<string, string?> { ["BACKUP_DIR"] = primary, ["BACKUP_SECONDARY_STORE"] = "filesystem", ["BACKUP_SECONDARY_DIR"] = secondary };
+
+        var cleanup = await FloyoDr.RunAsync(env, "cleanup", "--source", "secondary");
+
+        Assert.True(cleanup.ExitCode == 0, cleanup.All);
+        Assert.Equal([.. Segments(1, 0x13, 0x16)], WalLeft(secondary));
+        Assert.Equal([.. Segments(1, 0x10, 0x16)], WalLeft(primary));
+        var verify = await FloyoDr.RunAsync(new Dictionary<string, string?> { ["BACKUP_DIR"] = secondary }, "wal", "verify");
+        Assert.True(verify.ExitCode == 0, verify.All);
     }
 }

@@ -12,19 +12,23 @@ namespace Floyo.Recovery.Workflows.Activities;
 
 /// <summary>
 /// Applies retention (RetentionPlanner): expired backups and orphaned data objects are deleted, protected ones kept;
-/// then that of point-in-time recovery (WalRetention): old base backups and the WAL no kept base backup needs.
+/// then that of point-in-time recovery (WalRetention): old base backups and the WAL no kept base backup needs, in the
+/// primary store and in the second copy.
 /// </summary>
-public sealed class ApplyRetentionActivity(RetentionPlanner planner, WalRetention walRetention, IBackupStore store, WorkflowRuntime runtime, ILogger<ApplyRetentionActivity> logger)
+public sealed class ApplyRetentionActivity(RetentionPlanner planner, WalRetention walRetention, BackupStores stores, WorkflowRuntime runtime, ILogger<ApplyRetentionActivity> logger)
     : RecoveryActivity<string, RetentionSummary>(runtime, logger)
 {
     protected override async Task<RetentionSummary> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct)
     {
         var plan = await planner.PlanAsync(ct);
         var failures = await planner.ApplyAsync(plan, ct);
-        var wal = await walRetention.PlanAsync(store, ct);
-        var walFailures = await WalRetention.ApplyAsync(store, wal, ct);
-        return new RetentionSummary([.. plan.Deletions.Select(d => d.Backup), .. wal.DeletedBases, .. wal.DeletedIncrementals, .. wal.DeletedWal.Select(WalArchiveRecord.DataName)],
-            plan.Orphans, plan.Decisions.Count(d => !d.Delete) + wal.KeptBases.Count, [.. failures, .. walFailures]) { Findings = plan.Findings };
+        var copies = await walRetention.ApplyToEveryCopyAsync(stores, ct);
+        // The second copy's deletions are named with their store, so the record tells the copies apart.
+        var walDeleted = copies.SelectMany(c => c.Plan.DeletedBases.Concat(c.Plan.DeletedIncrementals).Concat(c.Plan.DeletedWal.Select(WalArchiveRecord.DataName))
+            .Select(name => c.Source == BackupSource.Primary ? name : $"{c.Store}: {name}"));
+        var primaryKept = copies.FirstOrDefault(c => c.Source == BackupSource.Primary)?.Plan.KeptBases.Count ?? 0;
+        return new RetentionSummary([.. plan.Deletions.Select(d => d.Backup), .. walDeleted],
+            plan.Orphans, plan.Decisions.Count(d => !d.Delete) + primaryKept, [.. failures, .. copies.SelectMany(c => c.Failures)]) { Findings = plan.Findings };
     }
 }
 
