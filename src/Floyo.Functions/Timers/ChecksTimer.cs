@@ -1,5 +1,6 @@
 using Floyo.Recovery.Checks;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
 
 namespace Floyo.Functions.Timers;
 
@@ -9,11 +10,16 @@ namespace Floyo.Functions.Timers;
 /// 15 minutes need no replay, and an instance per run would add 96 histories a day to the task hub. A firing that
 /// repeats (past-due, a second app instance) sends nothing twice: incidents are deduplicated by key.
 /// </summary>
-public sealed class ChecksTimer(CheckRunner runner, CheckAlerter alerter)
+public sealed class ChecksTimer(CheckRunner runner, CheckAlerter alerter, IConfiguration configuration, TimeProvider clock)
 {
     [Function("ChecksTimer")]
     public async Task<CheckReport> RunAsync([TimerTrigger("%" + Schedules.ChecksSetting + "%")] TimerInfo timer, CancellationToken ct)
     {
+        if (!TimerSwitch.Enabled(configuration))
+        {
+            // A cold standby watches nothing: the primary's checks page; the same findings twice would page twice.
+            return new CheckReport(clock.GetUtcNow(), []);
+        }
         var report = await runner.RunAsync(ct);
         await alerter.ApplyAsync(report, ct);
         return report;

@@ -1,6 +1,7 @@
 using Floyo.Recovery;
 using Floyo.Recovery.Wal;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Floyo.Functions.Timers;
@@ -10,11 +11,16 @@ namespace Floyo.Functions.Timers;
 /// server's current position into the archive. Runs in the timer itself, not as an orchestration: one short,
 /// idempotent step whose progress lives in the slot. Without a slot it reports "not configured" and succeeds.
 /// </summary>
-public sealed partial class WalReceiveTimer(WalReceiver receiver, ILogger<WalReceiveTimer> logger)
+public sealed partial class WalReceiveTimer(WalReceiver receiver, IConfiguration configuration, ILogger<WalReceiveTimer> logger)
 {
     [Function("WalReceiveTimer")]
     public async Task<WalReceiveResult> RunAsync([TimerTrigger("%" + Schedules.WalReceiveSetting + "%")] TimerInfo timer, CancellationToken ct)
     {
+        if (!TimerSwitch.Enabled(configuration))
+        {
+            // A cold standby: the primary's app drains the slot; two receivers would fight over it.
+            return new WalReceiveResult(ReceiveOutcome.NotConfigured, $"{TimerSwitch.Setting} is false (a standby)", [], null);
+        }
         try
         {
             var result = await receiver.RunAsync(untilNow: true, ct);

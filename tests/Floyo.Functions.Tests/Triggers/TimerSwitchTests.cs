@@ -60,6 +60,12 @@ public sealed class TimerSwitchTests
         {
             Assert.Null(await host.Client.GetInstanceAsync(id, getInputsAndOutputs: false));
         }
+
+        // The timers that work inline touch nothing either (no runner, no receiver: a call would throw).
+        var checks = await new ChecksTimer(null!, null!, host.Configuration, clock).RunAsync(new TimerInfo(), default);
+        Assert.Empty(checks.Results);
+        var receive = await new WalReceiveTimer(null!, host.Configuration, NullLogger<WalReceiveTimer>.Instance).RunAsync(new TimerInfo(), default);
+        Assert.Equal(Floyo.Recovery.Wal.ReceiveOutcome.NotConfigured, receive.Outcome);
     }
 
     [Fact]
