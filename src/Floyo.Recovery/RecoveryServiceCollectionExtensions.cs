@@ -56,6 +56,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddApplicationData();
         services.AddFloyoSecrets();
         services.AddFloyoNotifications();
+        Incidents.IncidentsServiceCollectionExtensions.AddFloyoIncidents(services);
         services.AddWalArchiving();
         return services;
     }

@@ -71,10 +71,11 @@ public sealed partial class EmailSender(IOptions<EmailOptions> options, ILogger<
     {
         var message = new MimeMessage
         {
-            Subject = $"{(n.Resolves ? "[resolved]" : $"[{n.Severity.ToString().ToLowerInvariant()}]")} {n.Title}",
+            // Customers read a plain subject; the team's carries the severity for their mail rules.
+            Subject = n.Audience == NotificationAudience.Customers ? n.Title : $"{(n.Resolves ? "[resolved]" : $"[{n.Severity.ToString().ToLowerInvariant()}]")} {n.Title}",
             Date = n.At,
             // One id per notification: a relay or mail client can drop a duplicate.
-            MessageId = $"{Sanitize(n.Id)}@floyo-dr",
+            MessageId = $"{(n.Audience == NotificationAudience.Customers ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(n.Id)))[..24] : Sanitize(n.Id))}@floyo-dr",
             Body = new TextPart("plain") { Text = Body(n) },
         };
         var from = MailboxAddress.Parse(settings.From!.Trim());
@@ -89,7 +90,7 @@ public sealed partial class EmailSender(IOptions<EmailOptions> options, ILogger<
         {
             message.To.AddRange(recipients);
         }
-        if (n.DedupKey is { } key)
+        if (n.DedupKey is { } key && n.Audience != NotificationAudience.Customers)
         {
             message.Headers.Add("X-Floyo-Incident", key);
         }
@@ -102,8 +103,12 @@ public sealed partial class EmailSender(IOptions<EmailOptions> options, ILogger<
         text.AppendLine(n.Resolves ? $"Resolved: {n.Title}" : n.Title);
         text.AppendLine();
         text.AppendLine(n.Text);
-        text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"-- floyo-dr, {n.At.UtcDateTime:yyyy-MM-dd HH:mm} UTC, notification {n.Id}");
+        if (n.Audience != NotificationAudience.Customers)
+        {
+            // Internal names stay internal: customers get the text only.
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"-- floyo-dr, {n.At.UtcDateTime:yyyy-MM-dd HH:mm} UTC, notification {n.Id}");
+        }
         return text.ToString();
     }
 
