@@ -21,6 +21,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     RotateCredentialsCommand.Create(),
     SecretsCommand.Create(),
     WalCommand.Create(),
+    IncidentCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))
