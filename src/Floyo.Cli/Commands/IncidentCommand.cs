@@ -210,21 +210,7 @@ internal static class IncidentCommand
             ? level
             : throw new UsageException($"--severity must be critical, warning or info, not '{value}'");
 
-    /// <summary>2h, 90m, 1d, 45s, or a TimeSpan (02:00:00); positive, at most 30 days.</summary>
-    internal static TimeSpan? ParseDuration(string? value, string option)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-        var text = value.Trim();
-        TimeSpan? parsed = text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
-            ? char.ToLowerInvariant(text[^1]) switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), 'm' => TimeSpan.FromMinutes(n), 's' => TimeSpan.FromSeconds(n), _ => null }
-            : TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
-        return parsed is { } d && d > TimeSpan.Zero && d <= TimeSpan.FromDays(30)
-            ? d
-            : throw new UsageException($"{option} must be a positive duration up to 30 days, e.g. 2h, 90m, 1d or 02:00:00, not '{value}'");
-    }
+    internal static TimeSpan? ParseDuration(string? value, string option) => IncidentBook.ParseDuration(value, option);
 
     private static Argument<string> IdArgument() => new("id") { Description = "The incident's id, as 'incident open' printed it" };
 

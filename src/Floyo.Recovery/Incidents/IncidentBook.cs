@@ -133,6 +133,22 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
         return records;
     }
 
+    /// <summary>2h, 90m, 1d, 45s, or a TimeSpan (02:00:00); positive, at most 30 days. Null stays null.</summary>
+    public static TimeSpan? ParseDuration(string? value, string name)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var text = value.Trim();
+        TimeSpan? parsed = text.Length > 1 && double.TryParse(text[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var n)
+            ? char.ToLowerInvariant(text[^1]) switch { 'd' => TimeSpan.FromDays(n), 'h' => TimeSpan.FromHours(n), 'm' => TimeSpan.FromMinutes(n), 's' => TimeSpan.FromSeconds(n), _ => null }
+            : TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) ? span : null;
+        return parsed is { } d && d > TimeSpan.Zero && d <= TimeSpan.FromDays(30)
+            ? d
+            : throw new UsageException($"{name} must be a positive duration up to 30 days, e.g. 2h, 90m, 1d or 02:00:00, not '{value}'");
+    }
+
     public static string Format(TimeSpan span) => span.TotalHours >= 1
         ? $"{(int)span.TotalHours} h {span.Minutes:D2} min"
         : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes} min" : $"{Math.Max(0, (int)span.TotalSeconds)} s";
