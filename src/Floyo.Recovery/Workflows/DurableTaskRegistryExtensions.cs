@@ -64,7 +64,6 @@ public static class DurableTaskRegistryExtensions
         typeof(ReadCommunicationScheduleActivity),
         typeof(ReadIncidentActivity),
         typeof(CommunicateIncidentActivity),
-        typeof(OpenIncidentActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

@@ -28,10 +28,3 @@ public sealed class CommunicateIncidentActivity(IncidentCommunicator communicato
     protected override Task<IncidentEntry> ExecuteAsync(CommunicationStepInput input, TaskActivityContext context, CancellationToken ct) =>
         communicator.RunAsync(input.IncidentId, input.Step, input.At, ct);
 }
-
-/// <summary>Opens an incident for a workflow that failed in production (idempotent by id), so its communication can start.</summary>
-public sealed class OpenIncidentActivity(IncidentBook book, WorkflowRuntime runtime, ILogger<OpenIncidentActivity> logger)
-    : RecoveryActivity<IncidentOpening, IncidentRecord>(runtime, logger)
-{
-    protected override Task<IncidentRecord> ExecuteAsync(IncidentOpening input, TaskActivityContext context, CancellationToken ct) => book.OpenAsync(input, ct);
-}
