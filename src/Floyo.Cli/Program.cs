@@ -22,6 +22,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     SecretsCommand.Create(),
     WalCommand.Create(),
     CheckCommand.Create(),
+    IncidentCommand.Create(),
 };
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0 && !args.Contains("--help") && !args.Contains("-h"))

@@ -60,6 +60,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddApplicationData();
         services.AddFloyoSecrets();
         services.AddFloyoNotifications();
+        Incidents.IncidentsServiceCollectionExtensions.AddFloyoIncidents(services);
         services.AddWalArchiving();
         services.AddFloyoChecks();
         return services;

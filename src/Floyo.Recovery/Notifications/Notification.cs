@@ -12,11 +12,21 @@ public enum NotificationSeverity
     Critical,
 }
 
+/// <summary>Who a notification is for: the email channel picks its recipient list by it (the other channels are the team's).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<NotificationAudience>))]
+public enum NotificationAudience
+{
+    Team,
+    Stakeholders,
+    Customers,
+}
+
 /// <summary>
 /// One alert. <paramref name="Id"/> makes sending idempotent (a retried activity finds its earlier record
 /// and sends nothing twice); <paramref name="DedupKey"/> groups alerts of one incident in the pager.
 /// <paramref name="Resolves"/> closes the incident of that dedup key instead of opening one (PagerDuty
-/// <c>resolve</c>, a "resolved" follow-up in Slack). Text names objects, roles and times only, never a credential.
+/// <c>resolve</c>, a "resolved" follow-up in Slack). <paramref name="Audience"/> beyond the team also sends it by
+/// email to that audience's list, whatever the severity's route. Text names objects, roles and times only, never a credential.
 /// </summary>
 public sealed record Notification(
     string Id,
@@ -25,7 +35,8 @@ public sealed record Notification(
     string Text,
     DateTimeOffset At,
     string? DedupKey = null,
-    bool Resolves = false);
+    bool Resolves = false,
+    NotificationAudience Audience = NotificationAudience.Team);
 
 /// <summary>How one channel took a notification.</summary>
 public sealed record ChannelDelivery(string Channel, bool Delivered, string? Error = null);

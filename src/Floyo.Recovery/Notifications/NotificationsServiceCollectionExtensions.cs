@@ -11,6 +11,12 @@ public static class NotificationsServiceCollectionExtensions
     {
         services.AddOptions<NotificationOptions>().BindConfiguration("").ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>());
+        services.AddOptions<EmailOptions>().BindConfiguration("").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EmailOptions>, EmailOptionsValidator>());
+        services.AddOptions<NotificationRoutingOptions>().BindConfiguration("").ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NotificationRoutingOptions>, NotificationRoutingOptionsValidator>());
+        services.TryAddSingleton<SeverityRouting>();
+        services.TryAddSingleton<EmailSender>();
         // One client for the process: webhooks are few and rare; the per-post timeout is NOTIFY_TIMEOUT_SECONDS.
         services.TryAddSingleton<INotifier>(sp => ActivatorUtilities.CreateInstance<WebhookNotifier>(sp,
             new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan }));

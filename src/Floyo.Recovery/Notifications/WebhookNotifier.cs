@@ -10,8 +10,9 @@ using Microsoft.Extensions.Options;
 namespace Floyo.Recovery.Notifications;
 
 /// <summary>
-/// Routes by severity: critical to the pager (PagerDuty Events API v2) and the chat channel (Slack
-/// incoming webhook), warning and information to the chat channel. Every notification is also written
+/// Routes by severity (<see cref="SeverityRouting"/>, from NOTIFY_ROUTE_*): by default critical to the pager
+/// (PagerDuty Events API v2), the chat channel (Slack incoming webhook) and email (<see cref="EmailSender"/>),
+/// warning and information to the chat channel. Every notification is also written
 /// to the log at its severity and recorded as <c>notifications/&lt;id&gt;.json</c> with what each channel
 /// answered, so an unconfigured or failing channel never loses one. Webhook URLs and the routing key are
 /// credentials: no message, log line or record ever contains them.
@@ -20,6 +21,8 @@ public sealed partial class WebhookNotifier(
     HttpClient http,
     IBackupStore store,
     IOptions<NotificationOptions> options,
+    SeverityRouting routing,
+    EmailSender email,
     ILogger<WebhookNotifier> logger) : INotifier
 {
     public const string Prefix = "notifications/";
@@ -44,13 +47,19 @@ public sealed partial class WebhookNotifier(
 
         var settings = options.Value;
         var deliveries = new List<ChannelDelivery>();
-        if (notification.Severity == NotificationSeverity.Critical && settings.PagerDuty is { } pager)
+        foreach (var channel in routing.ChannelsFor(notification))
         {
-            deliveries.Add(await PostAsync(PagerChannel, pager, PagerDutyEvent(notification, settings.PagerDutyRoutingKey), ct));
-        }
-        if (settings.Slack is { } chat)
-        {
-            deliveries.Add(await PostAsync(ChatChannel, chat, new { text = ChatText(notification) }, ct));
+            var delivery = channel switch
+            {
+                PagerChannel when settings.PagerDuty is { } pager => await PostAsync(PagerChannel, pager, PagerDutyEvent(notification, settings.PagerDutyRoutingKey), ct),
+                ChatChannel when settings.Slack is { } chat => await PostAsync(ChatChannel, chat, new { text = ChatText(notification) }, ct),
+                EmailSender.Channel => await email.SendAsync(notification, ct),
+                _ => null,
+            };
+            if (delivery is not null)
+            {
+                deliveries.Add(delivery);
+            }
         }
         foreach (var failed in deliveries.Where(d => !d.Delivered))
         {
@@ -122,7 +131,7 @@ public sealed partial class WebhookNotifier(
         {
             summary = Clip($"{n.Title}: {n.Text}", 1024),
             source = "floyo-dr",
-            severity = "critical",
+            severity = n.Severity switch { NotificationSeverity.Critical => "critical", NotificationSeverity.Warning => "warning", _ => "info" },
             timestamp = n.At,
             custom_details = new { id = n.Id, text = n.Text },
         },

@@ -27,6 +27,7 @@ public static class DurableTaskRegistryExtensions
         typeof(GdprReminderOrchestrator),
         typeof(FilesSnapshotOrchestrator),
         typeof(ConfigExportOrchestrator),
+        typeof(IncidentCommunicationOrchestrator),
     ];
 
     public static IReadOnlyList<Type> Activities { get; } =
@@ -63,6 +64,9 @@ public static class DurableTaskRegistryExtensions
         .. BreachRecoveryOrchestrator.Activities,
         typeof(NotifyActivity),
         typeof(AlertActivity),
+        typeof(ReadCommunicationScheduleActivity),
+        typeof(ReadIncidentActivity),
+        typeof(CommunicateIncidentActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)
