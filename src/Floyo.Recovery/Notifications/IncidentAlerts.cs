@@ -55,7 +55,7 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
 
         // New, or opened while every channel was down: (re)send under a fresh id, the same dedup key.
         var at = clock.GetUtcNow();
-        var id = $"alert-{Path.GetFileNameWithoutExtension(name)[OpenPrefix.Length..]}-{at:yyyyMMdd'T'HHmmssfff}";
+        var id = $"alert-{Path.GetFileNameWithoutExtension(name)}-{at:yyyyMMdd'T'HHmmssfff}";
         var receipt = await notifier.NotifyAsync(new Notification(id, severity, title, text, at, key), ct);
         var incident = new OpenIncident(key, id, severity, title, text, open?.OpenedAt ?? at, receipt.Deliveries);
         if (open is not null)
