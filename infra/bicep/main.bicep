@@ -139,6 +139,27 @@ param notifyPagerDutyRoutingKeySecretName string = ''
 @description('Key Vault secret holding the Slack incoming-webhook URL (all alerts). Empty: no Slack.')
 param notifySlackWebhookSecretName string = ''
 
+@description('SMTP relay of the app\'s email channel (Azure Communication Services: smtp.azurecomm.net; Office 365: smtp.office365.com). Empty: no email from the app.')
+param smtpHost string = ''
+
+@description('SMTP login; its password is the Key Vault secret smtpPasswordSecretName.')
+param smtpUser string = ''
+
+@description('Key Vault secret holding the SMTP password. Empty: no login.')
+param smtpPasswordSecretName string = ''
+
+@description('Sender of the app\'s email, e.g. Floyo DR <dr@example.com>.')
+param smtpFrom string = ''
+
+@description('Email recipients (comma-separated): the team (alerts routed to email, incidents), stakeholders (hourly incident updates), customers (past the 4 h RTO threshold, Bcc).')
+param notifyEmailTeam string = ''
+param notifyEmailStakeholders string = ''
+param notifyEmailCustomers string = ''
+
+@description('Status-page webhook for incidents past 4 h (Atlassian Statuspage: https://api.statuspage.io/v1/pages/<page_id>/incidents) and the Key Vault secret with its Authorization header. Empty: none.')
+param incidentStatusPageUrl string = ''
+param incidentStatusPageAuthorizationSecretName string = ''
+
 @description('Stakeholder e-mail addresses for Azure Monitor alerts (dead-man\'s switch, failure events, 5xx, /api/health).')
 param alertEmails array = []
 
@@ -419,6 +440,27 @@ var floyoSettings = {
   NOTIFY_PAGERDUTY_ROUTING_KEY: empty(notifyPagerDutyRoutingKeySecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifyPagerDutyRoutingKeySecretName})'
   NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${notifySlackWebhookSecretName})'
   NOTIFY_TIMEOUT_SECONDS: '10'
+  // Severity routing: empty is the default (critical: pagerduty,slack,email; warning, info: slack).
+  NOTIFY_ROUTE_CRITICAL: ''
+  NOTIFY_ROUTE_WARNING: ''
+  NOTIFY_ROUTE_INFO: ''
+  SMTP_HOST: smtpHost
+  SMTP_PORT: '587'
+  SMTP_SECURITY: 'starttls'
+  SMTP_USER: smtpUser
+  SMTP_PASSWORD: empty(smtpPasswordSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${smtpPasswordSecretName})'
+  SMTP_FROM: smtpFrom
+  SMTP_TIMEOUT_SECONDS: '30'
+  NOTIFY_EMAIL_TEAM: notifyEmailTeam
+  NOTIFY_EMAIL_STAKEHOLDERS: notifyEmailStakeholders
+  NOTIFY_EMAIL_CUSTOMERS: notifyEmailCustomers
+  // The plan's communication rules (IncidentCommunicationOrchestrator).
+  INCIDENT_FIRST_UPDATE_AFTER: '00:45:00'
+  INCIDENT_UPDATE_INTERVAL: '01:00:00'
+  INCIDENT_CUSTOMER_THRESHOLD: '04:00:00'
+  INCIDENT_PUBLIC_REPORT_THRESHOLD: '1.00:00:00'
+  INCIDENT_STATUSPAGE_URL: incidentStatusPageUrl
+  INCIDENT_STATUSPAGE_AUTHORIZATION: empty(incidentStatusPageAuthorizationSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${incidentStatusPageAuthorizationSecretName})'
   TIMERS_ENABLED: 'true'
   // Health checks (ChecksTimer, SCHEDULE_CHECKS): thresholds as local.settings.sample.json explains them.
   CHECK_BACKUP_MAX_AGE: '1.02:00:00'
@@ -475,6 +517,8 @@ var standbySettings = union(floyoSettings, scheduleSettings, settingsOverrides, 
   STAGING_DATABASE_URL: empty(stagingDatabaseUrlSecretName) ? '' : '${standbyKeyVaultRef}${stagingDatabaseUrlSecretName})'
   NOTIFY_PAGERDUTY_ROUTING_KEY: empty(notifyPagerDutyRoutingKeySecretName) ? '' : '${standbyKeyVaultRef}${notifyPagerDutyRoutingKeySecretName})'
   NOTIFY_SLACK_WEBHOOK_URL: empty(notifySlackWebhookSecretName) ? '' : '${standbyKeyVaultRef}${notifySlackWebhookSecretName})'
+  SMTP_PASSWORD: empty(smtpPasswordSecretName) ? '' : '${standbyKeyVaultRef}${smtpPasswordSecretName})'
+  INCIDENT_STATUSPAGE_AUTHORIZATION: empty(incidentStatusPageAuthorizationSecretName) ? '' : '${standbyKeyVaultRef}${incidentStatusPageAuthorizationSecretName})'
   TIMERS_ENABLED: 'false'
 })
 
