@@ -5,6 +5,7 @@ using Floyo.Recovery.Breach;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
 using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;

@@ -6,6 +6,7 @@ using Floyo.Recovery.Breach;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -7,6 +7,7 @@ using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Tests.Support;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

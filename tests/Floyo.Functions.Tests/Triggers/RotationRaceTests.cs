@@ -3,6 +3,8 @@ using Floyo.Functions.Tests.Support;
 using Floyo.Functions.Timers;
 using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;

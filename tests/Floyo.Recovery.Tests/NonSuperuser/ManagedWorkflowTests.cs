@@ -5,6 +5,7 @@ using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Tests.Breach;
 using Floyo.Recovery.Tests.Rotation;
 using Floyo.Recovery.Tests.Support;
+using Floyo.Recovery.Workflows.Models;
 
 namespace Floyo.Recovery.Tests.NonSuperuser;
 

@@ -1,17 +1,18 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
-using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Floyo.Recovery.Breach;
+namespace Floyo.Recovery.Workflows.Activities;
 
 // One activity per step of the breach workflow. Each is safe to run twice: it re-reads the store and the
 // server, and what it writes is either write-once (a rerun finds it) or a GRANT/REVOKE that converges.

@@ -1,9 +1,9 @@
 using System.Text.Json.Serialization;
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Rotation;
-using Floyo.Recovery.Workflows.Models;
 
-namespace Floyo.Recovery.Breach;
+namespace Floyo.Recovery.Workflows.Models;
 
 // Inputs, outputs and the custom status of the breach workflow. They cross the Durable task hub as JSON:
 // names, versions and times only, never a credential.

@@ -1,12 +1,13 @@
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Restores;
 using Floyo.Recovery.Rotation;
-using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Logging;
 
-namespace Floyo.Recovery.Breach;
+namespace Floyo.Recovery.Workflows.Orchestrations;
 
 /// <summary>
 /// Security-breach recovery, end to end, as a Durable orchestration: check --since and choose the newest
@@ -282,21 +283,6 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
     private static string Passed(CleanBackupChoice choice) =>
         choice.PassedOver.Count == 0 ? "" : $"; passed over: {string.Join("; ", choice.PassedOver)}";
 
-    /// <summary>Every class to register with <c>AddTasks</c>, besides the orchestrators.</summary>
-    public static IReadOnlyList<Type> Activities { get; } =
-    [
-        typeof(ReadBreachSettingsActivity),
-        typeof(CheckBreachActivity),
-        typeof(CaptureEvidenceActivity),
-        typeof(IsolateDatabaseActivity),
-        typeof(HoldBackupsActivity),
-        typeof(FindManagedCredentialsActivity),
-        typeof(RestoreCleanBackupActivity),
-        typeof(VerifyBreachRestoreActivity),
-        typeof(ReleaseIsolationActivity),
-        typeof(WritePostMortemActivity),
-        typeof(RecordGdprAcknowledgementActivity),
-    ];
 
     /// <summary>The state of one run; every time in it is the orchestration's (replay-safe) clock.</summary>
     private sealed class Run(TaskOrchestrationContext context, BreachRecoveryInput input)

@@ -1,8 +1,9 @@
+using Floyo.Recovery.Breach;
 using Floyo.Recovery.Notifications;
-using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 
-namespace Floyo.Recovery.Breach;
+namespace Floyo.Recovery.Workflows.Orchestrations;
 
 /// <summary>
 /// GDPR Art. 33: the supervisory authority must hear of a personal-data breach within 72 hours of the

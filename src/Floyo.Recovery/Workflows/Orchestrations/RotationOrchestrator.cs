@@ -1,49 +1,10 @@
-using System.Text.Json;
 using Floyo.Recovery.Notifications;
-using Floyo.Recovery.Secrets;
-using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
-using Microsoft.Extensions.Logging;
 
-namespace Floyo.Recovery.Rotation;
-
-/// <param name="GraceSeconds">Overrides ROTATION_GRACE_SECONDS (a breach passes 0).</param>
-public sealed record RotationWorkflowInput(bool DatabaseCredential = true, bool TaggedSecrets = true, double? GraceSeconds = null, string? RotationId = null);
-
-/// <param name="Skipped">Secrets tagged for a kind of rotation this workflow does not do, with why.</param>
-public sealed record RotationWorkflowResult(string RotationId, IReadOnlyList<RotationOutcome> Rotated, IReadOnlyList<string>? Skipped = null);
-
-/// <summary>The rotation's Durable custom status: its stage, and while it waits, when the previous credentials are retired.</summary>
-public sealed record RotationStatus(string Stage, DateTimeOffset? RetireAfter = null)
-{
-    public const string GracePeriod = "grace period";
-
-    /// <summary>Reads a custom status written by <see cref="RotationOrchestrator"/>; null for anything else.</summary>
-    public static RotationStatus? From(string? serialized)
-    {
-        if (string.IsNullOrEmpty(serialized))
-        {
-            return null;
-        }
-        try
-        {
-            return JsonSerializer.Deserialize<RotationStatus>(serialized);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-}
-
-/// <param name="Random">Secrets tagged <c>floyo-rotation=random</c>, the application's credential excepted.</param>
-/// <param name="Skipped">Tagged with another kind of rotation, which the workflow does not do.</param>
-public sealed record SecretsToRotate(IReadOnlyList<string> Random, IReadOnlyList<string> Skipped);
-
-public sealed record PlanRotationInput(string RotationId, RotationKind Kind, string? Secret, double? GraceSeconds);
-
-public sealed record RotationStepResult(RotationPlan Plan, IReadOnlyList<string> DisabledVersions, int SessionsEnded, string? Role = null);
+namespace Floyo.Recovery.Workflows.Orchestrations;
 
 /// <summary>
 /// The rotation as a Durable orchestration: the same steps as <see cref="RotationRunner"/>, one activity
@@ -135,88 +96,4 @@ public sealed class RotationOrchestrator : TaskOrchestrator<RotationWorkflowInpu
         context.SetCustomStatus(new RotationStatus("completed"));
         return new RotationWorkflowResult(rotationId, outcomes, skipped);
     }
-
-    /// <summary>Every class to register with <c>AddTasks</c> (the lead's DurableTaskRegistryExtensions lists).</summary>
-    public static IReadOnlyList<Type> Activities { get; } =
-    [
-        typeof(PlanRotationActivity),
-        typeof(ListSecretsForRotationActivity),
-        typeof(PublishRotationActivity),
-        typeof(DisablePreviousVersionsActivity),
-        typeof(RetireOldRoleActivity),
-        typeof(EndOldSessionsActivity),
-        typeof(CompleteRotationActivity),
-    ];
-}
-
-public sealed class PlanRotationActivity(DatabaseCredentialRotator database, RandomSecretRotator random, WorkflowRuntime runtime, ILogger<PlanRotationActivity> logger)
-    : RecoveryActivity<PlanRotationInput, RotationPlan>(runtime, logger)
-{
-    protected override Task<RotationPlan> ExecuteAsync(PlanRotationInput input, TaskActivityContext context, CancellationToken ct)
-    {
-        ArgumentNullException.ThrowIfNull(input);
-        var grace = input.GraceSeconds is { } s ? TimeSpan.FromSeconds(s) : (TimeSpan?)null;
-        return input.Kind == RotationKind.PostgresLogin
-            ? database.PlanAsync(input.RotationId, grace, ct)
-            : random.PlanAsync(input.Secret ?? throw new RecoveryException("a random-secret rotation needs a secret name"), input.RotationId, grace, ct);
-    }
-}
-
-/// <summary>The secrets to rotate: tagged <c>floyo-rotation=random</c>, except the database credential itself; other kinds are reported as skipped.</summary>
-public sealed class ListSecretsForRotationActivity(ISecretStore store, Microsoft.Extensions.Options.IOptions<Configuration.RotationOptions> options, WorkflowRuntime runtime, ILogger<ListSecretsForRotationActivity> logger)
-    : RecoveryActivity<string, SecretsToRotate>(runtime, logger)
-{
-    protected override async Task<SecretsToRotate> ExecuteAsync(string input, TaskActivityContext context, CancellationToken ct)
-    {
-        var tagged = (await store.ListTaggedForRotationAsync(ct)).Where(t => t.Name != options.Value.Secret).ToList();
-        return new SecretsToRotate(
-            [.. tagged.Where(t => t.Tag(SecretTags.Rotation) == SecretTags.Random).Select(t => t.Name)],
-            [.. tagged.Where(t => t.Tag(SecretTags.Rotation) != SecretTags.Random).Select(t => $"{t.Name} ({SecretTags.Rotation}={t.Tag(SecretTags.Rotation)} is not handled here)")]);
-    }
-}
-
-public sealed class PublishRotationActivity(DatabaseCredentialRotator database, RandomSecretRotator random, WorkflowRuntime runtime, ILogger<PublishRotationActivity> logger)
-    : RecoveryActivity<RotationPlan, RotationPlan>(runtime, logger)
-{
-    protected override Task<RotationPlan> ExecuteAsync(RotationPlan input, TaskActivityContext context, CancellationToken ct) =>
-        input.Kind == RotationKind.PostgresLogin ? database.PublishAsync(input, ct) : random.PublishAsync(input, ct);
-}
-
-public sealed class DisablePreviousVersionsActivity(DatabaseCredentialRotator database, RandomSecretRotator random, WorkflowRuntime runtime, ILogger<DisablePreviousVersionsActivity> logger)
-    : RecoveryActivity<RotationPlan, RotationStepResult>(runtime, logger)
-{
-    protected override async Task<RotationStepResult> ExecuteAsync(RotationPlan input, TaskActivityContext context, CancellationToken ct)
-    {
-        var (plan, disabled) = input.Kind == RotationKind.PostgresLogin
-            ? await database.DisablePreviousAsync(input, ct)
-            : await random.DisablePreviousAsync(input, ct);
-        return new RotationStepResult(plan, disabled, 0);
-    }
-}
-
-public sealed class RetireOldRoleActivity(DatabaseCredentialRotator database, WorkflowRuntime runtime, ILogger<RetireOldRoleActivity> logger)
-    : RecoveryActivity<RotationPlan, RotationStepResult>(runtime, logger)
-{
-    protected override async Task<RotationStepResult> ExecuteAsync(RotationPlan input, TaskActivityContext context, CancellationToken ct)
-    {
-        var (plan, role) = await database.RetireOldRoleAsync(input, ct);
-        return new RotationStepResult(plan, [], 0, role);
-    }
-}
-
-public sealed class EndOldSessionsActivity(DatabaseCredentialRotator database, WorkflowRuntime runtime, ILogger<EndOldSessionsActivity> logger)
-    : RecoveryActivity<RotationPlan, RotationStepResult>(runtime, logger)
-{
-    protected override async Task<RotationStepResult> ExecuteAsync(RotationPlan input, TaskActivityContext context, CancellationToken ct)
-    {
-        var (plan, ended) = await database.EndOldSessionsAsync(input, ct);
-        return new RotationStepResult(plan, [], ended);
-    }
-}
-
-public sealed class CompleteRotationActivity(DatabaseCredentialRotator database, RandomSecretRotator random, WorkflowRuntime runtime, ILogger<CompleteRotationActivity> logger)
-    : RecoveryActivity<RotationPlan, RotationPlan>(runtime, logger)
-{
-    protected override Task<RotationPlan> ExecuteAsync(RotationPlan input, TaskActivityContext context, CancellationToken ct) =>
-        input.Kind == RotationKind.PostgresLogin ? database.CompleteAsync(input, ct) : random.CompleteAsync(input, ct);
 }
