@@ -130,7 +130,7 @@ public sealed partial class BreachFunctions(
         {
             return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this breach recovery and cannot approve its restore: someone else must");
         }
-        await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(approver!, comment), ct);
+        await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new Approval(approver!, comment), ct);
         LogApproved(logger, id, approver!);
         return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"breaches/{id}") });
     }

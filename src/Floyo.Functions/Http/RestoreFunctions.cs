@@ -139,7 +139,7 @@ public sealed partial class RestoreFunctions(
         {
             return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this restore and cannot approve it: someone else must");
         }
-        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver!, comment), ct);
+        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval(approver!, comment), ct);
         LogApproved(logger, id, approver!);
         return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"restores/{id}") });
     }

@@ -52,9 +52,6 @@ public static class BreachStages
     public const string Done = "done";
 }
 
-/// <summary>The external event that approves the restore.</summary>
-public sealed record BreachApproval(string Approver, string? Comment = null);
-
 /// <summary>The external event that says the supervisory authority has been notified (GDPR Art. 33).</summary>
 public sealed record GdprAcknowledgement(string By, string? Comment = null);
 

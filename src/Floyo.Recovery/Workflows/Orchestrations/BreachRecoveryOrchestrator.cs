@@ -22,7 +22,7 @@ namespace Floyo.Recovery.Workflows.Orchestrations;
 /// </summary>
 public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecoveryInput, BreachReport>
 {
-    public const string ApprovalEvent = "approval";
+    public const string ApprovalEvent = ApprovalGate.EventName;
     public const string RecordName = "breach";
     public const string DrillApprover = "drill (automatic)";
 
@@ -233,51 +233,24 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         return new CredentialRevocation(false, managed, rotated);
     }
 
-    /// <summary>Waits for an approval by someone other than the requester; null when the time runs out first.</summary>
-    private static async Task<string?> WaitForApprovalAsync(TaskOrchestrationContext context, Run run, BreachSettings settings, ILogger logger)
+    /// <summary>Waits at the approval gate for someone other than the requester; null when the time runs out first.</summary>
+    private static Task<string?> WaitForApprovalAsync(TaskOrchestrationContext context, Run run, BreachSettings settings, ILogger logger)
     {
         var input = run.Input;
-        var deadline = context.CurrentUtcDateTime + settings.ApprovalTimeout;
-        run.Stage(BreachStages.AwaitingApproval,
-            $"restore {run.Backup!.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}) into {run.Target}: POST .../breaches/{context.InstanceId}/approve as someone other than {input.RequestedBy}",
-            deadline);
-        run.Add("awaiting-approval", $"restore {run.Backup.Backup}; deadline {BreachSince.Format(deadline)}");
-        logger.BreachAwaitingApproval(context.InstanceId, run.Backup.Backup, input.RequestedBy, deadline);
-        await run.NotifyAsync("approval-needed", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Warning,
-            $"Incident {run.Incident!.Id}: restore needs approval",
-            $"Restore {run.Backup.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}, the newest clean backup before the breach) into {run.Target}. " +
-            $"Someone other than {input.RequestedBy} approves before {BreachSince.Format(deadline)} (HTTP: POST /api/breaches/{context.InstanceId}/approve; floyo-dr: at its prompt or with --approve-as).");
-        while (true)
-        {
-            var remaining = deadline - context.CurrentUtcDateTime;
-            if (remaining <= TimeSpan.Zero)
+        return ApprovalGate.WaitAsync(context, new ApprovalRequest("breach recovery", input.RequestedBy, RequesterMayApprove: false, settings.ApprovalTimeout), logger,
+            async deadline =>
             {
-                return null;
-            }
-            BreachApproval approval;
-            try
-            {
-                approval = await context.WaitForExternalEvent<BreachApproval>(ApprovalEvent, remaining);
-            }
-            catch (TaskCanceledException)
-            {
-                return null;
-            }
-            var approver = approval?.Approver?.Trim();
-            if (string.IsNullOrEmpty(approver))
-            {
-                logger.BreachApprovalIgnored(context.InstanceId, "(nobody)", "an approval must name the approver");
-                continue;
-            }
-            if (Workflows.Orchestrations.Principals.Same(approver, input.RequestedBy))
-            {
-                run.Add("approval-ignored", $"{approver} requested this recovery and cannot approve it");
-                logger.BreachApprovalIgnored(context.InstanceId, approver, "the requester cannot approve their own breach recovery");
-                continue;
-            }
-            logger.BreachApproved(context.InstanceId, approver);
-            return approver;
-        }
+                run.Stage(BreachStages.AwaitingApproval,
+                    $"restore {run.Backup!.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}) into {run.Target}: POST .../breaches/{context.InstanceId}/approve as someone other than {input.RequestedBy}",
+                    deadline);
+                run.Add("awaiting-approval", $"restore {run.Backup.Backup}; deadline {BreachSince.Format(deadline)}");
+                logger.BreachAwaitingApproval(context.InstanceId, run.Backup.Backup, input.RequestedBy, deadline);
+                await run.NotifyAsync("approval-needed", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Warning,
+                    $"Incident {run.Incident!.Id}: restore needs approval",
+                    $"Restore {run.Backup.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}, the newest clean backup before the breach) into {run.Target}. " +
+                    $"Someone other than {input.RequestedBy} approves before {BreachSince.Format(deadline)} (HTTP: POST /api/breaches/{context.InstanceId}/approve; floyo-dr: at its prompt or with --approve-as).");
+            },
+            ignored => run.Add("approval-ignored", $"{ignored.Approver}: {ignored.Why}"));
     }
 
     private static string Passed(CleanBackupChoice choice) =>
