@@ -34,18 +34,18 @@ public sealed class BackupStores
     {
         _loggers = loggers;
         var logger = loggers.CreateLogger<BlobStore>();
-        _primary = new(() => backup.Value.Store switch
+        _primary = new(() => backup.Value.Kind switch
         {
-            "filesystem" => new FilesystemStore(backup.Value.Directory),
-            "blob" => CreateBlob(clients, blob.Value.Location(), clock, logger),
-            var other => throw new ConfigurationException($"BACKUP_STORE '{other}' is not available in this build"),
+            StoreKind.Filesystem => new FilesystemStore(backup.Value.Directory),
+            StoreKind.Blob => CreateBlob(clients, blob.Value.Location(), clock, logger),
+            _ => throw new ConfigurationException($"BACKUP_STORE '{backup.Value.Store}' is not available in this build"),
         });
-        _secondary = new(() => secondary.Value.Store switch
+        _secondary = new(() => secondary.Value.Kind switch
         {
-            "none" or "" => null,
-            "filesystem" => new FilesystemStore(secondary.Value.Directory!),
-            "blob" => CreateBlob(clients, secondary.Value.Location(blob.Value), clock, logger),
-            var other => throw new ConfigurationException($"BACKUP_SECONDARY_STORE '{other}' is not available in this build"),
+            StoreKind.None => null,
+            StoreKind.Filesystem => new FilesystemStore(secondary.Value.Directory!),
+            StoreKind.Blob => CreateBlob(clients, secondary.Value.Location(blob.Value), clock, logger),
+            _ => throw new ConfigurationException($"BACKUP_SECONDARY_STORE '{secondary.Value.Store}' is not available in this build"),
         });
     }
 

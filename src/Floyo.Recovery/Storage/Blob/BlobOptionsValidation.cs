@@ -21,7 +21,7 @@ internal sealed class BlobStoreOptionsValidator(IOptions<BackupOptions> backup) 
         {
             failures.Add("BACKUP_BLOB_UPLOAD_PARALLELISM must be between 1 and 32");
         }
-        if (backup.Value.Store == "blob")
+        if (StoreKinds.Parse(backup.Value.Store) == StoreKind.Blob)
         {
             failures.AddRange(BlobSettingsCheck.Endpoint("BACKUP_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
         }
@@ -34,17 +34,17 @@ internal sealed class SecondaryStoreOptionsValidator : IValidateOptions<Secondar
     public ValidateOptionsResult Validate(string? name, SecondaryStoreOptions options)
     {
         var failures = new List<string>();
-        switch (options.Store)
+        switch (StoreKinds.Parse(options.Store))
         {
-            case "none" or "":
+            case StoreKind.None:
                 break;
-            case "filesystem":
+            case StoreKind.Filesystem:
                 if (string.IsNullOrWhiteSpace(options.Directory))
                 {
                     failures.Add("BACKUP_SECONDARY_STORE=filesystem needs BACKUP_SECONDARY_DIR");
                 }
                 break;
-            case "blob":
+            case StoreKind.Blob:
                 failures.AddRange(BlobSettingsCheck.Endpoint("BACKUP_SECONDARY_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
                 if (options.ImmutabilityMode is not null && !ImmutabilityModes.IsValid(options.ImmutabilityMode))
                 {

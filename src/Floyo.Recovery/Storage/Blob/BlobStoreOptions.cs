@@ -41,6 +41,9 @@ public sealed class SecondaryStoreOptions
     [ConfigurationKeyName("BACKUP_SECONDARY_STORE")]
     public string Store { get; set; } = "none";
 
+    /// <summary><see cref="Store"/> as the closed set it is; validation has refused any other word at start-up.</summary>
+    public StoreKind Kind => StoreKinds.Parse(Store) ?? throw new ConfigurationException($"BACKUP_SECONDARY_STORE must be 'none', 'filesystem' or 'blob', not '{Store}'");
+
     [ConfigurationKeyName("BACKUP_SECONDARY_DIR")]
     public string? Directory { get; set; }
 

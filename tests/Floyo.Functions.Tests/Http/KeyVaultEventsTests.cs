@@ -17,7 +17,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using RotationScenario = Floyo.Recovery.Tests.Rotation.RotationScenario;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 /// <summary>The Key Vault webhook, called directly with published Event Grid payloads, and the rotation it starts.</summary>
 public sealed class KeyVaultEventsTests

@@ -2,7 +2,7 @@ using Floyo.Functions.Tests.Support;
 using Floyo.Recovery.Backups;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 /// <summary>One database, one backup and one host for all the bad requests: none of them may start anything.</summary>
 public sealed class RestoreRequestWorld : IAsyncLifetime

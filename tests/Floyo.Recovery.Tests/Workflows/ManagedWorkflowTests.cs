@@ -7,7 +7,7 @@ using Floyo.Recovery.Tests.Rotation;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Workflows.Models;
 
-namespace Floyo.Recovery.Tests.NonSuperuser;
+namespace Floyo.Recovery.Tests.Workflows;
 
 /// <summary>Drills, credential rotation and breach recovery with a NOSUPERUSER admin (managed PostgreSQL).</summary>
 public sealed class ManagedWorkflowTests

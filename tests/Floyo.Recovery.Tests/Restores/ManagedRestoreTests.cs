@@ -2,7 +2,7 @@ using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Tests.Support;
 using Npgsql;
 
-namespace Floyo.Recovery.Tests.NonSuperuser;
+namespace Floyo.Recovery.Tests.Restores;
 
 /// <summary>Backups and restores with a NOSUPERUSER admin, as on Azure Database for PostgreSQL and most managed services.</summary>
 public sealed class ManagedRestoreTests

@@ -16,7 +16,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 public sealed class HttpFunctionTests
 {
@@ -214,7 +214,7 @@ public sealed class HttpFunctionTests
         Assert.Equal(503, none);
         Assert.Contains("no verified backup", noneBody.GetProperty("reason").GetString(), StringComparison.Ordinal);
 
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator), new BackupWorkflowInput(BackupKind.Full, true, "test", RetrySettings.Once));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator), new BackupWorkflowInput(BackupType.Full, true, "test", RetrySettings.Once));
         Assert.Equal(WorkflowOutcome.Succeeded, (await host.WaitAsync(id)).ReadOutputAs<BackupWorkflowResult>()!.Outcome);
         var (ok, okBody) = Read(await catalog.HealthAsync(Request("GET"), default));
         Assert.Equal(200, ok);

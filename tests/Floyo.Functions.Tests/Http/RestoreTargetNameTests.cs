@@ -3,7 +3,7 @@ using Floyo.Recovery.Backups;
 using Floyo.Recovery.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 /// <summary>Issue 10, item 1 over HTTP: a targetDatabase that libpq would read as a connection string.</summary>
 public sealed class RestoreTargetNameTests

@@ -4,7 +4,7 @@ using Floyo.Functions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 /// <summary>The two-person rule needs two authenticated people: who is asking, by App Service Authentication's headers or a declared name.</summary>
 [Trait("Tier", "Fast")]

@@ -11,9 +11,9 @@ using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using static Floyo.Functions.Tests.Triggers.HttpFunctionTests;
+using static Floyo.Functions.Tests.Http.HttpFunctionTests;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Http;
 
 public sealed class BreachHttpTests
 {

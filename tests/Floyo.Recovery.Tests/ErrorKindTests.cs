@@ -4,7 +4,7 @@ using Floyo.Recovery.Storage;
 using Floyo.Recovery.Workflows;
 using Microsoft.DurableTask;
 
-namespace Floyo.Recovery.Tests.Errors;
+namespace Floyo.Recovery.Tests;
 
 /// <summary>A failure's kind is read from its type, so it survives a workflow boundary where only the type name travels.</summary>
 [Trait("Tier", "Fast")]

@@ -2,7 +2,7 @@ using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Tests.Support;
 using Npgsql;
 
-namespace Floyo.Recovery.Tests.NonSuperuser;
+namespace Floyo.Recovery.Tests.Support;
 
 /// <summary>
 /// Production as a managed service has it: the database and its objects belong to an owner role, the

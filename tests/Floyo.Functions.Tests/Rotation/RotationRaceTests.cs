@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using RotationScenario = Floyo.Recovery.Tests.Rotation.RotationScenario;
 
-namespace Floyo.Functions.Tests.Triggers;
+namespace Floyo.Functions.Tests.Rotation;
 
 /// <summary>
 /// The scheduled rotation (fixed instance id) and a breach's rotation (its own sub-orchestration id, no grace)
