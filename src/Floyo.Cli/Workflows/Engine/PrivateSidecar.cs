@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Floyo.Cli.Workflows;
+namespace Floyo.Cli.Workflows.Engine;
 
 /// <summary>
 /// The embedded engine's gRPC sidecar on a unix socket in a private (0700) directory, socket 0600: only this
