@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Floyo.Recovery.Backups;
 
 namespace Floyo.Recovery.Tests.Backups;
@@ -27,9 +28,12 @@ public sealed class BackupNameTests
         foreach (var (type, word) in new[] { (BackupType.Full, "full"), (BackupType.Incremental, "incremental") })
         {
             var meta = FabricatedBackups.Metadata("shop", At, data, type);
-            var json = Encoding.UTF8.GetString(meta.ToJson());
-            Assert.Contains($"\"type\":\"{word}\"", json, StringComparison.Ordinal);
-            Assert.Equal(type, BackupMetadata.FromJson(Encoding.UTF8.GetBytes(json)).Type);
+            var json = meta.ToJson();
+            using (var document = JsonDocument.Parse(json))
+            {
+                Assert.Equal(word, document.RootElement.GetProperty("type").GetString());
+            }
+            Assert.Equal(type, BackupMetadata.FromJson(json).Type);
             Assert.Equal(word, BackupName.TypeWord(type));
         }
     }
@@ -37,7 +41,9 @@ public sealed class BackupNameTests
     [Fact]
     public void A_metadata_file_of_an_unknown_type_does_not_read()
     {
-        var json = Encoding.UTF8.GetString(FabricatedBackups.Metadata("shop", At, [1]).ToJson()).Replace("\"type\":\"full\"", "\"type\":\"differential\"", StringComparison.Ordinal);
-        Assert.Throws<System.Text.Json.JsonException>(() => BackupMetadata.FromJson(Encoding.UTF8.GetBytes(json)));
+        var json = Encoding.UTF8.GetString(FabricatedBackups.Metadata("shop", At, [1]).ToJson());
+        var unknown = json.Replace("\"type\": \"full\"", "\"type\": \"differential\"", StringComparison.Ordinal);
+        Assert.NotEqual(json, unknown);
+        Assert.Throws<JsonException>(() => BackupMetadata.FromJson(Encoding.UTF8.GetBytes(unknown)));
     }
 }

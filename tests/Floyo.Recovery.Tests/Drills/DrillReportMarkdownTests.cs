@@ -13,7 +13,7 @@ public sealed class DrillReportMarkdownTests
         "corruption-20300110T020000Z", "corruption", failures.Count == 0 ? DrillStatus.Passed : DrillStatus.Failed, Incident, Incident.AddMinutes(45),
         "shop_full_20300110_013000.dump.zst", Incident.AddMinutes(-30), rto, rpo, Targets,
         [
-            new DrillStep("restore", Incident.AddSeconds(5), Incident.AddSeconds(65.25), true, "restored into staging"),
+            new DrillStep("restore", Incident.AddSeconds(5), Incident.AddSeconds(65.4), true, "restored into staging"),
             new DrillStep("check", Incident.AddSeconds(70), Incident.AddSeconds(71), false, "rows | differ"),
         ],
         failures);
@@ -46,7 +46,7 @@ public sealed class DrillReportMarkdownTests
     {
         var md = DrillReportMarkdown.Render(Report(null, null, ["no backup"]));
         Assert.Contains($"| RTO (incident to verified service) | not measured | {RecoveryMeasurement.Format(Targets.RtoTarget)} | {RecoveryMeasurement.Format(Targets.RtoMax)} | - |", md, StringComparison.Ordinal);
-        Assert.Contains("| 1 | restore | 02:00:05 | 60.3 | ok | restored into staging |", md, StringComparison.Ordinal);
+        Assert.Contains("| 1 | restore | 02:00:05 | 60.4 | ok | restored into staging |", md, StringComparison.Ordinal);
         Assert.Contains("| 2 | check | 02:01:10 | 1.0 | FAILED | rows \\| differ |", md, StringComparison.Ordinal);
     }
 }
