@@ -43,7 +43,7 @@ internal static class BackupCommand
             {
                 // The same orchestration the daily timer runs, one attempt: at a terminal the operator decides on retries.
                 services.GetRequiredService<WorkflowRuntime>().Progress = Output.Progress();
-                var input = new BackupWorkflowInput(BackupKind.Full, result.GetValue(verify), "floyo-dr backup", RetrySettings.Once);
+                var input = new BackupWorkflowInput(BackupType.Full, result.GetValue(verify), "floyo-dr backup", RetrySettings.Once);
                 var run = await EmbeddedWorkflows.RunAsync<BackupWorkflowInput, BackupWorkflowResult>(
                     services, nameof(BackupOrchestrator), input, EmbeddedWorkflows.NewInstanceId("backup"), token);
                 Output.EndProgress();

@@ -37,25 +37,13 @@ internal static class BreachCommand
         };
         command.SetAction((result, ct) =>
         {
-            var requester = Environment.UserName;
-            var approver = result.GetValue(approveAs)?.Trim();
-            var atTerminal = !Console.IsInputRedirected && !Console.IsErrorRedirected;
+            var approval = ApprovalPrompt.FromConsole(result.GetValue(approveAs));
+            var requester = approval.Requester;
             // Refused before any engine starts: nothing is isolated for a request that cannot go through.
             try
             {
                 BreachSince.Parse(result.GetValue(since), DateTimeOffset.UtcNow);
-                if (approver is { Length: 0 })
-                {
-                    throw new UsageException("--approve-as needs the approver's name");
-                }
-                if (approver is null && !atTerminal)
-                {
-                    throw new RefusedException("a breach recovery restores only after a second person approves: run it at a terminal or pass --approve-as <name>; nothing was changed");
-                }
-                if (approver is not null && Principals.Same(approver, requester))
-                {
-                    throw new RefusedException($"--approve-as must name someone other than you ({requester}); nothing was changed");
-                }
+                approval.Check(approvalRequired: true, "a breach recovery restores only after a second person approves");
             }
             catch (RecoveryException e)
             {
@@ -65,7 +53,7 @@ internal static class BreachCommand
             {
                 var input = new BreachRecoveryInput(result.GetValue(since), result.GetValue(reason) ?? "floyo-dr breach", requester, result.GetValue(drill), Retry: RetrySettings.Once);
                 var id = await EmbeddedWorkflows.StartAsync(services, nameof(BreachRecoveryOrchestrator), input, EmbeddedWorkflows.NewInstanceId("breach"), token);
-                var (report, stopped) = await FollowAsync(services, id, requester, approver, atTerminal, result.GetValue(gdpr), token);
+                var (report, stopped) = await FollowAsync(services, id, approval, result.GetValue(gdpr), token);
                 if (result.GetValue(json))
                 {
                     Output.Json(report);
@@ -88,48 +76,42 @@ internal static class BreachCommand
 
     /// <summary>Follows the workflow: approves when it waits for approval, and at the GDPR wait acknowledges (--gdpr-notified) or stops.</summary>
     private static async Task<(BreachReport Report, bool Stopped)> FollowAsync(
-        IServiceProvider services, string id, string requester, string? approver, bool atTerminal, bool gdprNotified, CancellationToken ct)
+        IServiceProvider services, string id, ApprovalPrompt approval, bool gdprNotified, CancellationToken ct)
     {
         var client = services.GetRequiredService<DurableTaskClient>();
-        var approvalSent = false;
         var acknowledged = false;
-        while (true)
-        {
-            var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) ?? throw new RecoveryException($"breach recovery {id} vanished from the embedded engine");
-            if (state.IsCompleted)
+        var stopped = false;
+        var report = await approval.FollowAsync<BreachProgress, BreachReport>(client, id, AtApproval, (why, token) => TerminateAsync(client, id, why, token),
+            async (progress, token) =>
             {
-                return (EmbeddedWorkflows.Output<BreachReport>(state, id), false);
-            }
-            var progress = state.SerializedCustomStatus is { } status ? JsonSerializer.Deserialize<BreachProgress>(status) : null;
-            if (!approvalSent && progress is { Stage: BreachStages.AwaitingApproval })
-            {
-                var name = approver ?? (atTerminal ? await AskAsync(progress, requester, ct) : null);
-                if (name is null || Principals.Same(name, requester))
+                if (acknowledged || progress.Stage != BreachStages.AwaitingGdprNotification)
                 {
-                    await TerminateAsync(client, id, "no approval given", ct);
-                    throw new RefusedException($"the restore was not approved by someone other than {requester}; nothing was restored and {progress.Target} stays isolated. After investigating, reopen with: {progress.ReleaseSql}");
+                    return null;
                 }
-                await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(name, "floyo-dr"), ct);
-                approvalSent = true;
-            }
-            if (!acknowledged && progress is { Stage: BreachStages.AwaitingGdprNotification })
-            {
                 if (gdprNotified)
                 {
                     await client.RaiseEventAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), GdprReminderOrchestrator.AcknowledgementEvent,
-                        new GdprAcknowledgement(requester, "floyo-dr breach --gdpr-notified"), ct);
+                        new GdprAcknowledgement(approval.Requester, "floyo-dr breach --gdpr-notified"), token);
                     acknowledged = true;
+                    return null;
                 }
-                else
-                {
-                    var report = await ReadRecordAsync(services, id, ct);
-                    await TerminateAsync(client, id, "floyo-dr stops at the GDPR reminder", ct);
-                    return (report, true);
-                }
-            }
-            await Task.Delay(EmbeddedWorkflows.PollInterval, ct);
-        }
+                var recorded = await ReadRecordAsync(services, id, token);
+                await TerminateAsync(client, id, "floyo-dr stops at the GDPR reminder", token);
+                stopped = true;
+                return recorded;
+            }, ct);
+        return (report, stopped);
     }
+
+    /// <summary>The recovery at its approval gate, as the prompt shows it; null at any other stage.</summary>
+    private static ApprovalWait? AtApproval(BreachProgress progress) => progress.Stage != BreachStages.AwaitingApproval ? null : new ApprovalWait(false,
+        [
+            $"contained: {progress.Target} is isolated and the managed credentials are rotated.",
+            $"approval required: restore {progress.Backup?.Backup} (taken {At(progress.Backup?.Timestamp)}, the newest verified, non-anomalous backup before the breach) into {progress.Target}",
+            .. (progress.Backup?.PassedOver ?? []).Select(passed => $"  passed over: {passed}"),
+        ],
+        "do not restore, stay isolated",
+        $"the restore was not approved by someone other than {progress.RequestedBy}; nothing was restored and {progress.Target} stays isolated. After investigating, reopen with: {progress.ReleaseSql}");
 
     /// <summary>The report the workflow recorded before it began waiting for the GDPR acknowledgement.</summary>
     private static async Task<BreachReport> ReadRecordAsync(IServiceProvider services, string id, CancellationToken ct)
@@ -150,19 +132,6 @@ internal static class BreachCommand
                 await client.TerminateInstanceAsync(instance, why, ct);
             }
         }
-    }
-
-    private static async Task<string?> AskAsync(BreachProgress progress, string requester, CancellationToken ct)
-    {
-        Console.Error.WriteLine($"contained: {progress.Target} is isolated and the managed credentials are rotated.");
-        Console.Error.WriteLine($"approval required: restore {progress.Backup?.Backup} (taken {At(progress.Backup?.Timestamp)}, the newest verified, non-anomalous backup before the breach) into {progress.Target}");
-        foreach (var passed in progress.Backup?.PassedOver ?? [])
-        {
-            Console.Error.WriteLine($"  passed over: {passed}");
-        }
-        Console.Error.Write($"approver, someone other than {requester} (empty: do not restore, stay isolated): ");
-        var line = await Console.In.ReadLineAsync(ct);
-        return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
     }
 
     private static void Print(BreachReport r)

@@ -1,4 +1,5 @@
 using Floyo.Cli.Workflows;
+using Floyo.Recovery.Backups;
 using Floyo.Recovery.Wal;
 using Floyo.Recovery.Workflows.Models;
 using Floyo.Recovery.Workflows.Orchestrations;
@@ -10,7 +11,7 @@ internal static class IncrementalBackupCommand
 {
     public static Task<int> RunAsync(bool json, CancellationToken ct) => CliHost.RunAsync(async (services, token) =>
     {
-        var input = new BackupWorkflowInput(BackupKind.Incremental, Verify: false, "floyo-dr backup", RetrySettings.Once);
+        var input = new BackupWorkflowInput(BackupType.Incremental, Verify: false, "floyo-dr backup", RetrySettings.Once);
         var run = await EmbeddedWorkflows.RunAsync<BackupWorkflowInput, BackupWorkflowResult>(
             services, nameof(BackupOrchestrator), input, EmbeddedWorkflows.NewInstanceId("backup"), token);
         var result = run.Incremental!;

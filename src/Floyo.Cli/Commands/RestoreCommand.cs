@@ -32,25 +32,9 @@ internal static class RestoreCommand
             : CliHost.RunAsync(async (services, token) =>
         {
             var settings = services.GetRequiredService<IOptions<WorkflowOptions>>().Value;
-            var requester = Environment.UserName;
-            var approver = result.GetValue(approveAs)?.Trim();
-            var atTerminal = !Console.IsInputRedirected && !Console.IsErrorRedirected;
-            if (approver is { Length: 0 })
-            {
-                return CliHost.Fail("--approve-as needs the approver's name", ErrorKind.Usage);
-            }
-            if (settings.ApprovalRequired)
-            {
-                // Decided before anything starts: a script without an approver must not sit waiting.
-                if (approver is null && !atTerminal)
-                {
-                    return CliHost.Fail("this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED): run it at a terminal or pass --approve-as <name>; nothing was changed", ErrorKind.RefusedForSafety);
-                }
-                if (approver is not null && Principals.Same(approver, requester))
-                {
-                    return CliHost.Fail($"--approve-as must name someone other than you ({requester}); nothing was changed", ErrorKind.RefusedForSafety);
-                }
-            }
+            var approval = ApprovalPrompt.FromConsole(result.GetValue(approveAs));
+            var requester = approval.Requester;
+            approval.Check(settings.ApprovalRequired, "this restore needs a second person's approval (RESTORE_APPROVAL_REQUIRED)");
             var targetName = result.GetValue(target);
             if (targetName is not null)
             {
@@ -65,7 +49,9 @@ internal static class RestoreCommand
                 result.GetValue(reason) ?? "floyo-dr restore", requester, RestoreSource.Cli, settings.ApprovalTimeout, RetrySettings.Once,
                 SourceOption.Parse(result, source));
             var id = await EmbeddedWorkflows.StartAsync(services, nameof(RestoreOrchestrator), input, EmbeddedWorkflows.NewInstanceId("restore"), token);
-            var report = await FollowAsync(services.GetRequiredService<DurableTaskClient>(), id, requester, approver, atTerminal, token);
+            var client = services.GetRequiredService<DurableTaskClient>();
+            var report = await approval.FollowAsync<RestoreProgress, RestoreReport>(client, id, AtApproval,
+                (why, ct) => client.TerminateInstanceAsync(id, why, ct), other: null, token);
             Output.EndProgress();
             if (report.Outcome != RestoreOutcome.Restored)
             {
@@ -89,49 +75,18 @@ internal static class RestoreCommand
         return command;
     }
 
-    /// <summary>Follows the restore; when it waits for approval, gives the one from --approve-as or asks at the terminal.</summary>
-    private static async Task<RestoreReport> FollowAsync(DurableTaskClient client, string id, string requester, string? approver, bool atTerminal, CancellationToken ct)
+    /// <summary>The restore at its approval gate, as the prompt shows it; null at any other stage.</summary>
+    private static ApprovalWait? AtApproval(RestoreProgress progress)
     {
-        var approvalSent = false;
-        while (true)
+        if (progress.Stage != RestoreStages.AwaitingApproval)
         {
-            var state = await client.GetInstanceAsync(id, getInputsAndOutputs: true, ct) ?? throw new RecoveryException($"restore {id} vanished from the embedded engine");
-            if (state.IsCompleted)
-            {
-                return EmbeddedWorkflows.Output<RestoreReport>(state, id);
-            }
-            if (!approvalSent && state.SerializedCustomStatus is { } status
-                && JsonSerializer.Deserialize<RestoreProgress>(status) is { Stage: RestoreStages.AwaitingApproval } progress)
-            {
-                if (progress.Plan is { RequesterMayApprove: true })
-                {
-                    // No second person asked for (RESTORE_APPROVAL_REQUIRED is off): the person who typed the command
-                    // approves it, in their own name, and the report says so.
-                    await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver ?? requester, "floyo-dr, at the terminal"), ct);
-                    approvalSent = true;
-                    continue;
-                }
-                Output.EndProgress();
-                var name = approver ?? (atTerminal ? await AskAsync(progress, requester, ct) : null);
-                if (name is null || Principals.Same(name, requester))
-                {
-                    await client.TerminateInstanceAsync(id, "no approval given", ct);
-                    throw new RefusedException($"the restore was not approved by someone other than {requester}; nothing was changed");
-                }
-                await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(name, "floyo-dr"), ct);
-                approvalSent = true;
-            }
-            await Task.Delay(EmbeddedWorkflows.PollInterval, ct);
+            return null;
         }
-    }
-
-    private static async Task<string?> AskAsync(RestoreProgress progress, string requester, CancellationToken ct)
-    {
         var plan = progress.Plan;
         var what = plan is null ? "a restore" : $"restore {plan.Backup} into '{plan.TargetDatabase}' on {plan.Server}{(plan.ReplacesExisting ? ", replacing the existing database" : "")}";
-        Console.Error.WriteLine($"approval required (RESTORE_APPROVAL_REQUIRED): {what}");
-        Console.Error.Write($"approver, someone other than {requester} (empty to cancel): ");
-        var line = await Console.In.ReadLineAsync(ct);
-        return string.IsNullOrWhiteSpace(line) ? null : line.Trim();
+        // RequesterMayApprove: no second person asked for (RESTORE_APPROVAL_REQUIRED is off), so the person who
+        // typed the command approves it, in their own name, and the report says so.
+        return new ApprovalWait(plan is { RequesterMayApprove: true }, [$"approval required (RESTORE_APPROVAL_REQUIRED): {what}"], "cancel",
+            $"the restore was not approved by someone other than {progress.RequestedBy}; nothing was changed");
     }
 }

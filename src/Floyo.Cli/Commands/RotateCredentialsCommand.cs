@@ -3,6 +3,8 @@ using Floyo.Cli.Workflows;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

@@ -1,9 +1,8 @@
-using DurableTask.Core;
+using Floyo.Cli.Workflows.Engine;
 using Floyo.Recovery;
 using Floyo.Recovery.Workflows;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
-using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,17 +20,8 @@ internal static class EmbeddedWorkflows
 
     public static void Add(IServiceCollection services)
     {
-        // AddInMemoryDurableTask's sidecar listens on loopback TCP without authentication: any local user could
-        // raise the approval event. The same parts, with the sidecar on a private unix socket (PrivateSidecar),
-        // and an empty host builder, so no config reload watches the working directory either.
-        var orchestrations = new InMemoryOrchestrationService(null);
-        var sidecar = new PrivateSidecar(orchestrations, null);
-        var channel = sidecar.CreateChannel();
-        services.AddSingleton(orchestrations);
-        services.AddSingleton<IOrchestrationService>(orchestrations);
-        services.AddSingleton<IOrchestrationServiceClient>(orchestrations);
-        services.AddSingleton(sidecar);
-        services.AddHostedService(sp => sp.GetRequiredService<PrivateSidecar>());
+        // The engine is behind one seam (Engine/InProcessEngine); from here on only the standard worker and client.
+        var channel = InProcessEngine.Add(services);
         services.AddDurableTaskWorker(b =>
         {
             b.UseGrpc(channel);

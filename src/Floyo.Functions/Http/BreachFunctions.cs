@@ -5,6 +5,7 @@ using Floyo.Recovery.Breach;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
 using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -101,37 +102,16 @@ public sealed partial class BreachFunctions(
     }
 
     [Function("ApproveBreachRestore")]
-    public async Task<IActionResult> ApproveAsync(
+    public Task<IActionResult> ApproveAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "breaches/{id}/approve")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(principals, request, approving: true, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(BreachRecoveryOrchestrator), ct);
-        if (state is null)
-        {
-            return ApiResults.Error(StatusCodes.Status404NotFound, $"no breach recovery with id '{id}'");
-        }
-        var stage = DurableQueries.CustomStatus<BreachProgress>(state)?.Stage;
-        if (state.IsCompleted || stage != BreachStages.AwaitingApproval)
-        {
-            return ApiResults.Error(StatusCodes.Status409Conflict, $"breach recovery {id} is not waiting for approval (stage: {stage ?? state.RuntimeStatus.ToString()})");
-        }
-        var requester = state.ReadInputAs<BreachRecoveryInput>()?.RequestedBy;
-        if (Principals.Same(approver, requester))
-        {
-            return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this breach recovery and cannot approve its restore: someone else must");
-        }
-        await client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(approver!, comment), ct);
-        LogApproved(logger, id, approver!);
-        return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"breaches/{id}") });
+        return ApprovalEndpoint.ApproveAsync<BreachProgress, BreachRecoveryInput>(
+            new ApprovalRoute("breach recovery", "breaches", InstancePrefix, nameof(BreachRecoveryOrchestrator), BreachStages.AwaitingApproval,
+                "requested this breach recovery and cannot approve its restore"),
+            request, id, client, principals, p => p.Stage, i => i.RequestedBy, approver => LogApproved(logger, id, approver), ct);
     }
 
     /// <summary>Someone says the supervisory authority has been notified: the reminders stop and the workflow completes.</summary>

@@ -107,41 +107,16 @@ public sealed partial class RestoreFunctions(
     }
 
     [Function("ApproveRestore")]
-    public async Task<IActionResult> ApproveAsync(
+    public Task<IActionResult> ApproveAsync(
         [HttpTrigger(AuthorizationLevel.Function, "post", Route = "restores/{id}/approve")] HttpRequest request,
         string id,
         [DurableClient] DurableTaskClient client,
         CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(request);
-        ArgumentNullException.ThrowIfNull(client);
-        var (approver, comment, problem) = await ApiRequests.ReadCommentAsync(principals, request, approving: true, ct);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        var state = await DurableQueries.FindAsync(client, id, InstancePrefix, nameof(RestoreOrchestrator), ct);
-        if (state is null)
-        {
-            return ApiResults.Error(StatusCodes.Status404NotFound, $"no restore with id '{id}'");
-        }
-        if (state.IsCompleted)
-        {
-            return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} has already finished ({state.RuntimeStatus})");
-        }
-        var stage = DurableQueries.CustomStatus<RestoreProgress>(state)?.Stage;
-        if (stage != RestoreStages.AwaitingApproval)
-        {
-            return ApiResults.Error(StatusCodes.Status409Conflict, $"restore {id} is not waiting for approval (stage: {stage ?? "starting"}); try again when it is");
-        }
-        var requester = state.ReadInputAs<RestoreWorkflowInput>()?.RequestedBy;
-        if (Principals.Same(approver, requester))
-        {
-            return ApiResults.Error(StatusCodes.Status403Forbidden, $"{approver} requested this restore and cannot approve it: someone else must");
-        }
-        await client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(approver!, comment), ct);
-        LogApproved(logger, id, approver!);
-        return ApiResults.Json(StatusCodes.Status202Accepted, new { id, approvedBy = approver, statusQueryGetUri = ApiResults.Url(request, $"restores/{id}") });
+        return ApprovalEndpoint.ApproveAsync<RestoreProgress, RestoreWorkflowInput>(
+            new ApprovalRoute("restore", "restores", InstancePrefix, nameof(RestoreOrchestrator), RestoreStages.AwaitingApproval,
+                "requested this restore and cannot approve it"),
+            request, id, client, principals, p => p.Stage, i => i.RequestedBy, approver => LogApproved(logger, id, approver), ct);
     }
 
     [Function("GetRestore")]

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Backups;
 using Floyo.Recovery.Workflows.Models;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask.Client;
@@ -12,11 +13,11 @@ public sealed class TimerFunctions(ScheduledStarter starter)
 {
     [Function("FullBackupTimer")]
     public Task<ScheduledStart> FullBackupAsync([TimerTrigger("%" + Schedules.FullBackupSetting + "%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
-        starter.StartAsync(client, Schedules.FullBackup, _ => new BackupWorkflowInput(BackupKind.Full, Verify: true, $"timer {Schedules.FullBackup.Function}"), ct);
+        starter.StartAsync(client, Schedules.FullBackup, _ => new BackupWorkflowInput(BackupType.Full, Verify: true, $"timer {Schedules.FullBackup.Function}"), ct);
 
     [Function("IncrementalBackupTimer")]
     public Task<ScheduledStart> IncrementalBackupAsync([TimerTrigger("%" + Schedules.IncrementalBackupSetting + "%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct) =>
-        starter.StartAsync(client, Schedules.IncrementalBackup, _ => new BackupWorkflowInput(BackupKind.Incremental, Verify: true, $"timer {Schedules.IncrementalBackup.Function}"), ct);
+        starter.StartAsync(client, Schedules.IncrementalBackup, _ => new BackupWorkflowInput(BackupType.Incremental, Verify: true, $"timer {Schedules.IncrementalBackup.Function}"), ct);
 
     [Function("ChecksumVerificationTimer")]
     public Task<ScheduledStart> ChecksumVerificationAsync([TimerTrigger("%" + Schedules.ChecksumSweepSetting + "%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct) =>

@@ -121,7 +121,7 @@ public sealed partial class BackupCatalog(IBackupStore store, ILogger<BackupCata
         {
             return $"names the backup '{m.Name}', not '{dataName}' beside it";
         }
-        if (m.Type is not ("full" or "incremental") || string.IsNullOrEmpty(m.Database) || m.Server is null || m.Compression is null
+        if (!Enum.IsDefined(m.Type) || string.IsNullOrEmpty(m.Database) || m.Server is null || m.Compression is null
             || m.Sha256 is null || m.ServerVersion is null || m.PgDumpVersion is null || m.Facts is null)
         {
             return "lacks required fields (type, database, server, compression, sha256, versions, facts)";

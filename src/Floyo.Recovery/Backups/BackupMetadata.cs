@@ -8,7 +8,7 @@ namespace Floyo.Recovery.Backups;
 public sealed record BackupMetadata(
     int FormatVersion,
     string Name,
-    string Type,
+    BackupType Type,
     DateTimeOffset Timestamp,
     string Database,
     string Server,

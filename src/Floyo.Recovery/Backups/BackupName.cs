@@ -1,12 +1,20 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 
 namespace Floyo.Recovery.Backups;
 
+/// <summary>
+/// The one backup-type enum: in workflow inputs, in metadata and in names. It is stored as the lower-case word
+/// ("full", "incremental") existing <c>.meta.json</c> files carry, and read once, there: anything else is not a backup.
+/// </summary>
+[JsonConverter(typeof(JsonStringEnumConverter<BackupType>))]
 public enum BackupType
 {
+    [JsonStringEnumMemberName("full")]
     Full,
+    [JsonStringEnumMemberName("incremental")]
     Incremental,
 }
 
@@ -25,7 +33,12 @@ public static partial class BackupName
 
     public static string MetadataOf(string backupName) => backupName + MetadataSuffix;
 
-    public static string TypeWord(BackupType type) => type == BackupType.Full ? "full" : "incremental";
+    public static string TypeWord(BackupType type) => type switch
+    {
+        BackupType.Full => "full",
+        BackupType.Incremental => "incremental",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not a backup type"),
+    };
 
     /// <summary>Keeps letters (any script), digits, '_', '-' and '.'; anything else becomes '-'.</summary>
     public static string Slug(string database)

@@ -27,7 +27,7 @@ public sealed record BackupSummary(
     public IReadOnlyList<string>? Findings { get; init; }
 
     public static BackupSummary Of(BackupEntry e) => new(
-        e.Name, e.Metadata.Type, Iso(e.Metadata.Timestamp), e.Metadata.Database, e.Metadata.SizeBytes, e.Metadata.Compression,
+        e.Name, BackupName.TypeWord(e.Metadata.Type), Iso(e.Metadata.Timestamp), e.Metadata.Database, e.Metadata.SizeBytes, e.Metadata.Compression,
         e.Metadata.Sha256, e.Verified, e.LastVerification is { } v ? Iso(v.Timestamp) : null, e.IsValid, e.Problems,
         e.IsSuspect, e.Metadata.Anomalies, e.Acceptance?.AcceptedBy, e.LegalHold)
     {

@@ -78,7 +78,7 @@ public sealed partial class FullBackupRunner(
             LogAnomaly(logger, name, anomaly);
         }
         var metadata = new BackupMetadata(
-            BackupMetadata.CurrentFormat, name, BackupName.TypeWord(BackupType.Full), timestamp, source.Database!,
+            BackupMetadata.CurrentFormat, name, BackupType.Full, timestamp, source.Database!,
             $"{source.Host}:{source.Port}", storedBytes, dumpBytes, compressed ? "zstd" : "none", sha256,
             capturedFacts.ServerVersion, pgDumpVersion, Math.Round(started.Elapsed.TotalSeconds, 3), retainUntil, capturedFacts, anomalies);
         await WithStoreErrors(() => store.WriteAllAsync(BackupName.MetadataOf(name), metadata.ToJson(), new ObjectRetention(retainUntil), ct), store.Location);

@@ -11,12 +11,6 @@ internal static partial class BreachLogs
     [LoggerMessage(EventId = 6201, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId} waits until {Deadline:O} for someone other than {RequestedBy} to approve restoring {Backup}")]
     public static partial void BreachAwaitingApproval(this ILogger logger, string instanceId, string backup, string requestedBy, DateTimeOffset deadline);
 
-    [LoggerMessage(EventId = 6202, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId}: approval by {Approver} ignored: {Why}")]
-    public static partial void BreachApprovalIgnored(this ILogger logger, string instanceId, string approver, string why);
-
-    [LoggerMessage(EventId = 6203, Level = LogLevel.Warning, Message = "Breach recovery {InstanceId}: restore approved by {Approver}")]
-    public static partial void BreachApproved(this ILogger logger, string instanceId, string approver);
-
     [LoggerMessage(EventId = 6204, Level = LogLevel.Critical, Message = "Breach recovery {InstanceId}: nobody approved the restore within {Timeout}; nothing was restored and {Target} stays isolated")]
     public static partial void BreachApprovalTimedOut(this ILogger logger, string instanceId, TimeSpan timeout, string target);
 

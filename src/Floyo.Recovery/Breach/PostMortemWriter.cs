@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Storage;
+using Floyo.Recovery.Workflows.Models;
 
 namespace Floyo.Recovery.Breach;
 

@@ -9,6 +9,11 @@ public sealed class BackupOptions
     [ConfigurationKeyName("BACKUP_STORE")]
     public string Store { get; set; } = "filesystem";
 
+    /// <summary><see cref="Store"/> as the closed set it is; validation has refused any other word at start-up.</summary>
+    public Storage.StoreKind Kind => Storage.StoreKinds.Parse(Store) is { } kind and not Storage.StoreKind.None
+        ? kind
+        : throw new ConfigurationException($"BACKUP_STORE must be 'filesystem' or 'blob', not '{Store}'");
+
     [ConfigurationKeyName("BACKUP_DIR")]
     public string Directory { get; set; } = "./backups";
 

@@ -29,7 +29,7 @@ internal sealed class BackupOptionsValidator : IValidateOptions<BackupOptions>
     public ValidateOptionsResult Validate(string? name, BackupOptions options)
     {
         var failures = new List<string>();
-        if (options.Store is not ("filesystem" or "blob"))
+        if (Storage.StoreKinds.Parse(options.Store) is null or Storage.StoreKind.None)
         {
             failures.Add($"BACKUP_STORE must be 'filesystem' or 'blob', not '{options.Store}'");
         }

@@ -61,7 +61,7 @@ public sealed partial class RetentionPlanner(BackupCatalog catalog, IOptions<Bac
         var keepVerified = new HashSet<string>(StringComparer.Ordinal);
         var keepUnverified = new HashSet<string>(StringComparer.Ordinal);
         var findings = new List<string>();
-        foreach (var database in entries.Where(e => e.Metadata.Type == "full").GroupBy(e => e.Metadata.Database).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var database in entries.Where(e => e.Metadata.Type == BackupType.Full).GroupBy(e => e.Metadata.Database).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var good = database.Where(e => e.IsGood).OrderByDescending(e => e.Metadata.Timestamp).ThenByDescending(e => e.Name, StringComparer.Ordinal).ToList();
             if (good.FirstOrDefault(e => e.Verified) is { } verified)
@@ -83,7 +83,7 @@ public sealed partial class RetentionPlanner(BackupCatalog catalog, IOptions<Bac
         foreach (var entry in entries)
         {
             var meta = entry.Metadata;
-            var days = meta.Type == "full" ? settings.RetentionDays : settings.IncrementalRetentionDays;
+            var days = meta.Type == BackupType.Full ? settings.RetentionDays : settings.IncrementalRetentionDays;
             var age = now - meta.Timestamp;
             var (delete, reason) = true switch
             {

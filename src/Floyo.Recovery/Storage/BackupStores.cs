@@ -39,18 +39,18 @@ public sealed class BackupStores
     {
         _loggers = loggers;
         var logger = loggers.CreateLogger<BlobStore>();
-        _primary = new(() => backup.Value.Store switch
+        _primary = new(() => backup.Value.Kind switch
         {
-            "filesystem" => new FilesystemStore(backup.Value.Directory),
-            "blob" => CreateBlob(clients, blob.Value.Location(), clock, logger),
-            var other => throw new ConfigurationException($"BACKUP_STORE '{other}' is not available in this build"),
+            StoreKind.Filesystem => new FilesystemStore(backup.Value.Directory),
+            StoreKind.Blob => CreateBlob(clients, blob.Value.Location(), clock, logger),
+            _ => throw new ConfigurationException($"BACKUP_STORE '{backup.Value.Store}' is not available in this build"),
         });
-        Lazy<IBackupStore?> Copy(CopySettings options) => new(() => options.Store switch
+        Lazy<IBackupStore?> Copy(CopySettings options) => new(() => StoreKinds.Parse(options.Store) switch
         {
-            "none" or "" => null,
-            "filesystem" => new FilesystemStore(options.Directory!),
-            "blob" => CreateBlob(clients, options.Location(blob.Value), clock, logger),
-            var other => throw new ConfigurationException($"{options.Prefix}_STORE '{other}' is not available in this build"),
+            StoreKind.None => null,
+            StoreKind.Filesystem => new FilesystemStore(options.Directory!),
+            StoreKind.Blob => CreateBlob(clients, options.Location(blob.Value), clock, logger),
+            _ => throw new ConfigurationException($"{options.Prefix}_STORE '{options.Store}' is not available in this build"),
         });
         _copies = new()
         {

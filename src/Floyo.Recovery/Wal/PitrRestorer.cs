@@ -152,10 +152,10 @@ public sealed partial class PitrRestorer(
         }
         else
         {
-            var settings = backup.Value.Store switch
+            var settings = backup.Value.Kind switch
             {
-                "filesystem" => $"BACKUP_STORE=filesystem BACKUP_DIR={Quote(Path.GetFullPath(backup.Value.Directory))}",
-                "blob" when string.IsNullOrEmpty(blob.Value.ConnectionString) && !string.IsNullOrEmpty(blob.Value.ServiceUri) =>
+                StoreKind.Filesystem => $"BACKUP_STORE=filesystem BACKUP_DIR={Quote(Path.GetFullPath(backup.Value.Directory))}",
+                StoreKind.Blob when string.IsNullOrEmpty(blob.Value.ConnectionString) && !string.IsNullOrEmpty(blob.Value.ServiceUri) =>
                     $"BACKUP_STORE=blob BACKUP_BLOB_SERVICE_URI={Quote(blob.Value.ServiceUri)} BACKUP_BLOB_CONTAINER={Quote(blob.Value.Container)}",
                 _ => throw new ConfigurationException("the store's settings include a secret (BACKUP_BLOB_CONNECTION_STRING), which is never written into a data directory: set FLOYO_DR_COMMAND to a wrapper that runs floyo-dr with its settings; nothing was changed"),
             };

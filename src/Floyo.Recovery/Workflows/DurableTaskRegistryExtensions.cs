@@ -1,5 +1,3 @@
-using Floyo.Recovery.Breach;
-using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.DurableTask;
@@ -60,8 +58,24 @@ public static class DurableTaskRegistryExtensions
         typeof(ReleaseDrillRolesActivity),
         typeof(SaveDrillReportActivity),
         typeof(FindRecoveryPointActivity),
-        .. RotationOrchestrator.Activities,
-        .. BreachRecoveryOrchestrator.Activities,
+        typeof(PlanRotationActivity),
+        typeof(ListSecretsForRotationActivity),
+        typeof(PublishRotationActivity),
+        typeof(DisablePreviousVersionsActivity),
+        typeof(RetireOldRoleActivity),
+        typeof(EndOldSessionsActivity),
+        typeof(CompleteRotationActivity),
+        typeof(ReadBreachSettingsActivity),
+        typeof(CheckBreachActivity),
+        typeof(CaptureEvidenceActivity),
+        typeof(IsolateDatabaseActivity),
+        typeof(HoldBackupsActivity),
+        typeof(FindManagedCredentialsActivity),
+        typeof(RestoreCleanBackupActivity),
+        typeof(VerifyBreachRestoreActivity),
+        typeof(ReleaseIsolationActivity),
+        typeof(WritePostMortemActivity),
+        typeof(RecordGdprAcknowledgementActivity),
         typeof(NotifyActivity),
         typeof(AlertActivity),
         typeof(ReadCommunicationScheduleActivity),

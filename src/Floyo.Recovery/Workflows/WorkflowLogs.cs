@@ -25,11 +25,12 @@ internal static partial class WorkflowLogs
     [LoggerMessage(EventId = 5010, Level = LogLevel.Information, Message = "Restore {InstanceId} of {Backup} into {Target} waits for approval by someone other than {RequestedBy} until {Deadline:O}")]
     public static partial void AwaitingApproval(this ILogger logger, string instanceId, string backup, string target, string requestedBy, DateTimeOffset deadline);
 
-    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "Restore {InstanceId}: approval by {Approver} ignored: {Why}")]
-    public static partial void ApprovalIgnored(this ILogger logger, string instanceId, string approver, string why);
+    // The approval gate's, for restores and breach recoveries alike (ApprovalGate).
+    [LoggerMessage(EventId = 5011, Level = LogLevel.Warning, Message = "{Workflow} {InstanceId}: approval by {Approver} ignored: {Why}")]
+    public static partial void ApprovalIgnored(this ILogger logger, string workflow, string instanceId, string approver, string why);
 
-    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "Restore {InstanceId} approved by {Approver}")]
-    public static partial void Approved(this ILogger logger, string instanceId, string approver);
+    [LoggerMessage(EventId = 5012, Level = LogLevel.Information, Message = "{Workflow} {InstanceId} approved by {Approver}")]
+    public static partial void Approved(this ILogger logger, string workflow, string instanceId, string approver);
 
     [LoggerMessage(EventId = 5013, Level = LogLevel.Warning, Message = "Restore {InstanceId} of {Backup}: no approval within {Timeout}; nothing was touched")]
     public static partial void ApprovalTimedOut(this ILogger logger, string instanceId, string backup, TimeSpan timeout);

@@ -1,7 +1,7 @@
 using Floyo.Functions.Http;
 using Floyo.Functions.Startup;
 using Floyo.Functions.Tests.Support;
-using Floyo.Functions.Tests.Triggers;
+using Floyo.Functions.Tests.Http;
 using Floyo.Recovery.Backups;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Postgres;

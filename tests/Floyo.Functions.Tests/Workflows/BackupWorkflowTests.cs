@@ -21,7 +21,7 @@ public sealed class BackupWorkflowTests
         await using var host = await WorkflowHost.StartAsync(scenario.Settings());
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator),
-            new BackupWorkflowInput(BackupKind.Full, Verify: true, "test", Fast), new StartOrchestrationOptions("full-backup-happy"));
+            new BackupWorkflowInput(BackupType.Full, Verify: true, "test", Fast), new StartOrchestrationOptions("full-backup-happy"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, state.RuntimeStatus);
@@ -50,7 +50,7 @@ public sealed class BackupWorkflowTests
         await using var host = await WorkflowHost.StartAsync(scenario.Settings());
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator),
-            new BackupWorkflowInput(BackupKind.Incremental, Verify: true, "test", Fast), new StartOrchestrationOptions("incremental-backup-test"));
+            new BackupWorkflowInput(BackupType.Incremental, Verify: true, "test", Fast), new StartOrchestrationOptions("incremental-backup-test"));
         var state = await host.WaitAsync(id);
 
         // The test servers run with archive_mode off and the store has no base backup: said, not failed, every 6 hours.
@@ -78,7 +78,7 @@ public sealed class BackupWorkflowTests
         }
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator),
-            new BackupWorkflowInput(BackupKind.Full, Verify: false, "test", new RetrySettings(5, TimeSpan.FromSeconds(2), 1.5)),
+            new BackupWorkflowInput(BackupType.Full, Verify: false, "test", new RetrySettings(5, TimeSpan.FromSeconds(2), 1.5)),
             new StartOrchestrationOptions("full-backup-transient"));
         var failure = await host.Logs.WaitForAsync(5003, TimeSpan.FromSeconds(60));
         Assert.Contains("not currently accepting connections", failure.Message, StringComparison.Ordinal);
@@ -103,7 +103,7 @@ public sealed class BackupWorkflowTests
         await using var host = await WorkflowHost.StartAsync(settings);
 
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator),
-            new BackupWorkflowInput(BackupKind.Full, Verify: false, "test", Fast), new StartOrchestrationOptions("full-backup-permanent"));
+            new BackupWorkflowInput(BackupType.Full, Verify: false, "test", Fast), new StartOrchestrationOptions("full-backup-permanent"));
         var state = await host.WaitAsync(id, TimeSpan.FromSeconds(30));
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, state.RuntimeStatus);

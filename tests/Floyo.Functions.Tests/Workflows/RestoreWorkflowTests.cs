@@ -34,7 +34,7 @@ public sealed class RestoreWorkflowTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), Request(backup, null),
             new StartOrchestrationOptions("restore-happy"));
         await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
-        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("bob"));
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval("bob"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, state.RuntimeStatus);
@@ -74,13 +74,13 @@ public sealed class RestoreWorkflowTests
         Assert.Equal(0, await scenario.CountItemsAsync());
         Assert.True(await scenario.AppCanConnectAsync());
 
-        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval(" ALICE "));
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval(" ALICE "));
         await host.Logs.WaitForAsync(5011, TimeSpan.FromSeconds(30));
         var waiting = await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
         Assert.False(waiting.IsCompleted);
         Assert.Equal(0, await scenario.CountItemsAsync());
 
-        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("bob", "checked the incident"));
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval("bob", "checked the incident"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Completed, state.RuntimeStatus);
@@ -118,7 +118,7 @@ public sealed class RestoreWorkflowTests
         await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
 
         // Outside floyo-dr's own process the requester is never their own approver.
-        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("mallory"));
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval("mallory"));
         await host.Logs.WaitForAsync(5011, TimeSpan.FromSeconds(30));
         var waiting = await host.WaitForStatusAsync(id, RestoreStages.AwaitingApproval);
         Assert.False(waiting.IsCompleted);
@@ -173,7 +173,7 @@ public sealed class RestoreWorkflowTests
         var bytes = await File.ReadAllBytesAsync(path);
         bytes[bytes.Length / 2] ^= 0xFF;
         await File.WriteAllBytesAsync(path, bytes);
-        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new RestoreApproval("bob"));
+        await host.Client.RaiseEventAsync(id, RestoreOrchestrator.ApprovalEvent, new Approval("bob"));
         var state = await host.WaitAsync(id);
 
         Assert.Equal(OrchestrationRuntimeStatus.Failed, state.RuntimeStatus);

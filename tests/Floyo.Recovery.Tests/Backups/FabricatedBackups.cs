@@ -14,16 +14,16 @@ namespace Floyo.Recovery.Tests.Backups;
 /// </summary>
 internal static class FabricatedBackups
 {
-    public static BackupMetadata Metadata(string database, DateTimeOffset at, byte[] data, string type = "full", IReadOnlyList<string>? anomalies = null)
+    public static BackupMetadata Metadata(string database, DateTimeOffset at, byte[] data, BackupType type = BackupType.Full, IReadOnlyList<string>? anomalies = null)
     {
-        var name = BackupName.For(database, type == "full" ? BackupType.Full : BackupType.Incremental, at, compressed: false);
+        var name = BackupName.For(database, type, at, compressed: false);
         var facts = new DatabaseFacts("15.0", 150000, new DatabaseProperties("owner", "UTF8", "C", "C"), [], new Dictionary<string, long>(), [], []);
         return new BackupMetadata(BackupMetadata.CurrentFormat, name, type, at, database, "127.0.0.1:5432", data.Length, data.Length, "none",
             Convert.ToHexStringLower(SHA256.HashData(data)), "15.0", "pg_dump 15.0", 1, at.AddDays(30), facts, anomalies ?? []);
     }
 
     /// <summary>Data object, then metadata, as a backup run commits them.</summary>
-    public static async Task<BackupMetadata> WriteAsync(IBackupStore store, string database, DateTimeOffset at, string type = "full", IReadOnlyList<string>? anomalies = null)
+    public static async Task<BackupMetadata> WriteAsync(IBackupStore store, string database, DateTimeOffset at, BackupType type = BackupType.Full, IReadOnlyList<string>? anomalies = null)
     {
         var data = System.Text.Encoding.UTF8.GetBytes($"PGDMP fabricated {database} {at:O}");
         var metadata = Metadata(database, at, data, type, anomalies);
@@ -51,7 +51,7 @@ internal static class FabricatedBackups
     }
 
     /// <summary>A catalogue entry without any store: for the pure retention planner.</summary>
-    public static BackupEntry Entry(string database, DateTimeOffset at, bool? verified = null, string type = "full", IReadOnlyList<string>? anomalies = null, string? sha256 = null)
+    public static BackupEntry Entry(string database, DateTimeOffset at, bool? verified = null, BackupType type = BackupType.Full, IReadOnlyList<string>? anomalies = null, string? sha256 = null)
     {
         var data = System.Text.Encoding.UTF8.GetBytes($"PGDMP {database} {at:O}");
         var metadata = Metadata(database, at, data, type, anomalies);

@@ -7,6 +7,7 @@ using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Tests.Rotation;
 using Floyo.Recovery.Tests.Support;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Recovery.Tests.Breach;

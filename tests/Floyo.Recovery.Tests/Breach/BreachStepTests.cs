@@ -7,6 +7,7 @@ using Floyo.Recovery.Storage;
 using Floyo.Recovery.Tests.Rotation;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Workflows.Activities;
+using Floyo.Recovery.Workflows.Models;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;

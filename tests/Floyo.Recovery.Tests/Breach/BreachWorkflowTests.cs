@@ -10,16 +10,17 @@ using Floyo.Recovery.Storage;
 using Floyo.Recovery.Tests.Rotation;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Verification;
+using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
+using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.DurableTask.Worker;
 using Microsoft.Extensions.Logging;
-using Floyo.Recovery.Workflows;
 using Npgsql;
 
 namespace Floyo.Recovery.Tests.Breach;
@@ -190,8 +191,8 @@ public sealed class BreachWorkflowTests
         Assert.Equal(43, await world.NotesAsync());
 
         // The requester cannot approve; someone else can.
-        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval(" ALICE "));
-        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval("bob", "checked the paste"));
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new Approval(" ALICE "));
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new Approval("bob", "checked the paste"));
         var recovered = await world.WaitForStageAsync(id, BreachStages.AwaitingGdprNotification);
         Assert.Contains("\"Recovered\"", recovered.SerializedCustomStatus, StringComparison.Ordinal);
 
@@ -326,7 +327,7 @@ public sealed class BreachWorkflowTests
         await StopWorkerAsync(world.Host);
         var replacementLogs = new CapturedLogs();
         using var replacement = await StartWorkerAsync(world.Scenario, world.Host, replacementLogs, ("BREACH_REMINDER_INTERVAL", "01:00:00"), ("NOTIFY_SLACK_WEBHOOK_URL", world.Hooks.Url(Chat)));
-        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval("bob"));
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new Approval("bob"));
         await world.WaitForStageAsync(id, BreachStages.AwaitingGdprNotification);
         await world.Host.Client.RaiseEventAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), GdprReminderOrchestrator.AcknowledgementEvent, new GdprAcknowledgement("dana"));
         var done = await world.WaitAsync(id);
@@ -424,7 +425,7 @@ public sealed class BreachWorkflowTests
         // After the day-2 backup, which was never verified: the restore goes back to day 1.
         var id = await world.StartAsync(BreachTests.At(BreachTests.Day0.AddDays(2.5)), "breach-evidence");
         await world.WaitForStageAsync(id, BreachStages.AwaitingApproval);
-        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new BreachApproval("bob"));
+        await world.Host.Client.RaiseEventAsync(id, BreachRecoveryOrchestrator.ApprovalEvent, new Approval("bob"));
         await world.WaitForStageAsync(id, BreachStages.AwaitingGdprNotification);
         await world.Host.Client.RaiseEventAsync(BreachRecoveryOrchestrator.RemindersInstanceId(id), GdprReminderOrchestrator.AcknowledgementEvent, new GdprAcknowledgement("dana"));
         var done = await world.WaitAsync(id);

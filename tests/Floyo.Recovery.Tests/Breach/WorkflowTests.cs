@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
-using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Rotation;
 using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Tests.Rotation;
+using Floyo.Recovery.Workflows;
+using Floyo.Recovery.Workflows.Models;
+using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
 using Microsoft.Extensions.Configuration;

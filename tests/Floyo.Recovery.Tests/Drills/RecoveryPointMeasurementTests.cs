@@ -3,6 +3,7 @@ using Floyo.Recovery.Drills;
 namespace Floyo.Recovery.Tests.Drills;
 
 /// <summary>Drills measure RPO from the recovery point: the restored dump, or the continuous WAL archive when it reaches later.</summary>
+[Trait("Tier", "Fast")]
 public sealed class RecoveryPointMeasurementTests
 {
     private static readonly DateTimeOffset Incident = new(2026, 11, 30, 14, 0, 0, TimeSpan.Zero);

@@ -48,7 +48,7 @@ public sealed class RetentionWithoutVerificationTests
         var newerUnverified = FabricatedBackups.Entry("shop", Now.AddDays(-45));
         var failedOnly = FabricatedBackups.Entry("crm", Now.AddDays(-45), verified: false);
         var olderCrm = FabricatedBackups.Entry("crm", Now.AddDays(-55));
-        var incremental = FabricatedBackups.Entry("crm", Now.AddDays(-10), type: "incremental");
+        var incremental = FabricatedBackups.Entry("crm", Now.AddDays(-10), type: BackupType.Incremental);
 
         var (decisions, findings) = RetentionPlanner.Decide([incremental, newerUnverified, failedOnly, olderCrm, verified], Settings, Now);
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Floyo.Recovery.Tests.Wal;
 
 /// <summary>The recovery point /api/health and list report: the newest continuously archived WAL, or the newest verified dump, whichever is later.</summary>
+[Trait("Tier", "Fast")]
 public sealed class RecoveryPointTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);

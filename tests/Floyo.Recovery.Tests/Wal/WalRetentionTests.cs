@@ -11,6 +11,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Floyo.Recovery.Tests.Wal;
 
 /// <summary>Retention of base backups and WAL: every base backup within BACKUP_RETENTION_DAYS plus the newest, and every WAL file they need.</summary>
+[Trait("Tier", "Fast")]
 public sealed class WalRetentionTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);

@@ -21,7 +21,7 @@ internal sealed class BlobStoreOptionsValidator(IOptions<BackupOptions> backup) 
         {
             failures.Add("BACKUP_BLOB_UPLOAD_PARALLELISM must be between 1 and 32");
         }
-        if (backup.Value.Store == "blob")
+        if (StoreKinds.Parse(backup.Value.Store) == StoreKind.Blob)
         {
             failures.AddRange(BlobSettingsCheck.Endpoint("BACKUP_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
         }
@@ -38,17 +38,17 @@ internal sealed class CopyStoreOptionsValidator<T> : IValidateOptions<T>
         var failures = new List<string>();
         var options = copy.Settings();
         var prefix = options.Prefix;
-        switch (options.Store)
+        switch (StoreKinds.Parse(options.Store))
         {
-            case "none" or "":
+            case StoreKind.None:
                 break;
-            case "filesystem":
+            case StoreKind.Filesystem:
                 if (string.IsNullOrWhiteSpace(options.Directory))
                 {
                     failures.Add($"{prefix}_STORE=filesystem needs {prefix}_DIR");
                 }
                 break;
-            case "blob":
+            case StoreKind.Blob:
                 failures.AddRange(BlobSettingsCheck.Endpoint($"{prefix}_BLOB", options.ServiceUri, options.ConnectionString, options.Container));
                 if (options.ImmutabilityMode is not null && !ImmutabilityModes.IsValid(options.ImmutabilityMode))
                 {

@@ -58,9 +58,6 @@ public sealed record RestorePlanned(
     bool ApprovalRequired = true,
     bool RequesterMayApprove = false);
 
-/// <summary>The external event that opens the approval gate.</summary>
-public sealed record RestoreApproval(string Approver, string? Comment = null);
-
 public sealed record StopWritesInput(string InstanceId, string TargetDatabase);
 
 public sealed record RestoreStepInput(string Backup, string TargetDatabase, bool DropExisting, Restores.WriteFreeze Freeze, BackupSource From = BackupSource.Primary);

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Floyo.Recovery.Backups;
 
 namespace Floyo.Recovery.Workflows.Models;
 
@@ -12,13 +13,6 @@ public sealed record RetrySettings(int MaxAttempts, TimeSpan FirstInterval, doub
     public static readonly RetrySettings Once = new(1, TimeSpan.FromSeconds(1));
 }
 
-[JsonConverter(typeof(JsonStringEnumConverter<BackupKind>))]
-public enum BackupKind
-{
-    Full,
-    Incremental,
-}
-
 [JsonConverter(typeof(JsonStringEnumConverter<WorkflowOutcome>))]
 public enum WorkflowOutcome
 {
@@ -27,7 +21,7 @@ public enum WorkflowOutcome
     NotAvailable,
 }
 
-public sealed record BackupWorkflowInput(BackupKind Kind, bool Verify, string Trigger, RetrySettings? Retry = null);
+public sealed record BackupWorkflowInput(BackupType Kind, bool Verify, string Trigger, RetrySettings? Retry = null);
 
 public sealed record BackupTaken(string Name, string Database, string Sha256, long SizeBytes, long DumpBytes, int Tables, long Rows, double DurationSeconds, DateTimeOffset Timestamp, IReadOnlyList<string>? Anomalies = null);
 
@@ -37,7 +31,7 @@ public sealed record VerificationSummary(string Backup, bool Passed, bool Checks
 
 public sealed record BackupWorkflowResult(
     string InstanceId,
-    BackupKind Kind,
+    BackupType Kind,
     string Trigger,
     WorkflowOutcome Outcome,
     BackupTaken? Backup,

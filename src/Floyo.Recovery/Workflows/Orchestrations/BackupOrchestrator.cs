@@ -1,3 +1,4 @@
+using Floyo.Recovery.Backups;
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Storage;
 using Floyo.Recovery.Storage.Secondary;
@@ -36,7 +37,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         BackupTaken taken;
         try
         {
-            if (input.Kind == BackupKind.Incremental)
+            if (input.Kind == BackupType.Incremental)
             {
                 // The increment is the archived WAL, proven continuous: nothing to dump, check or copy here.
                 context.SetCustomStatus("archiving");
@@ -152,7 +153,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
             return;
         }
         await AlertAsync(context, input, BackupKey, false, NotificationSeverity.Critical, "", $"Backup {taken.Name} of {taken.Database} taken and checked at {taken.Timestamp:u}.");
-        if (input.Kind == BackupKind.Full && taken.Anomalies is not { Count: > 0 })
+        if (input.Kind == BackupType.Full && taken.Anomalies is not { Count: > 0 })
         {
             // The event the dead-man's switch in Azure Monitor looks for (infra/bicep/modules/monitoring.bicep).
             logger.FullBackupSucceeded(taken.Name, taken.Database);
@@ -184,7 +185,7 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
 
     /// <summary>Full backups only: incremental ones are WAL's (and not configured by default), alerting on them comes with it.</summary>
     private static Task AlertAsync(TaskOrchestrationContext context, BackupWorkflowInput input, string key, bool failed, NotificationSeverity severity, string title, string text) =>
-        input.Kind == BackupKind.Full
+        input.Kind == BackupType.Full
             ? WorkflowTasks.AlertAsync(context, new AlertInput(key, failed, severity, title, text))
             : Task.CompletedTask;
 }

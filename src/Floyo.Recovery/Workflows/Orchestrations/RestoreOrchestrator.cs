@@ -17,7 +17,7 @@ namespace Floyo.Recovery.Workflows.Orchestrations;
 /// </summary>
 public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput, RestoreReport>
 {
-    public const string ApprovalEvent = "approval";
+    public const string ApprovalEvent = ApprovalGate.EventName;
     public const string RecordName = "restore";
 
     public override async Task<RestoreReport> RunAsync(TaskOrchestrationContext context, RestoreWorkflowInput input)
@@ -106,45 +106,17 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
         return await run.SucceededAsync();
     }
 
-    /// <summary>Waits for an approval by someone other than the requester; null when the time runs out first.</summary>
-    private static async Task<string?> WaitForApprovalAsync(TaskOrchestrationContext context, RestoreWorkflowInput input, RestorePlanned plan, Run run, ILogger logger)
-    {
-        var deadline = context.CurrentUtcDateTime + input.ApprovalTimeout;
-        run.Stage(RestoreStages.AwaitingApproval, deadline: deadline,
-            detail: $"restore {plan.Backup} into '{plan.TargetDatabase}' on {plan.Server}{(plan.ReplacesExisting ? ", replacing the existing database" : "")}: POST .../restores/{context.InstanceId}/approve as someone other than {input.RequestedBy}");
-        logger.AwaitingApproval(context.InstanceId, plan.Backup, plan.TargetDatabase, input.RequestedBy, deadline);
-        while (true)
-        {
-            var remaining = deadline - context.CurrentUtcDateTime;
-            if (remaining <= TimeSpan.Zero)
+    /// <summary>Waits at the approval gate for someone other than the requester; null when the time runs out first.</summary>
+    private static Task<string?> WaitForApprovalAsync(TaskOrchestrationContext context, RestoreWorkflowInput input, RestorePlanned plan, Run run, ILogger logger) =>
+        ApprovalGate.WaitAsync(context, new ApprovalRequest("restore", input.RequestedBy, plan.RequesterMayApprove, input.ApprovalTimeout), logger,
+            deadline =>
             {
-                return null;
-            }
-            RestoreApproval approval;
-            try
-            {
-                approval = await context.WaitForExternalEvent<RestoreApproval>(ApprovalEvent, remaining);
-            }
-            catch (TaskCanceledException)
-            {
-                return null;
-            }
-            var approver = approval?.Approver?.Trim();
-            if (string.IsNullOrEmpty(approver))
-            {
-                logger.ApprovalIgnored(context.InstanceId, "(nobody)", "an approval must name the approver");
-                continue;
-            }
-            if (Principals.Same(approver, input.RequestedBy) && !plan.RequesterMayApprove)
-            {
-                run.Problems.Add($"approval by {approver} ignored: the requester cannot approve their own restore");
-                logger.ApprovalIgnored(context.InstanceId, approver, "the requester cannot approve their own restore");
-                continue;
-            }
-            logger.Approved(context.InstanceId, approver);
-            return approver;
-        }
-    }
+                run.Stage(RestoreStages.AwaitingApproval, deadline: deadline,
+                    detail: $"restore {plan.Backup} into '{plan.TargetDatabase}' on {plan.Server}{(plan.ReplacesExisting ? ", replacing the existing database" : "")}: POST .../restores/{context.InstanceId}/approve as someone other than {input.RequestedBy}");
+                logger.AwaitingApproval(context.InstanceId, plan.Backup, plan.TargetDatabase, input.RequestedBy, deadline);
+                return Task.CompletedTask;
+            },
+            ignored => run.Problems.Add($"approval by {ignored.Approver} ignored: {ignored.Why}"));
 
     /// <summary>The state of one run, and the ways it ends (each one reported and recorded).</summary>
     private sealed class Run(TaskOrchestrationContext context, RestoreWorkflowInput input, ILogger logger)
@@ -227,11 +199,4 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
                 Freeze is { Applied: true } ? Freeze.ResumeSql : null);
         }
     }
-}
-
-/// <summary>Who is who: principals compare case-insensitively and without surrounding spaces.</summary>
-public static class Principals
-{
-    public static bool Same(string? a, string? b) =>
-        string.Equals(a?.Trim(), b?.Trim(), StringComparison.OrdinalIgnoreCase);
 }
