@@ -16,7 +16,7 @@ public sealed class BackupAgeCheck(BackupCatalog catalog, AppHistory history, IO
         var limit = options.Value.BackupMaxAge;
         var scope = db is null ? "" : $" of '{db}'";
         var now = clock.GetUtcNow();
-        var newest = (await catalog.ListAsync(ct)).FirstOrDefault(e => e.IsGood && e.Metadata.Type == "full" && (db is null || e.Metadata.Database == db));
+        var newest = (await catalog.ListAsync(ct)).FirstOrDefault(e => e.IsGood && e.Metadata.Type == BackupType.Full && (db is null || e.Metadata.Database == db));
         if (newest is null)
         {
             if (await history.FirstRunAsync(ct) is { } first && now - first > limit)

@@ -45,7 +45,7 @@ public sealed class BackupStores
             StoreKind.Blob => CreateBlob(clients, blob.Value.Location(), clock, logger),
             _ => throw new ConfigurationException($"BACKUP_STORE '{backup.Value.Store}' is not available in this build"),
         });
-        Lazy<IBackupStore?> Copy(CopySettings options) => new(() => StoreKinds.Parse(options.Store) switch
+        Lazy<IBackupStore?> Copy(CopySettings options) => new(() => options.Kind switch
         {
             StoreKind.None => null,
             StoreKind.Filesystem => new FilesystemStore(options.Directory!),

@@ -61,7 +61,7 @@ public sealed class ClientToolCheckTests
         await using var scenario = await Scenario.CreateAsync(rows: 3);
         await using var host = await WorkflowHost.StartAsync(scenario.Settings());
         // A fresh verified backup: the RPO is met, so whatever health finds is the tools'.
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator), new BackupWorkflowInput(BackupKind.Full, true, "test", RetrySettings.Once));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(BackupOrchestrator), new BackupWorkflowInput(BackupType.Full, true, "test", RetrySettings.Once));
         Assert.Equal(WorkflowOutcome.Succeeded, (await host.WaitAsync(id)).ReadOutputAs<BackupWorkflowResult>()!.Outcome);
 
         // Healthy: the real PostgreSQL 15 tools against the real 15 server.

@@ -4,7 +4,6 @@ using Floyo.Recovery.Checks;
 using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Tests.Metrics;
-using Floyo.Recovery.Tests.NonSuperuser;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Verification;
 using Microsoft.Extensions.DependencyInjection;

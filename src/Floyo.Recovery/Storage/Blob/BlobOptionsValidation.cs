@@ -38,7 +38,7 @@ internal sealed class CopyStoreOptionsValidator<T> : IValidateOptions<T>
         var failures = new List<string>();
         var options = copy.Settings();
         var prefix = options.Prefix;
-        switch (StoreKinds.Parse(options.Store))
+        switch (options.Kind)
         {
             case StoreKind.None:
                 break;

@@ -55,7 +55,10 @@ public sealed record CopySettings(
     string Container,
     string? ImmutabilityMode)
 {
-    public bool IsConfigured => Store is not ("none" or "");
+    public bool IsConfigured => Kind != StoreKind.None;
+
+    /// <summary><see cref="Store"/> as the closed set it is (null: another word, which validation refuses at start-up).</summary>
+    public StoreKind? Kind => StoreKinds.Parse(Store);
 
     public BlobLocation Location(BlobStoreOptions primary) =>
         new(ServiceUri, ConnectionString, Container, ImmutabilityModes.Parse(ImmutabilityMode ?? primary.ImmutabilityMode), $"{Prefix}_BLOB", primary.BlockSizeMiB, primary.UploadParallelism, primary.IndexTags);
