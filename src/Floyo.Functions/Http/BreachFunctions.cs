@@ -43,16 +43,12 @@ public sealed partial class BreachFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (requester, refused) = principals.Identify(request);
-        if (requester is null)
+        var (call, refused) = await ApiRequests.ReadAsync(principals, request, StartFields, ct);
+        if (call is null)
         {
             return refused!;
         }
-        var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
-        if (body is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
+        var (requester, body) = call;
         var since = body.String("since", required: true, out var e1);
         var reason = body.String("reason", required: true, out var e2);
         var drill = body.Boolean("drill", out var e3) ?? false;

@@ -29,16 +29,12 @@ public sealed class IncidentFunctions(IncidentBook book, RequestPrincipal princi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (who, refused) = principals.Identify(request);
-        if (who is null)
+        var (call, refused) = await ApiRequests.ReadAsync(principals, request, OpenFields, ct);
+        if (call is null)
         {
             return refused!;
         }
-        var (body, error) = await StrictJson.ReadAsync(request, OpenFields, emptyAllowed: false, ct);
-        if (body is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
+        var (who, body) = call;
         var title = body.String("title", required: true, out var e1);
         var severity = body.String("severity", required: false, out var e2);
         var stage = body.String("stage", required: false, out var e3);
@@ -113,16 +109,12 @@ public sealed class IncidentFunctions(IncidentBook book, RequestPrincipal princi
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (who, refused) = principals.Identify(request);
-        if (who is null)
+        var (call, refused) = await ApiRequests.ReadAsync(principals, request, resolves ? ResolveFields : UpdateFields, ct);
+        if (call is null)
         {
             return refused!;
         }
-        var (body, error) = await StrictJson.ReadAsync(request, resolves ? ResolveFields : UpdateFields, emptyAllowed: false, ct);
-        if (body is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
+        var (who, body) = call;
         var message = body.String("message", required: resolves, out var e1);
         string? stage = null;
         string? projected = null;

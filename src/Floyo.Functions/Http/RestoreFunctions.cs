@@ -41,16 +41,12 @@ public sealed partial class RestoreFunctions(
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(client);
-        var (requester, refused) = principals.Identify(request);
-        if (requester is null)
+        var (call, refused) = await ApiRequests.ReadAsync(principals, request, StartFields, ct);
+        if (call is null)
         {
             return refused!;
         }
-        var (body, error) = await StrictJson.ReadAsync(request, StartFields, emptyAllowed: false, ct);
-        if (body is null)
-        {
-            return ApiResults.BadRequest(error!);
-        }
+        var (requester, body) = call;
         var backup = body.String("backup", required: true, out var e1);
         var target = body.String("targetDatabase", required: true, out var e2);
         var reason = body.String("reason", required: true, out var e3);

@@ -77,7 +77,8 @@ public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOption
     /// Writes <paramref name="walFile"/> from the archive to <paramref name="destination"/> (atomically: a
     /// temporary file beside it, renamed), checking both checksums on the way.
     /// </summary>
-    public async Task<FetchOutcome> FetchAsync(string walFile, string destination, CancellationToken ct)
+    /// <param name="durable">fsync before the rename; a prefetch spool is a cache recovery can refill, so it skips that.</param>
+    public async Task<FetchOutcome> FetchAsync(string walFile, string destination, CancellationToken ct, bool durable = true)
     {
         WalFileName.Parse(walFile);
         var read = await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(walFile), ct);
@@ -111,7 +112,7 @@ public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOption
                 // Drain anything after the last frame so the stored checksum covers every byte.
                 await storedHash.CopyToAsync(Stream.Null, ct);
                 await output.FlushAsync(ct);
-                output.Flush(flushToDisk: true);
+                output.Flush(flushToDisk: durable);
                 if (storedHash.HexDigest() != record.StoredSha256 || outputHash.HexDigest() != record.Sha256 || outputHash.BytesWritten != record.Size)
                 {
                     throw new WalDamagedException($"{walFile} in {store.Location} does not match its recorded SHA-256: the archived copy is damaged");

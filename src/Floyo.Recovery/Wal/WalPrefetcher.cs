@@ -49,7 +49,7 @@ public sealed partial class WalPrefetcher(WalArchive archive, ILogger<WalPrefetc
             }
             try
             {
-                if (await archive.FetchAsync(next, Path.Combine(spool, next), token) == FetchOutcome.NotArchived)
+                if (await archive.FetchAsync(next, Path.Combine(spool, next), token, durable: false) == FetchOutcome.NotArchived)
                 {
                     Interlocked.Exchange(ref stop, 1);
                 }
