@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Floyo.Recovery;
 using Floyo.Recovery.Configuration;
-using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -112,11 +111,7 @@ internal sealed class PitrOptions
     private static Task<int> IntoAsync(PitrIntoRequest request, bool json, CancellationToken ct) => CliHost.RunAsync(async (services, token) =>
     {
         // Names are checked before anything else: a bad one is a usage error, a system database a refusal.
-        PgIdentifier.Database(request.SourceDatabase, "--target-database");
-        if (request.TargetDatabase is not null)
-        {
-            PgIdentifier.Database(request.TargetDatabase, "--into");
-        }
+        request.CheckNames();
         if (services.GetRequiredService<IOptions<WorkflowOptions>>().Value.ApprovalRequired)
         {
             // The second person's approval is recorded by the restore workflow, which restores stored dumps only; a

@@ -20,6 +20,13 @@ namespace Floyo.Recovery.Wal;
 public sealed record PitrIntoRequest(PitrRequest Pitr, string SourceDatabase, string? TargetDatabase, bool DropExisting, bool KeepDataDirectory = true)
 {
     public string Target => TargetDatabase ?? SourceDatabase;
+
+    /// <summary>The names, checked once before anything starts: a bad one is a usage error, a system database as the target a refusal.</summary>
+    public void CheckNames()
+    {
+        PgIdentifier.Database(SourceDatabase, "--target-database");
+        RestoreRunner.CheckTargetName(Target, TargetDatabase is null ? "--target-database" : "--into");
+    }
 }
 
 /// <param name="TransactionsReplayed">Transactions assigned after the base backup's checkpoint and replayed from the WAL archive (null when pg_controldata could not say).</param>
@@ -56,8 +63,7 @@ public sealed partial class PitrIntoRunner(
     public async Task CheckTargetAsync(PitrIntoRequest request, NpgsqlConnectionStringBuilder server, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
-        PgIdentifier.Database(request.SourceDatabase, "--target-database");
-        RestoreRunner.CheckTargetName(request.Target, "--target-database");
+        request.CheckNames();
         await using var admin = await DatabaseRestorer.OpenMaintenanceAsync(server, ct);
         if (!request.DropExisting && await PgConnector.DatabaseExistsAsync(admin, request.Target, ct) && !await DatabaseRestorer.IsEmptyAsync(server, request.Target, ct))
         {
