@@ -41,6 +41,11 @@ public static class DashboardText
                 text.Append(Line(row, widths)).Append('\n');
             }
         }
+        text.Append("\nFrom this store's own records, where the workbook reads the workspace:\n");
+        foreach (var note in DashboardReport.Notes)
+        {
+            text.Append("- ").Append(note).Append('\n');
+        }
         return text.ToString();
     }
 
