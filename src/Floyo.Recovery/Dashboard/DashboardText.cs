@@ -9,7 +9,10 @@ public static class DashboardText
     /// <summary>The recovery-point series is a time chart in the portal; as text only its newest bins are listed.</summary>
     public const int RecoveryPointRowsShown = 12;
 
+    // Wide enough for an event's message; the last column is not padded, so it may run longer.
     private const int MaxCell = 90;
+
+    private const int MaxLastCell = 160;
 
     public static string Render(DashboardReport report)
     {
@@ -24,7 +27,7 @@ public static class DashboardText
             {
                 var ages = rows.Select(r => (double)r[2]!).ToList();
                 var peak = rows[ages.IndexOf(ages.Max())];
-                text.Append(CultureInfo.InvariantCulture, $"{rows.Count} bins; peak {Cell(peak[2])} h in the bin of {Cell(peak[0])}; the newest {RecoveryPointRowsShown}:").Append('\n');
+                text.Append(CultureInfo.InvariantCulture, $"{rows.Count} bins; peak {Cell(peak[2], MaxCell)} h in the bin of {Cell(peak[0], MaxCell)}; the newest {RecoveryPointRowsShown}:").Append('\n');
                 rows = [.. rows.Skip(rows.Count - RecoveryPointRowsShown)];
             }
             if (rows.Count == 0)
@@ -32,7 +35,8 @@ public static class DashboardText
                 text.Append("(no rows)\n");
                 continue;
             }
-            var cells = rows.Select(r => r.Select(Cell).ToList()).ToList();
+            var last = table.View.Columns.Count - 1;
+            var cells = rows.Select(r => r.Select((v, i) => Cell(v, i == last ? MaxLastCell : MaxCell)).ToList()).ToList();
             var widths = table.View.Columns.Select((c, i) => Math.Max(c.Length, cells.Max(r => r[i].Length))).ToList();
             text.Append(Line(table.View.Columns, widths)).Append('\n');
             text.Append(string.Join("  ", widths.Select(w => new string('-', w)))).Append('\n');
@@ -72,7 +76,7 @@ public static class DashboardText
     private static string Line(IEnumerable<string> cells, IReadOnlyList<int> widths) =>
         string.Join("  ", cells.Select((c, i) => c.PadRight(widths[i]))).TrimEnd();
 
-    private static string Cell(object? value)
+    private static string Cell(object? value, int max)
     {
         var text = value switch
         {
@@ -86,6 +90,6 @@ public static class DashboardText
             _ => value.ToString() ?? "",
         };
         text = text.ReplaceLineEndings(" ");
-        return text.Length <= MaxCell ? text : text[..(MaxCell - 1)] + "…";
+        return text.Length <= max ? text : text[..(max - 1)] + "…";
     }
 }
