@@ -22,6 +22,7 @@ var root = new RootCommand("floyo-dr: proven PostgreSQL backups and safe restore
     SecretsCommand.Create(),
     WalCommand.Create(),
     CheckCommand.Create(),
+    DashboardCommand.Create(),
     IncidentCommand.Create(),
 };
 var parsed = root.Parse(args);

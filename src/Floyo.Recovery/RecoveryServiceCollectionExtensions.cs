@@ -56,6 +56,7 @@ public static class RecoveryServiceCollectionExtensions
         services.AddSingleton<StandbyReadiness>();
         services.AddSingleton<DrillRecovery>();
         services.AddSingleton<DrillReports>();
+        services.AddSingleton<Dashboard.DashboardBuilder>();
         services.AddFloyoWorkflowServices();
         services.AddApplicationData();
         services.AddFloyoSecrets();

@@ -2,8 +2,11 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Configuration;
+using Floyo.Recovery.Restores;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Notifications;
 
@@ -19,15 +22,25 @@ public sealed record AlertResult(string Key, string Action, NotificationReceipt?
 /// nothing, so a failure that repeats every run pages once. The cause's next success resolves it (PagerDuty
 /// <c>resolve</c>, a "resolved" follow-up in Slack), and only a key that was opened is ever resolved. A channel
 /// that failed is reported through the ones that took the alert, under the same key.
+/// The open incidents live in the backup store; when the store itself refuses (bad key, unreachable, disk
+/// read-only: the failure being alerted on may be exactly that) they are kept in the work folder
+/// (FLOYO_WORK_DIR/alerts) instead, so the alert still goes out once and the next good run still resolves it.
 /// </summary>
-public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore store, TimeProvider clock, ILogger<IncidentAlerts> logger)
+public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore store, IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<IncidentAlerts> logger)
 {
+    private readonly Lazy<FilesystemStore> _local = new(() => new FilesystemStore(Path.Combine(WorkDirectory.Create(database.Value), "alerts")));
+
     public const string OpenPrefix = WebhookNotifier.Prefix + "open/";
 
     public const string Opened = "opened";
     public const string StillOpen = "still-open";
     public const string Resolved = "resolved";
     public const string NothingOpen = "none";
+
+    /// <summary>The events the workbook's open-incidents view reads (infra/bicep/modules/workbook.bicep).</summary>
+    public const int OpenedEventId = 8800;
+
+    public const int ResolvedEventId = 8802;
 
     /// <summary>Where the open incident of <paramref name="key"/> is kept: readable, and unique by a hash of the exact key.</summary>
     public static string RecordName(string key)
@@ -44,8 +57,8 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
     public async Task<AlertResult> RaiseAsync(string key, NotificationSeverity severity, string title, string text, CancellationToken ct)
     {
         var name = ObjectName.Check(RecordName(key));
-        await using var held = await store.LockAsync($"alert-{Path.GetFileNameWithoutExtension(name)}", TimeSpan.FromSeconds(30), ct);
-        var open = await ReadAsync(name, ct);
+        await using var held = await LockAsync(name, ct);
+        var (open, where) = await FindAsync(name, ct);
         if (open is not null && (open.Deliveries.Count == 0 || open.Deliveries.Any(d => d.Delivered)))
         {
             // Already sent (or there is nowhere to send it): a repeat neither pages nor posts again.
@@ -58,11 +71,11 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
         var id = $"alert-{Path.GetFileNameWithoutExtension(name)}-{at:yyyyMMdd'T'HHmmssfff}";
         var receipt = await notifier.NotifyAsync(new Notification(id, severity, title, text, at, key), ct);
         var incident = new OpenIncident(key, id, severity, title, text, open?.OpenedAt ?? at, receipt.Deliveries);
-        if (open is not null)
+        if (where is not null)
         {
-            await store.DeleteAsync(name, ct);
+            await where.DeleteAsync(name, ct);
         }
-        await store.WriteAllAsync(name, JsonSerializer.SerializeToUtf8Bytes(incident, Json.Options), ObjectRetention.None, ct);
+        await SaveAsync(name, incident, ct);
         LogOpened(logger, key, severity.ToString(), title, Describe(receipt.Deliveries));
 
         var failed = receipt.Deliveries.Where(d => !d.Delivered).ToList();
@@ -81,14 +94,14 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
     public async Task<AlertResult> ResolveAsync(string key, string text, CancellationToken ct)
     {
         var name = ObjectName.Check(RecordName(key));
-        await using var held = await store.LockAsync($"alert-{Path.GetFileNameWithoutExtension(name)}", TimeSpan.FromSeconds(30), ct);
-        if (await ReadAsync(name, ct) is not { } open)
+        await using var held = await LockAsync(name, ct);
+        if (await FindAsync(name, ct) is not ({ } open, { } where))
         {
             return new AlertResult(key, NothingOpen);
         }
         var receipt = await notifier.NotifyAsync(
             new Notification($"{open.NotificationId}-resolved", open.Severity, open.Title, text, clock.GetUtcNow(), key, Resolves: true), ct);
-        await store.DeleteAsync(name, ct);
+        await where.DeleteAsync(name, ct);
         LogResolved(logger, key, open.OpenedAt, text);
         return new AlertResult(key, Resolved, receipt);
     }
@@ -107,12 +120,31 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
         return results;
     }
 
+    /// <summary>The open incidents of the store, and those kept in the work folder while the store refused (a store that cannot be read is reported, not thrown).</summary>
     public async Task<IReadOnlyList<OpenIncident>> ListOpenAsync(CancellationToken ct)
     {
         var open = new List<OpenIncident>();
-        await foreach (var stored in store.ListAsync(OpenPrefix, ct))
+        try
         {
-            if (await ReadAsync(stored.Name, ct) is { } incident)
+            open.AddRange(await ListInAsync(store, ct));
+        }
+        catch (Exception e) when (StoreRefused(e))
+        {
+            LogStoreRefused(logger, store.Location, e.Message);
+        }
+        if (LocalExists)
+        {
+            open.AddRange((await ListInAsync(_local.Value, ct)).Where(l => !open.Any(o => o.Key == l.Key)));
+        }
+        return open;
+    }
+
+    private static async Task<List<OpenIncident>> ListInAsync(IBackupStore where, CancellationToken ct)
+    {
+        var open = new List<OpenIncident>();
+        await foreach (var stored in where.ListAsync(OpenPrefix, ct))
+        {
+            if (await ReadAsync(where, stored.Name, ct) is { } incident)
             {
                 open.Add(incident);
             }
@@ -120,25 +152,96 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
         return open;
     }
 
-    private async Task<OpenIncident?> ReadAsync(string name, CancellationToken ct)
+    // Looked at without creating the work folder: a healthy store never needs it.
+    private bool LocalExists => _local.IsValueCreated || Directory.Exists(Path.Combine(
+        Path.GetFullPath(database.Value.WorkDir is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "floyo-dr")), "alerts", OpenPrefix));
+
+    private async Task<IAsyncDisposable> LockAsync(string name, CancellationToken ct)
     {
-        if (await store.GetAsync(name, ct) is null)
+        var lockKey = $"alert-{Path.GetFileNameWithoutExtension(name)}";
+        try
+        {
+            return await store.LockAsync(lockKey, TimeSpan.FromSeconds(30), ct);
+        }
+        catch (Exception e) when (StoreRefused(e) && !HeldByAnotherRun(e))
+        {
+            LogStoreRefused(logger, store.Location, e.Message);
+            return await _local.Value.LockAsync(lockKey, TimeSpan.FromSeconds(30), ct);
+        }
+    }
+
+    /// <summary>The open incident of a record name and where it is kept: the store first, then the work folder.</summary>
+    private async Task<(OpenIncident? Incident, IBackupStore? Where)> FindAsync(string name, CancellationToken ct)
+    {
+        try
+        {
+            if (await ReadAsync(store, name, ct) is { } incident)
+            {
+                return (incident, store);
+            }
+        }
+        catch (Exception e) when (StoreRefused(e))
+        {
+            LogStoreRefused(logger, store.Location, e.Message);
+        }
+        if (LocalExists && await ReadAsync(_local.Value, name, ct) is { } kept)
+        {
+            return (kept, _local.Value);
+        }
+        return (null, null);
+    }
+
+    private async Task SaveAsync(string name, OpenIncident incident, CancellationToken ct)
+    {
+        var content = JsonSerializer.SerializeToUtf8Bytes(incident, Json.Options);
+        try
+        {
+            await store.WriteAllAsync(name, content, ObjectRetention.None, ct);
+        }
+        catch (Exception e) when (StoreRefused(e))
+        {
+            await _local.Value.WriteAllAsync(name, content, ObjectRetention.None, ct);
+            LogKeptLocally(logger, incident.Key, _local.Value.Root, e.Message);
+        }
+    }
+
+    private static async Task<OpenIncident?> ReadAsync(IBackupStore where, string name, CancellationToken ct)
+    {
+        if (await where.GetAsync(name, ct) is null)
         {
             return null;
         }
-        await using var stream = await store.OpenReadAsync(name, ct);
+        await using var stream = await where.OpenReadAsync(name, ct);
         return await JsonSerializer.DeserializeAsync<OpenIncident>(stream, Json.Options, ct);
     }
+
+    /// <summary>The store could not be used at all (refused, unreachable, not writable), as opposed to a bug or a cancellation.</summary>
+    internal static bool StoreRefused(Exception e) =>
+        e is RecoveryException or IOException or UnauthorizedAccessException or Azure.RequestFailedException;
+
+    // Another run raising the same key right now is not a refusing store: waiting it out is right, writing beside it is not.
+    private static bool HeldByAnotherRun(Exception e) =>
+        e is UnavailableException && e.Message.StartsWith("another floyo-dr run holds the lock", StringComparison.Ordinal);
+
+    /// <summary>The text of the "opened" event (8800), as the log writes it: the dashboard rebuilds it from the notification ledger.</summary>
+    public static string OpenedMessage(string key, NotificationSeverity severity, string title, IReadOnlyList<ChannelDelivery> deliveries) =>
+        $"Incident {key} opened ({severity}): {title}; sent to {Describe(deliveries)}";
 
     private static string Describe(IReadOnlyList<ChannelDelivery> deliveries) =>
         deliveries.Count == 0 ? "no channel configured (log and store only)" : string.Join(", ", deliveries.Select(d => d.Delivered ? d.Channel : $"{d.Channel} FAILED"));
 
-    [LoggerMessage(EventId = 8800, Level = LogLevel.Information, Message = "Incident {Key} opened ({Severity}): {Title}; sent to {Channels}")]
+    [LoggerMessage(EventId = OpenedEventId, Level = LogLevel.Information, Message = "Incident {Key} opened ({Severity}): {Title}; sent to {Channels}")]
     private static partial void LogOpened(ILogger logger, string key, string severity, string title, string channels);
 
     [LoggerMessage(EventId = 8801, Level = LogLevel.Information, Message = "Incident {Key} still open since {OpenedAt:O}, not sent again: {Title}")]
     private static partial void LogStillOpen(ILogger logger, string key, DateTimeOffset openedAt, string title);
 
-    [LoggerMessage(EventId = 8802, Level = LogLevel.Information, Message = "Incident {Key} (open since {OpenedAt:O}) resolved: {Text}")]
+    [LoggerMessage(EventId = ResolvedEventId, Level = LogLevel.Information, Message = "Incident {Key} (open since {OpenedAt:O}) resolved: {Text}")]
     private static partial void LogResolved(ILogger logger, string key, DateTimeOffset openedAt, string text);
+
+    [LoggerMessage(EventId = 9600, Level = LogLevel.Warning, Message = "The backup store {Location} refused the alert records ({Error}); using the work folder's")]
+    private static partial void LogStoreRefused(ILogger logger, string location, string error);
+
+    [LoggerMessage(EventId = 9601, Level = LogLevel.Warning, Message = "Incident {Key} is kept open in {Folder}: the backup store refused it ({Error})")]
+    private static partial void LogKeptLocally(ILogger logger, string key, string folder, string error);
 }

@@ -31,6 +31,12 @@ public sealed partial class WebhookNotifier(
 
     public const string ChatChannel = "slack";
 
+    /// <summary>A critical notification (logged as ALERT, Critical): a failure in the workbook's eyes.</summary>
+    public const int AlertEventId = 6300;
+
+    /// <summary>A channel that did not take a notification (Error).</summary>
+    public const int ChannelFailedEventId = 6303;
+
     private static readonly JsonSerializerOptions Wire = new(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public static string RecordName(string id) => $"{Prefix}{id}.json";
@@ -143,8 +149,17 @@ public sealed partial class WebhookNotifier(
 
     private async Task<NotificationReceipt?> TryReadAsync(string name, CancellationToken ct)
     {
-        if (await store.GetAsync(name, ct) is null)
+        try
         {
+            if (await store.GetAsync(name, ct) is null)
+            {
+                return null;
+            }
+        }
+        catch (Exception e) when (IncidentAlerts.StoreRefused(e))
+        {
+            // A store that refuses cannot tell whether this was sent; sending is what matters (IncidentAlerts keeps repeats out).
+            LogRecordUnreadable(logger, name, e.Message);
             return null;
         }
         await using var stream = await store.OpenReadAsync(name, ct);
@@ -178,7 +193,7 @@ public sealed partial class WebhookNotifier(
 
     private static string Clip(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
 
-    [LoggerMessage(EventId = 6300, Level = LogLevel.Critical, Message = "ALERT {Id}: {Title}: {Text}")]
+    [LoggerMessage(EventId = AlertEventId, Level = LogLevel.Critical, Message = "ALERT {Id}: {Title}: {Text}")]
     private static partial void LogCritical(ILogger logger, string id, string title, string text);
 
     [LoggerMessage(EventId = 6301, Level = LogLevel.Warning, Message = "Notice {Id}: {Title}: {Text}")]
@@ -187,9 +202,12 @@ public sealed partial class WebhookNotifier(
     [LoggerMessage(EventId = 6302, Level = LogLevel.Information, Message = "Notice {Id}: {Title}: {Text}")]
     private static partial void LogInfo(ILogger logger, string id, string title, string text);
 
-    [LoggerMessage(EventId = 6303, Level = LogLevel.Error, Message = "Notification {Id} did not reach {Channel}: {Error}")]
+    [LoggerMessage(EventId = ChannelFailedEventId, Level = LogLevel.Error, Message = "Notification {Id} did not reach {Channel}: {Error}")]
     private static partial void LogChannelFailed(ILogger logger, string id, string channel, string error);
 
     [LoggerMessage(EventId = 6304, Level = LogLevel.Error, Message = "Notification {Id} could not be recorded in the store (it is in this log): {Error}")]
     private static partial void LogNotRecorded(ILogger logger, string id, string error);
+
+    [LoggerMessage(EventId = 9602, Level = LogLevel.Warning, Message = "Notification record {Name} could not be read from the store ({Error}); sending it")]
+    private static partial void LogRecordUnreadable(ILogger logger, string name, string error);
 }

@@ -5,13 +5,16 @@ namespace Floyo.Recovery.Workflows;
 /// <summary>Workflow log events, EventIds 5000-5999 (functions and workflows block).</summary>
 internal static partial class WorkflowLogs
 {
+    /// <summary>A workflow that failed: the dashboard's failures view counts failed run records as these.</summary>
+    public const int WorkflowFailedId = 5002;
+
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "{Workflow} {InstanceId} started by {Trigger}")]
     public static partial void WorkflowStarted(this ILogger logger, string workflow, string instanceId, string trigger);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Information, Message = "{Workflow} {InstanceId} finished: {Outcome}")]
     public static partial void WorkflowFinished(this ILogger logger, string workflow, string instanceId, string outcome);
 
-    [LoggerMessage(EventId = 5002, Level = LogLevel.Error, Message = "{Workflow} {InstanceId} failed: {Error}")]
+    [LoggerMessage(EventId = WorkflowFailedId, Level = LogLevel.Error, Message = "{Workflow} {InstanceId} failed: {Error}")]
     public static partial void WorkflowFailed(this ILogger logger, string workflow, string instanceId, string error, Exception? exception);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "Activity {Activity} of {InstanceId} failed transiently and will be retried: {Error}")]
