@@ -17,10 +17,12 @@ using Microsoft.Extensions.Options;
 namespace Floyo.Recovery.Wal;
 
 /// <summary>
-/// Takes a base backup: <c>pg_basebackup -Ft -D - -X none</c> (tar on stdout, with its manifest; the WAL
-/// comes from the archive) streams through zstd (BASE_BACKUP_COMPRESSION_LEVEL) and SHA-256 into the store,
-/// while a tar-header walker over the same chunks keeps backup_label and backup_manifest, which give the
-/// start and stop WAL locations. The metadata is committed last, so an interrupted base backup never appears.
+/// Takes a base backup with pg_basebackup (tar, with its manifest; the WAL comes from the archive), zstd at
+/// BASE_BACKUP_COMPRESSION_LEVEL, SHA-256, into the store. From PostgreSQL 15 the server compresses
+/// (<see cref="ServerCompressedBaseBackup"/>); otherwise (or BASE_BACKUP_COMPRESSION_SIDE=client)
+/// <c>pg_basebackup -Ft -D -</c> streams the tar here, compressed in this process, while a tar-header walker
+/// over the same chunks keeps backup_label and backup_manifest, which give the start and stop WAL locations.
+/// The metadata is committed last, so an interrupted base backup never appears.
 /// </summary>
 public sealed partial class BaseBackupRunner(
     IBackupStore store,
@@ -41,6 +43,7 @@ public sealed partial class BaseBackupRunner(
         var source = await connections.DatabaseAsync(ct);
         var started = Stopwatch.StartNew();
         string serverVersion;
+        int serverMajor;
         long segmentSize;
         string? systemId;
         string? bootstrapSuperuser;
@@ -48,6 +51,7 @@ public sealed partial class BaseBackupRunner(
         {
             await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
             serverVersion = connection.PostgreSqlVersion.ToString();
+            serverMajor = connection.PostgreSqlVersion.Major;
             var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
             // In pull mode (WAL_RECEIVE_SLOT) the slot, not archive_command, brings the WAL to the archive.
             if (archiveMode == "off" && string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
@@ -70,7 +74,14 @@ public sealed partial class BaseBackupRunner(
         LogStarting(logger, DatabaseUrl.Describe(source), name, store.Location);
 
         await using var writer = await store.CreateAsync(name, new ObjectRetention(retainUntil), ct);
-        var (tarBytes, storedBytes, sha256, files) = await StreamAsync(source, name, writer.Stream, ct);
+        var level = wal.Value.BaseBackupCompressionLevel;
+        var workers = Math.Max(1, Environment.ProcessorCount);
+        // The server compresses from PostgreSQL 15 on (pg_basebackup's server-zstd); before, or when told so, this process does.
+        var onServer = wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
+        LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
+        var (tarBytes, storedBytes, sha256, files) = onServer
+            ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            : await StreamAsync(source, name, level, workers, writer.Stream, ct);
         var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");
         var manifest = files.GetValueOrDefault("backup_manifest");
         var (startLsn, startFile, timeline, startTime) = ParseLabel(label);
@@ -88,7 +99,7 @@ public sealed partial class BaseBackupRunner(
     }
 
     private async Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)> StreamAsync(
-        Npgsql.NpgsqlConnectionStringBuilder source, string name, Stream destination, CancellationToken ct)
+        Npgsql.NpgsqlConnectionStringBuilder source, string name, int level, int workers, Stream destination, CancellationToken ct)
     {
         string[] arguments = ["--format=tar", "--pgdata=-", "--wal-method=none", "--checkpoint=fast", "--no-password", $"--label=floyo-dr {name}"];
         using var process = Process.Start(tools.StartInfo("pg_basebackup", arguments, source))
@@ -98,9 +109,8 @@ public sealed partial class BaseBackupRunner(
         var walker = new BaseBackupTarWalker(LabelFiles);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long tarBytes = 0;
-        var level = wal.Value.BaseBackupCompressionLevel;
-        var frame = ZstdFrameWriter.Create(hashing, level, Math.Max(1, Environment.ProcessorCount));
-        LogCompressing(logger, frame.Engine, level);
+        var frame = ZstdFrameWriter.Create(hashing, level, workers);
+        LogClientEngine(logger, frame.Engine);
         // A reader task keeps pg_basebackup's pipe drained while a chunk is being compressed.
         var chunks = Channel.CreateBounded<(byte[] Buffer, int Length)>(ReadAhead);
         var reading = ReadChunksAsync(process.StandardOutput.BaseStream, chunks.Writer, stop.Token);
@@ -225,8 +235,11 @@ public sealed partial class BaseBackupRunner(
     [LoggerMessage(EventId = 7110, Level = LogLevel.Information, Message = "Base backup of {Server} as {Name} into {Store}")]
     private static partial void LogStarting(ILogger logger, string server, string name, string store);
 
-    [LoggerMessage(EventId = 7250, Level = LogLevel.Debug, Message = "Base backup compressed by {Engine} at zstd level {Level}")]
-    private static partial void LogCompressing(ILogger logger, string engine, int level);
+    [LoggerMessage(EventId = 7250, Level = LogLevel.Debug, Message = "Base backup compressed by {Side} at zstd level {Level}")]
+    private static partial void LogCompressing(ILogger logger, string side, int level);
+
+    [LoggerMessage(EventId = 7251, Level = LogLevel.Debug, Message = "Base backup compressed here with {Engine}")]
+    private static partial void LogClientEngine(ILogger logger, string engine);
 
     [LoggerMessage(EventId = 7111, Level = LogLevel.Information, Message = "Base backup {Name} committed: {Bytes} bytes in {Seconds:F1} s")]
     private static partial void LogFinished(ILogger logger, string name, long bytes, double seconds);
