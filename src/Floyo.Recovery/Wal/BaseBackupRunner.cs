@@ -1,11 +1,11 @@
+using System.Buffers;
 using System.Diagnostics;
-using System.Formats.Tar;
 using System.Globalization;
-using System.IO.Pipelines;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Compression;
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Metrics;
 using Floyo.Recovery.Postgres;
@@ -13,16 +13,16 @@ using Floyo.Recovery.Secrets;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 
 namespace Floyo.Recovery.Wal;
 
 /// <summary>
-/// Takes a base backup: <c>pg_basebackup -Ft -D - -X none</c> (tar on stdout, with its manifest; the WAL
-/// comes from the archive) streams through zstd and SHA-256 into the store, while the same bytes are read
-/// as tar to capture backup_label and backup_manifest, which give the start and stop WAL locations. The
-/// metadata is committed last, so an interrupted base backup never appears.
+/// Takes a base backup with pg_basebackup (tar, with its manifest; the WAL comes from the archive), zstd at
+/// BASE_BACKUP_COMPRESSION_LEVEL, SHA-256, into the store. From PostgreSQL 15 the server compresses
+/// (<see cref="ServerCompressedBaseBackup"/>); otherwise (or BASE_BACKUP_COMPRESSION_SIDE=client)
+/// <c>pg_basebackup -Ft -D -</c> streams the tar here, compressed in this process, while a tar-header walker
+/// over the same chunks keeps backup_label and backup_manifest, which give the start and stop WAL locations.
+/// The metadata is committed last, so an interrupted base backup never appears.
 /// </summary>
 public sealed partial class BaseBackupRunner(
     IBackupStore store,
@@ -34,12 +34,16 @@ public sealed partial class BaseBackupRunner(
     ILogger<BaseBackupRunner> logger)
 {
     private const int ChunkSize = 1 << 20;
+    private const int ReadAhead = 4;
+
+    private static readonly IReadOnlySet<string> LabelFiles = new HashSet<string>(StringComparer.Ordinal) { "backup_label", "backup_manifest" };
 
     public async Task<BaseBackupMetadata> RunAsync(CancellationToken ct)
     {
         var source = await connections.DatabaseAsync(ct);
         var started = Stopwatch.StartNew();
         string serverVersion;
+        int serverMajor;
         long segmentSize;
         string? systemId;
         string? bootstrapSuperuser;
@@ -47,6 +51,7 @@ public sealed partial class BaseBackupRunner(
         {
             await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
             serverVersion = connection.PostgreSqlVersion.ToString();
+            serverMajor = connection.PostgreSqlVersion.Major;
             var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
             // In pull mode (WAL_RECEIVE_SLOT) the slot, not archive_command, brings the WAL to the archive.
             if (archiveMode == "off" && string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
@@ -69,7 +74,14 @@ public sealed partial class BaseBackupRunner(
         LogStarting(logger, DatabaseUrl.Describe(source), name, store.Location);
 
         await using var writer = await store.CreateAsync(name, new ObjectRetention(retainUntil), ct);
-        var (tarBytes, storedBytes, sha256, files) = await StreamAsync(source, name, writer.Stream, ct);
+        var level = wal.Value.BaseBackupCompressionLevel;
+        var workers = Math.Max(1, Environment.ProcessorCount);
+        // The server compresses from PostgreSQL 15 on (pg_basebackup's server-zstd); before, or when told so, this process does.
+        var onServer = wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
+        LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
+        var (tarBytes, storedBytes, sha256, files) = onServer
+            ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            : await StreamAsync(source, name, level, workers, writer.Stream, ct);
         var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");
         var manifest = files.GetValueOrDefault("backup_manifest");
         var (startLsn, startFile, timeline, startTime) = ParseLabel(label);
@@ -86,42 +98,46 @@ public sealed partial class BaseBackupRunner(
         return metadata;
     }
 
-    private async Task<(long TarBytes, long StoredBytes, string Sha256, Dictionary<string, string> Files)> StreamAsync(
-        Npgsql.NpgsqlConnectionStringBuilder source, string name, Stream destination, CancellationToken ct)
+    private async Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)> StreamAsync(
+        Npgsql.NpgsqlConnectionStringBuilder source, string name, int level, int workers, Stream destination, CancellationToken ct)
     {
         string[] arguments = ["--format=tar", "--pgdata=-", "--wal-method=none", "--checkpoint=fast", "--no-password", $"--label=floyo-dr {name}"];
         using var process = Process.Start(tools.StartInfo("pg_basebackup", arguments, source))
             ?? throw new RecoveryException("could not start pg_basebackup");
         var stderr = StderrTail.CollectAsync(process.StandardError, ct);
         var hashing = new HashingStream(destination);
-        var tap = new Pipe();
-        var files = ReadLabelsAsync(tap.Reader.AsStream(), ct);
+        var walker = new BaseBackupTarWalker(LabelFiles);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long tarBytes = 0;
+        var frame = ZstdFrameWriter.Create(hashing, level, workers);
+        LogClientEngine(logger, frame.Engine);
+        // A reader task keeps pg_basebackup's pipe drained while a chunk is being compressed.
+        var chunks = Channel.CreateBounded<(byte[] Buffer, int Length)>(ReadAhead);
+        var reading = ReadChunksAsync(process.StandardOutput.BaseStream, chunks.Writer, stop.Token);
         try
         {
-            await using (var compressor = new CompressionStream(hashing, backup.Value.CompressionLevel, ChunkSize, leaveOpen: true))
+            await using (frame)
             {
-                compressor.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, Math.Max(1, Environment.ProcessorCount));
-                var input = process.StandardOutput.BaseStream;
-                var buffer = new byte[ChunkSize];
-                int read;
-                while ((read = await input.ReadAsync(buffer, ct)) > 0)
+                await foreach (var (buffer, length) in chunks.Reader.ReadAllAsync(stop.Token))
                 {
-                    await tap.Writer.WriteAsync(buffer.AsMemory(0, read), ct);
-                    await compressor.WriteAsync(buffer.AsMemory(0, read), ct);
-                    tarBytes += read;
+                    walker.Append(buffer.AsSpan(0, length));
+                    await frame.WriteAsync(buffer.AsMemory(0, length), stop.Token);
+                    tarBytes += length;
+                    ArrayPool<byte>.Shared.Return(buffer);
                 }
-                await tap.Writer.CompleteAsync();
+                await reading;
+                await frame.FinishAsync(stop.Token);
             }
             await process.WaitForExitAsync(ct);
         }
         catch
         {
-            await tap.Writer.CompleteAsync();
+            await stop.CancelAsync();
             if (!process.HasExited)
             {
                 process.Kill(entireProcessTree: true);
             }
+            await Task.WhenAny(reading);
             throw;
         }
         var errors = await stderr;
@@ -129,31 +145,40 @@ public sealed partial class BaseBackupRunner(
         {
             throw new RecoveryException($"pg_basebackup failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
         }
-        return (tarBytes, hashing.BytesWritten, hashing.HexDigest(), await files);
+        return (tarBytes, hashing.BytesWritten, hashing.HexDigest(), walker.Files);
     }
 
-    /// <summary>Reads the tar as it passes and keeps the two small files that describe the backup.</summary>
-    private static async Task<Dictionary<string, string>> ReadLabelsAsync(Stream tar, CancellationToken ct)
+    /// <summary>Reads pg_basebackup's stdout in full chunks (a pipe gives 64 KiB a read), so compression sees few, large writes.</summary>
+    private static async Task ReadChunksAsync(Stream input, ChannelWriter<(byte[] Buffer, int Length)> chunks, CancellationToken ct)
     {
-        var files = new Dictionary<string, string>(StringComparer.Ordinal);
         try
         {
-            await using var reader = new TarReader(tar, leaveOpen: true);
-            while (await reader.GetNextEntryAsync(copyData: false, ct) is { } entry)
+            while (true)
             {
-                if (entry.Name is "backup_label" or "backup_manifest" && entry.DataStream is { } data)
+                var buffer = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                var length = 0;
+                int read;
+                while (length < ChunkSize && (read = await input.ReadAsync(buffer.AsMemory(length, ChunkSize - length), ct)) > 0)
                 {
-                    using var text = new StreamReader(data, Encoding.UTF8, leaveOpen: true);
-                    files[entry.Name] = await text.ReadToEndAsync(ct);
+                    length += read;
+                }
+                if (length == 0)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    break;
+                }
+                await chunks.WriteAsync((buffer, length), ct);
+                if (length < ChunkSize)
+                {
+                    break;
                 }
             }
+            chunks.Complete();
         }
-        catch (InvalidDataException)
+        catch (Exception e)
         {
-            // Not a tar: reported as "no backup_label" below, after pg_basebackup's own error.
+            chunks.Complete(e);
         }
-        await tar.CopyToAsync(Stream.Null, ct);
-        return files;
     }
 
     internal static (string StartLsn, string StartFile, uint Timeline, DateTimeOffset StartTime) ParseLabel(string label)
@@ -209,6 +234,12 @@ public sealed partial class BaseBackupRunner(
 
     [LoggerMessage(EventId = 7110, Level = LogLevel.Information, Message = "Base backup of {Server} as {Name} into {Store}")]
     private static partial void LogStarting(ILogger logger, string server, string name, string store);
+
+    [LoggerMessage(EventId = 7250, Level = LogLevel.Debug, Message = "Base backup compressed by {Side} at zstd level {Level}")]
+    private static partial void LogCompressing(ILogger logger, string side, int level);
+
+    [LoggerMessage(EventId = 7251, Level = LogLevel.Debug, Message = "Base backup compressed here with {Engine}")]
+    private static partial void LogClientEngine(ILogger logger, string engine);
 
     [LoggerMessage(EventId = 7111, Level = LogLevel.Information, Message = "Base backup {Name} committed: {Bytes} bytes in {Seconds:F1} s")]
     private static partial void LogFinished(ILogger logger, string name, long bytes, double seconds);

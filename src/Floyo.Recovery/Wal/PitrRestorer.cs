@@ -186,28 +186,32 @@ public sealed partial class PitrRestorer(
         using var hashing = new HashingStream(stored);
         await using (var decompress = new DecompressionStream(hashing, leaveOpen: true))
         {
-            await using var reader = new TarReader(decompress, leaveOpen: true);
-            while (await reader.GetNextEntryAsync(copyData: false, ct) is { } item)
+            // A server-compressed base backup is two tars in turn: the server's archive, then its manifest.
+            for (Stream? archive = decompress; archive is not null; archive = await BaseBackupTarSequence.NextArchiveAsync(decompress, ct))
             {
-                var path = Path.GetFullPath(Path.Combine(dataDir, item.Name));
-                if (!path.StartsWith(dataDir + Path.DirectorySeparatorChar, StringComparison.Ordinal) && path != dataDir)
+                await using var reader = new TarReader(archive, leaveOpen: true);
+                while (await reader.GetNextEntryAsync(copyData: false, ct) is { } item)
                 {
-                    throw new RecoveryException($"{entry.Name} holds '{item.Name}', which points outside the data directory; it is not restored");
-                }
-                switch (item.EntryType)
-                {
-                    case TarEntryType.Directory:
-                        Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-                        break;
-                    case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
-                        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                        await item.ExtractToFileAsync(path, overwrite: false, ct);
-                        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-                        break;
-                    case TarEntryType.SymbolicLink:
-                        throw new RecoveryException($"{entry.Name} holds a symbolic link ({item.Name}, a tablespace or a moved pg_wal), which this restore does not follow");
-                    default:
-                        break;
+                    var path = Path.GetFullPath(Path.Combine(dataDir, item.Name));
+                    if (!path.StartsWith(dataDir + Path.DirectorySeparatorChar, StringComparison.Ordinal) && path != dataDir)
+                    {
+                        throw new RecoveryException($"{entry.Name} holds '{item.Name}', which points outside the data directory; it is not restored");
+                    }
+                    switch (item.EntryType)
+                    {
+                        case TarEntryType.Directory:
+                            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                            break;
+                        case TarEntryType.RegularFile or TarEntryType.V7RegularFile:
+                            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                            await item.ExtractToFileAsync(path, overwrite: false, ct);
+                            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                            break;
+                        case TarEntryType.SymbolicLink:
+                            throw new RecoveryException($"{entry.Name} holds a symbolic link ({item.Name}, a tablespace or a moved pg_wal), which this restore does not follow");
+                        default:
+                            break;
+                    }
                 }
             }
             await decompress.CopyToAsync(Stream.Null, ct);

@@ -9,6 +9,8 @@ public static class WalServiceCollectionExtensions
     {
         services.AddOptions<WalOptions>().BindConfiguration("")
             .Validate(o => o.PrefetchSegments is >= 0 and <= 256, "PITR_PREFETCH_SEGMENTS must be between 0 and 256")
+            .Validate(o => o.BaseBackupCompressionLevel is >= 1 and <= 19, "BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19")
+            .Validate(o => o.BaseBackupCompressionSide is WalOptions.ServerSide or WalOptions.ClientSide, "BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'")
             .ValidateOnStart();
         services.AddSingleton<WalArchive>();
         services.AddSingleton<WalPrefetcher>();

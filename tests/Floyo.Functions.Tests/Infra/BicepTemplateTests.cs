@@ -88,6 +88,7 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         ["FLOYO_DR_COMMAND"] = "floyo-dr only: restore --pitr on the database server",
         ["PITR_TIMEOUT_SECONDS"] = "floyo-dr only: restore --pitr on the database server",
         ["PITR_PREFETCH_SEGMENTS"] = "floyo-dr only: restore --pitr on the database server",
+        ["BASE_BACKUP_COMPRESSION_LEVEL"] = "floyo-dr only: backup --base on the database server",
     };
 
     [Fact]
