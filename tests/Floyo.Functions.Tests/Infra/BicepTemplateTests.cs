@@ -88,6 +88,8 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         ["FLOYO_DR_COMMAND"] = "floyo-dr only: restore --pitr on the database server",
         ["PITR_TIMEOUT_SECONDS"] = "floyo-dr only: restore --pitr on the database server",
         ["PITR_PREFETCH_SEGMENTS"] = "floyo-dr only: restore --pitr on the database server",
+        ["WAL_PUSH_BATCH_FILES"] = "floyo-dr only: wal push --batch, archive_command on the database server",
+        ["WAL_PUSH_PARALLELISM"] = "floyo-dr only: wal push --batch, archive_command on the database server",
     };
 
     [Fact]
