@@ -14,9 +14,8 @@ namespace Floyo.Cli;
 internal static class CliHost
 {
     /// <param name="workflows">Start the embedded Durable engine (backup and restore run as orchestrations).</param>
-    public static async Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken ct, bool workflows = false)
-    {
-        try
+    public static Task<int> RunAsync(Func<IServiceProvider, CancellationToken, Task<int>> command, CancellationToken ct, bool workflows = false) =>
+        GuardAsync(async () =>
         {
             using var host = Build(workflows);
             await host.StartAsync(ct);
@@ -28,6 +27,14 @@ internal static class CliHost
             {
                 await host.StopAsync(CancellationToken.None);
             }
+        });
+
+    /// <summary>Runs a command however it was built (<see cref="WalHost"/> builds no host), with the same one-line failures and exit codes.</summary>
+    public static async Task<int> GuardAsync(Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
         }
         catch (RecoveryException e)
         {
@@ -68,16 +75,26 @@ internal static class CliHost
         return exitCode;
     }
 
+    /// <summary>One line per message on stderr, at FLOYO_LOG_LEVEL (Warning when unset or not a level).</summary>
+    public static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; o.UseUtcTimestamp = true; });
+        logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        logging.SetMinimumLevel(MinimumLevel(configuration));
+        // The host reports its own start-up failures as stack traces; ours is the one-line error.
+        logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None);
+    }
+
+    /// <summary>FLOYO_LOG_LEVEL, Warning when unset or not a level.</summary>
+    public static LogLevel MinimumLevel(IConfiguration configuration) =>
+        Enum.TryParse<LogLevel>(configuration["FLOYO_LOG_LEVEL"], true, out var level) ? level : LogLevel.Warning;
+
     private static IHost Build(bool workflows)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Configuration.AddEnvironmentVariables();
-        builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; o.UseUtcTimestamp = true; });
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
-        builder.Logging.SetMinimumLevel(Enum.TryParse<LogLevel>(builder.Configuration["FLOYO_LOG_LEVEL"], true, out var level) ? level : LogLevel.Warning);
-        // The host reports its own start-up failures as stack traces; ours is the one-line error.
-        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
-        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.None);
+        ConfigureLogging(builder.Logging, builder.Configuration);
         builder.Services.AddFloyoRecovery();
         if (workflows)
         {

@@ -24,10 +24,16 @@ internal static class WalCommand
     private static Command Push()
     {
         var path = new Argument<string>("path") { Description = "The WAL file to archive (%p in archive_command)" };
-        var command = new Command("push", "Archive one WAL file (archive_command = 'floyo-dr wal push %p'); exit 0 only once it is durable in the store") { path };
-        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        var batch = new Option<bool>("--batch")
         {
-            await services.GetRequiredService<WalArchive>().PushAsync(result.GetValue(path)!, token);
+            Description = "Also archive, in parallel, the other WAL files PostgreSQL has marked ready (up to WAL_PUSH_BATCH_FILES), each marked in pg_wal/floyo-archived "
+                + "so that the floyo-wal-push wrapper (archive_command = '/path/to/floyo-wal-push %p') acknowledges it without starting floyo-dr",
+        };
+        var command = new Command("push", "Archive one WAL file (archive_command = 'floyo-dr wal push %p'); exit 0 only once it is durable in the store") { path, batch };
+        command.SetAction((result, ct) => WalHost.RunAsync(async (wal, token) =>
+        {
+            var file = result.GetValue(path)!;
+            await (result.GetValue(batch) ? wal.BatchPusher.PushAsync(file, token) : wal.Archive.PushAsync(file, token));
             return 0;
         }, ct));
         return command;
@@ -39,11 +45,11 @@ internal static class WalCommand
         var destination = new Argument<string>("destination") { Description = "Where to write it (%p in restore_command)" };
         var prefetch = new Option<int>("--prefetch") { Description = "Also fetch this many following segments into pg_wal/floyo-prefetch, which the restore_command of a PITR takes first" };
         var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination, prefetch };
-        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        command.SetAction((result, ct) => WalHost.RunAsync(async (wal, token) =>
         {
             try
             {
-                var outcome = await services.GetRequiredService<WalPrefetcher>().FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, result.GetValue(prefetch), token);
+                var outcome = await wal.Prefetcher.FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, result.GetValue(prefetch), token);
                 // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
                 return outcome == FetchOutcome.Fetched ? 0 : 1;
             }

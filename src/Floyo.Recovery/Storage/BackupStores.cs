@@ -39,12 +39,7 @@ public sealed class BackupStores
     {
         _loggers = loggers;
         var logger = loggers.CreateLogger<BlobStore>();
-        _primary = new(() => backup.Value.Kind switch
-        {
-            StoreKind.Filesystem => new FilesystemStore(backup.Value.Directory),
-            StoreKind.Blob => CreateBlob(clients, blob.Value.Location(), clock, logger),
-            _ => throw new ConfigurationException($"BACKUP_STORE '{backup.Value.Store}' is not available in this build"),
-        });
+        _primary = new(() => CreatePrimary(backup.Value, blob.Value, clients, clock, logger));
         Lazy<IBackupStore?> Copy(CopySettings options) => new(() => options.Kind switch
         {
             StoreKind.None => null,
@@ -95,6 +90,14 @@ public sealed class BackupStores
         "secondary" => BackupSource.Secondary,
         "tertiary" => BackupSource.Tertiary,
         _ => throw new UsageException($"--source must be 'primary', 'secondary' or 'tertiary', not '{value}'"),
+    };
+
+    /// <summary>The primary store the settings name (BACKUP_STORE); also how <c>wal push</c>/<c>fetch</c> build theirs without the container.</summary>
+    public static IBackupStore CreatePrimary(BackupOptions backup, BlobStoreOptions blob, BlobClientFactory clients, TimeProvider clock, ILogger logger) => backup.Kind switch
+    {
+        StoreKind.Filesystem => new FilesystemStore(backup.Directory),
+        StoreKind.Blob => CreateBlob(clients, blob.Location(), clock, logger),
+        _ => throw new ConfigurationException($"BACKUP_STORE '{backup.Store}' is not available in this build"),
     };
 
     private static BlobStore CreateBlob(BlobClientFactory clients, BlobLocation location, TimeProvider clock, ILogger logger) =>

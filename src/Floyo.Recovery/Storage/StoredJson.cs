@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Floyo.Recovery.Backups;
 
 namespace Floyo.Recovery.Storage;
@@ -29,12 +30,19 @@ public static class StoredJson
             : record.Value;
     }
 
-    public static async Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, CancellationToken ct) where T : class
+    public static Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, CancellationToken ct) where T : class =>
+        ReadAsync(store, name, (stream, token) => JsonSerializer.DeserializeAsync<T>(stream, Json.Options, token), ct);
+
+    /// <summary>The same, with source-generated metadata: no reflection at start, for records read once per short-lived process.</summary>
+    public static Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, JsonTypeInfo<T> type, CancellationToken ct) where T : class =>
+        ReadAsync(store, name, (stream, token) => JsonSerializer.DeserializeAsync(stream, type, token), ct);
+
+    private static async Task<StoredRecord<T>> ReadAsync<T>(IBackupStore store, string name, Func<Stream, CancellationToken, ValueTask<T?>> deserialize, CancellationToken ct) where T : class
     {
         try
         {
             await using var stream = await store.OpenReadAsync(name, ct);
-            return await JsonSerializer.DeserializeAsync<T>(stream, Json.Options, ct) is { } value
+            return await deserialize(stream, ct) is { } value
                 ? new(value, null)
                 : new(null, "is empty (null)");
         }

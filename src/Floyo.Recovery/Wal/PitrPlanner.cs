@@ -64,7 +64,7 @@ public sealed class PitrPlanner(BaseBackupCatalog bases, WalArchive archive, Wal
         {
             return (start.Metadata.StopTime, report);
         }
-        var read = await StoredJson.ReadAsync<WalArchiveRecord>(archive.Store, WalArchiveRecord.RecordName(report.LastContiguous), ct);
+        var read = await WalArchiveRecord.ReadAsync(archive.Store, report.LastContiguous, ct);
         var archivedAt = read.Value?.ArchivedAt ?? start.Metadata.StopTime;
         return (archivedAt > start.Metadata.StopTime ? archivedAt : start.Metadata.StopTime, report);
     }

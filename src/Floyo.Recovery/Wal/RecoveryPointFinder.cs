@@ -67,7 +67,7 @@ public sealed class RecoveryPointFinder(BackupCatalog catalog, ArchiveHealthProb
         {
             return (newest.Metadata.StopTime, $"base backup {newest.Name} (no WAL archived after it)", finding, true);
         }
-        var record = (await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(report.LastContiguous), ct)).Value;
+        var record = (await WalArchiveRecord.ReadAsync(store, report.LastContiguous, ct)).Value;
         var time = record?.ArchivedAt is { } at && at > newest.Metadata.StopTime ? at : newest.Metadata.StopTime;
         return (time, $"WAL archive continuous to {report.LastContiguous} from {newest.Name}", finding, true);
     }

@@ -41,7 +41,7 @@ public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOption
         byte[] content;
         try
         {
-            content = await File.ReadAllBytesAsync(path, ct);
+            content = File.ReadAllBytes(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
         {
@@ -81,7 +81,7 @@ public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOption
     public async Task<FetchOutcome> FetchAsync(string walFile, string destination, CancellationToken ct, bool durable = true)
     {
         WalFileName.Parse(walFile);
-        var read = await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(walFile), ct);
+        var read = await WalArchiveRecord.ReadAsync(store, walFile, ct);
         if (read.Missing)
         {
             return FetchOutcome.NotArchived;
@@ -164,7 +164,7 @@ public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOption
     /// <summary>Null when nothing is archived under the name yet; the outcome when identical content is; throws when different content is.</summary>
     private async Task<PushOutcome?> CompareExistingAsync(string walFile, string sha256, long size, CancellationToken ct)
     {
-        var read = await StoredJson.ReadAsync<WalArchiveRecord>(store, WalArchiveRecord.RecordName(walFile), ct);
+        var read = await WalArchiveRecord.ReadAsync(store, walFile, ct);
         if (read.Value is { } record)
         {
             return record.Sha256 == sha256 && record.Size == size

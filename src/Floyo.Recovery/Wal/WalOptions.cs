@@ -38,6 +38,14 @@ public sealed class WalOptions
     [ConfigurationKeyName("PITR_PREFETCH_SEGMENTS")]
     public int PrefetchSegments { get; set; } = 16;
 
+    /// <summary><c>wal push --batch</c>: the most WAL files one floyo-dr start archives, the one asked for included.</summary>
+    [ConfigurationKeyName("WAL_PUSH_BATCH_FILES")]
+    public int PushBatchFiles { get; set; } = 32;
+
+    /// <summary><c>wal push --batch</c>: how many WAL files are read, compressed and stored at once (each holds 16 MiB in memory).</summary>
+    [ConfigurationKeyName("WAL_PUSH_PARALLELISM")]
+    public int PushParallelism { get; set; } = 2;
+
     /// <summary>How long an incremental backup waits for the segment it closed to reach the store (archive lag plus one push).</summary>
     [ConfigurationKeyName("INCREMENTAL_ARCHIVE_WAIT_SECONDS")]
     public int ArchiveWaitSeconds { get; set; } = 120;

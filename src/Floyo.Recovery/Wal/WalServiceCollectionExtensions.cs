@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Floyo.Recovery.Wal;
 
@@ -7,11 +8,8 @@ public static class WalServiceCollectionExtensions
     /// <summary>The WAL archive, base backups, their continuity check and point-in-time recovery.</summary>
     public static IServiceCollection AddWalArchiving(this IServiceCollection services)
     {
-        services.AddOptions<WalOptions>().BindConfiguration("")
-            .Validate(o => o.PrefetchSegments is >= 0 and <= 256, "PITR_PREFETCH_SEGMENTS must be between 0 and 256")
-            .Validate(o => o.BaseBackupCompressionLevel is >= 1 and <= 19, "BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19")
-            .Validate(o => o.BaseBackupCompressionSide is WalOptions.ServerSide or WalOptions.ClientSide, "BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'")
-            .ValidateOnStart();
+        services.AddOptions<WalOptions>().BindConfiguration("").ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WalOptions>, WalOptionsValidator>();
         services.AddSingleton<WalArchive>();
         services.AddSingleton<WalPrefetcher>();
         services.AddSingleton<BaseBackupCatalog>();

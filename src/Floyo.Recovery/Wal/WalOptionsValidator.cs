@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Options;
+
+namespace Floyo.Recovery.Wal;
+
+/// <summary>Start-up checks of <see cref="WalOptions"/>, shared by the engine's container and <see cref="WalArchiveFromSettings"/>.</summary>
+internal sealed class WalOptionsValidator : IValidateOptions<WalOptions>
+{
+    public ValidateOptionsResult Validate(string? name, WalOptions options)
+    {
+        var failures = new List<string>();
+        if (options.PrefetchSegments is < 0 or > 256)
+        {
+            failures.Add("PITR_PREFETCH_SEGMENTS must be between 0 and 256");
+        }
+        if (options.PushBatchFiles is < 1 or > 256)
+        {
+            failures.Add("WAL_PUSH_BATCH_FILES must be between 1 and 256");
+        }
+        if (options.PushParallelism is < 1 or > 32)
+        {
+            failures.Add("WAL_PUSH_PARALLELISM must be between 1 and 32");
+        }
+        if (options.BaseBackupCompressionLevel is < 1 or > 19)
+        {
+            failures.Add("BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19");
+        }
+        if (options.BaseBackupCompressionSide is not (WalOptions.ServerSide or WalOptions.ClientSide))
+        {
+            failures.Add("BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,183 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Floyo.Recovery.Tests.Support;
+using Floyo.Recovery.Wal;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Floyo.Recovery.Tests.Wal;
+
+/// <summary>
+/// wal push --batch and the floyo-wal-push wrapper: one floyo-dr start archives every WAL file PostgreSQL has ready,
+/// and PostgreSQL's later archive_command calls for those are answered from their markers in the shell.
+/// </summary>
+public sealed class WalBatchPushTests
+{
+    private static string Segment(int n) => $"0000000100000000000000{n:X2}";
+
+    private static string WrapperPath => Path.Combine(AppContext.BaseDirectory, "floyo-wal-push");
+
+    /// <summary>A pg_wal folder as PostgreSQL leaves it: the files, and archive_status with a .ready or .done for each.</summary>
+    private static Dictionary<string, byte[]> WalFolder(string pgWal, IEnumerable<int> ready, IEnumerable<int> notReady)
+    {
+        Directory.CreateDirectory(Path.Combine(pgWal, "archive_status"));
+        var contents = new Dictionary<string, byte[]>();
+        foreach (var (n, isReady) in ready.Select(n => (n, true)).Concat(notReady.Select(n => (n, false))))
+        {
+            var bytes = new byte[16 * 1024 * 1024];
+            RandomNumberGenerator.Fill(bytes.AsSpan(0, 8192));
+            File.WriteAllBytes(Path.Combine(pgWal, Segment(n)), bytes);
+            File.WriteAllBytes(Path.Combine(pgWal, "archive_status", Segment(n) + (isReady ? ".ready" : ".done")), []);
+            contents[Segment(n)] = bytes;
+        }
+        return contents;
+    }
+
+    private static WalArchiveFromSettings Engine(string store, int batch = 32) => WalArchiveFromSettings.Create(
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["BACKUP_STORE"] = "filesystem",
+            ["BACKUP_DIR"] = store,
+            ["WAL_PUSH_BATCH_FILES"] = batch.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }).Build(),
+        NullLoggerFactory.Instance);
+
+    private static string[] Listing(string folder) =>
+        Directory.Exists(folder) ? Directory.GetFiles(folder).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal).ToArray() : [];
+
+    [Fact]
+    [Trait("Tier", "Fast")]
+    public async Task A_batch_archives_every_ready_file_marks_the_others_and_leaves_archive_status_to_postgresql()
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        var store = Path.Combine(dir.Path, "store");
+        var contents = WalFolder(pgWal, ready: [0x20, 0x21, 0x22], notReady: [0x1F, 0x23]);
+        var markers = Path.Combine(pgWal, WalBatchPusher.MarkerFolder);
+        Directory.CreateDirectory(markers);
+        // A marker for a file PostgreSQL has since archived (.done): of no more use.
+        File.WriteAllBytes(Path.Combine(markers, Segment(0x1F)), []);
+        var status = Listing(Path.Combine(pgWal, "archive_status"));
+
+        var outcome = await Engine(store).BatchPusher.PushAsync(Path.Combine(pgWal, Segment(0x20)), CancellationToken.None);
+
+        Assert.Equal(PushOutcome.Archived, outcome);
+        Assert.Equal(status, Listing(Path.Combine(pgWal, "archive_status")));
+        Assert.Equal([Segment(0x21), Segment(0x22)], Listing(markers));
+        foreach (var marked in Listing(markers))
+        {
+            Assert.True(File.GetLastWriteTimeUtc(Path.Combine(markers, marked)) > File.GetLastWriteTimeUtc(Path.Combine(pgWal, marked)));
+        }
+        var archive = Engine(store).Archive;
+        foreach (var n in new[] { 0x20, 0x21, 0x22 })
+        {
+            Assert.Equal(SHA256.HashData(contents[Segment(n)]), SHA256.HashData((await archive.ReadAsync(Segment(n), CancellationToken.None))!));
+        }
+        // Not ready: not archived (PostgreSQL has not closed it, or has archived it already).
+        Assert.Null(await archive.ReadAsync(Segment(0x23), CancellationToken.None));
+        Assert.Null(await archive.ReadAsync(Segment(0x1F), CancellationToken.None));
+    }
+
+    [Fact]
+    [Trait("Tier", "Fast")]
+    public async Task A_batch_takes_at_most_WAL_PUSH_BATCH_FILES_and_a_file_outside_pg_wal_is_pushed_alone()
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        var store = Path.Combine(dir.Path, "store");
+        WalFolder(pgWal, ready: [0x30, 0x31, 0x32, 0x33], notReady: []);
+
+        await Engine(store, batch: 2).BatchPusher.PushAsync(Path.Combine(pgWal, Segment(0x31)), CancellationToken.None);
+
+        // The requested file and the oldest other ready one.
+        Assert.Equal([Segment(0x30), Segment(0x31)], Listing(Path.Combine(store, "wal")).Where(f => f.EndsWith(".zst", StringComparison.Ordinal)).Select(f => f[..^4]));
+
+        var alone = Path.Combine(dir.Path, "elsewhere");
+        Directory.CreateDirectory(alone);
+        File.Copy(Path.Combine(pgWal, Segment(0x33)), Path.Combine(alone, Segment(0x33)));
+        Assert.Equal(PushOutcome.Archived, await Engine(store).BatchPusher.PushAsync(Path.Combine(alone, Segment(0x33)), CancellationToken.None));
+        Assert.False(Directory.Exists(Path.Combine(alone, WalBatchPusher.MarkerFolder)));
+        Assert.DoesNotContain(Segment(0x32) + ".zst", Listing(Path.Combine(store, "wal")));
+    }
+
+    [Fact]
+    public async Task The_wrapper_acknowledges_only_a_file_marked_after_its_last_change_and_starts_floyo_dr_for_anything_else()
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        WalFolder(pgWal, ready: [0x40, 0x41, 0x42], notReady: []);
+        var markers = Path.Combine(pgWal, WalBatchPusher.MarkerFolder);
+        Directory.CreateDirectory(markers);
+        var starts = Path.Combine(dir.Path, "starts.log");
+        // Stands in for floyo-dr to count its starts; the real one runs under PostgreSQL in the next test.
+        var command = Path.Combine(dir.Path, "floyo-dr-stand-in");
+        await File.WriteAllTextAsync(command, $"#!/bin/sh\necho \"$*\" >>'{starts}'\n");
+        File.SetUnixFileMode(command, (UnixFileMode)0b111_101_101);
+        File.WriteAllBytes(Path.Combine(markers, Segment(0x40)), []);
+        File.WriteAllBytes(Path.Combine(markers, Segment(0x41)), []);
+        // 0x41 changed after its marker: the marker no longer speaks for it.
+        File.SetLastWriteTimeUtc(Path.Combine(pgWal, Segment(0x41)), DateTime.UtcNow.AddSeconds(5));
+
+        async Task<int> Wrapper(int n)
+        {
+            var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = dir.Path, UseShellExecute = false };
+            info.ArgumentList.Add(WrapperPath);
+            info.ArgumentList.Add($"pg_wal/{Segment(n)}");
+            info.Environment["FLOYO_DR_COMMAND"] = command;
+            using var process = Process.Start(info)!;
+            await process.WaitForExitAsync();
+            return process.ExitCode;
+        }
+
+        Assert.Equal(0, await Wrapper(0x40));
+        Assert.False(File.Exists(starts));
+        Assert.False(File.Exists(Path.Combine(markers, Segment(0x40))));
+
+        Assert.Equal(0, await Wrapper(0x41));
+        Assert.Equal(0, await Wrapper(0x42));
+        Assert.Equal([$"wal push --batch pg_wal/{Segment(0x41)}", $"wal push --batch pg_wal/{Segment(0x42)}"], await File.ReadAllLinesAsync(starts));
+    }
+
+    [Fact]
+    public async Task Segments_piled_up_while_archiving_failed_are_archived_by_one_floyo_dr_start_under_postgresql()
+    {
+        await using var cluster = await ArchivingCluster.StartAsync();
+        await cluster.SwitchAndWaitForArchiveAsync();
+        await cluster.SetAsync("archive_command", "exit 1");
+        await cluster.ExecuteAsync("CREATE TABLE pile (id int)");
+        var closed = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            await cluster.ExecuteAsync($"INSERT INTO pile VALUES ({i})");
+            closed.Add(await cluster.ScalarAsync<string>("SELECT pg_walfile_name(pg_switch_wal())"));
+        }
+        // Counts floyo-dr starts, then runs the cluster's floyo-dr (the real one, as the postgres user).
+        var starts = Path.Combine(cluster.Sockets, "starts.log");
+        var counting = Path.Combine(cluster.Root, "counting-floyo-dr.sh");
+        await File.WriteAllTextAsync(counting, $"#!/bin/sh\necho \"$*\" >>'{starts}'\nexec '{cluster.Wrapper}' \"$@\"\n");
+        File.SetUnixFileMode(counting, (UnixFileMode)0b111_101_101);
+        await cluster.SetAsync("archive_command", $"FLOYO_DR_COMMAND='{counting}' /bin/sh '{WrapperPath}' %p");
+
+        await WaitForArchivedAsync(cluster, closed[^1]);
+
+        Assert.Single(await File.ReadAllLinesAsync(starts));
+        foreach (var file in closed)
+        {
+            Assert.True(File.Exists(Path.Combine(cluster.Store, "wal", file + ".json")), $"{file} is not in the store");
+        }
+        // Every marker was taken by the wrapper as PostgreSQL asked for its file.
+        Assert.Empty(Directory.GetFiles(Path.Combine(cluster.DataDir, "pg_wal", WalBatchPusher.MarkerFolder)));
+        var fetched = await cluster.FloyoDrAsPostgresAsync(new Dictionary<string, string?>(), "wal", "fetch", closed[^1], Path.Combine(cluster.Sockets, "fetched"));
+        Assert.True(fetched.ExitCode == 0, fetched.All);
+    }
+
+    private static async Task WaitForArchivedAsync(ArchivingCluster cluster, string file)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (string.CompareOrdinal(await cluster.ScalarAsync<string?>("SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver") ?? "", file) < 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(120), $"{file} was not archived within 120 s; see {cluster.Sockets}/data.log");
+            await Task.Delay(200);
+        }
+    }
+}
