@@ -8,12 +8,16 @@
 #   BENCH_EVENTS / BENCH_USERS   rows of the data set (default 3000000 / 100000, ~770 MB, as scripts/bench.sh)
 #   BENCH_PGBENCH_SECONDS        length of each pgbench window (default 60)
 #   BENCH_PGBENCH_CLIENTS        pgbench clients (default 8, with 2 threads)
+#   BENCH_BACKLOG                segments piled up before the asynchronous catch-up (default 16)
 #   BENCH_FLOYO_BIN              a published floyo-dr to use instead of publishing one
 #
 # What runs, on one private cluster (archive_mode = on, archive_timeout = 60):
 #   1. archiving: a pgbench window archived by pgBackRest alone (archive-push, synchronous), then one by
 #      floyo-dr alone (wal push): milliseconds per segment, and the worst archive lag (segments closed
 #      but not yet archived, sampled every second);
+#   1b. a backlog: BENCH_BACKLOG segments pile up while archive_command fails (the store was down), then
+#      each archiver catches up asynchronously: pgBackRest with archive-async (process-max 2) and floyo-dr's
+#      floyo-wal-push wrapper (wal push --batch, WAL_PUSH_PARALLELISM 2): wall time per segment;
 #   2. base backups (both archivers on): `floyo-dr backup --base` vs `pgbackrest backup --type=full`
 #      (zstd level 3, process-max 2): wall time and size;
 #   3. point-in-time recovery to a moment inside a third pgbench window: `floyo-dr restore --pitr
@@ -34,6 +38,7 @@ EVENTS="${BENCH_EVENTS:-3000000}"
 USERS="${BENCH_USERS:-100000}"
 WINDOW="${BENCH_PGBENCH_SECONDS:-60}"
 CLIENTS="${BENCH_PGBENCH_CLIENTS:-8}"
+BACKLOG="${BENCH_BACKLOG:-16}"
 
 # Targets (ratios are floyo / pgBackRest).
 T_BASE_RATIO=0.5
@@ -121,6 +126,13 @@ ms() { echo \$(( (\$(date +%s%N) - \$1) / 1000000 )); }
 if [[ \$mode == floyo || \$mode == both ]]; then
   t=\$(date +%s%N); '$ROOT/floyo-dr.sh' wal push "\$p" || exit 1; echo "floyo \$f \$(ms \$t)" >>'$ROOT/push-times.log'
 fi
+if [[ \$mode == fail ]]; then exit 1; fi
+if [[ \$mode == floyo-batch ]]; then
+  FLOYO_DR_COMMAND='$ROOT/floyo-dr.sh' exec '$(dirname "$FLOYO_BIN")/floyo-wal-push' "\$p"
+fi
+if [[ \$mode == pgbackrest-async ]]; then
+  exec pgbackrest --config='$ROOT/pgbackrest.conf' --stanza=bench --archive-async archive-push "\$p"
+fi
 if [[ \$mode == pgbackrest || \$mode == both ]]; then
   t=\$(date +%s%N); pgbackrest --config='$ROOT/pgbackrest.conf' --stanza=bench archive-push "\$p" || exit 1
   echo "pgbackrest \$f \$(ms \$t)" >>'$ROOT/push-times.log'
@@ -203,6 +215,40 @@ pgbench_window "$WINDOW" floyo; wait_archived
 FLOYO_LAG=$MAX_LAG; FLOYO_TPS=$TPS
 read -r FLOYO_PUSH_MS FLOYO_SEGMENTS < <(mean_push_ms floyo)
 
+# ------------------------------------------------------ archiving backlog ----
+psql_q "CREATE TABLE filler (id int, pad text)"
+# Piles up BACKLOG full segments while archive_command fails, then lets $1 archive them; sets BACKLOG_S
+# (wall time from the switch until the newest of them is archived) and BACKLOG_SEGMENTS.
+backlog_catch_up() {
+  local mode=$1 first closed
+  echo fail >"$ROOT/mode"
+  first=$(psql_q "select pg_walfile_name(pg_current_wal_lsn())")
+  for _ in $(seq 1 "$BACKLOG"); do
+    psql_q "INSERT INTO filler SELECT g, md5(g::text) FROM generate_series(1, 150000) g" >/dev/null
+    psql_q "TRUNCATE filler" >/dev/null
+    closed=$(psql_q "select pg_walfile_name(pg_switch_wal())")
+  done
+  echo "$mode" >"$ROOT/mode"
+  t0=$(now_s)
+  closed=$(psql_q "select pg_walfile_name(pg_switch_wal())")   # also wakes the archiver up
+  for _ in $(seq 1 1800); do
+    [[ "$(psql_q "select coalesce(last_archived_wal, '') >= '$closed' from pg_stat_archiver")" == t ]] && break
+    sleep 0.1
+  done
+  [[ "$(psql_q "select coalesce(last_archived_wal, '') >= '$closed' from pg_stat_archiver")" == t ]] ||
+    die 1 "$mode did not catch up with the backlog within 180 s (see $ROOT/run/server.log)"
+  BACKLOG_S=$(elapsed "$t0")
+  BACKLOG_SEGMENTS=$(( $(segno "$closed") - $(segno "$first") + 1 ))
+}
+log "archiving backlog: $BACKLOG segments, pgBackRest archive-push --archive-async"
+backlog_catch_up pgbackrest-async
+PGBR_BACKLOG_MS=$(awk -v s="$BACKLOG_S" -v n="$BACKLOG_SEGMENTS" 'BEGIN { printf "%.0f", s * 1000 / n }')
+log "archiving backlog: $BACKLOG segments, floyo-wal-push (wal push --batch)"
+backlog_catch_up floyo-batch
+FLOYO_BACKLOG_MS=$(awk -v s="$BACKLOG_S" -v n="$BACKLOG_SEGMENTS" 'BEGIN { printf "%.0f", s * 1000 / n }')
+BACKLOG_N=$BACKLOG_SEGMENTS
+psql_q "DROP TABLE filler"
+
 # ---------------------------------------------------------- base backups ----
 echo both >"$ROOT/mode"; wait_archived
 psql_q "CHECKPOINT"
@@ -275,6 +321,7 @@ BASE_RATIO=$(ratio "$FLOYO_BASE_S" "$PGBR_BASE_S")
 SIZE_RATIO=$(ratio "$FLOYO_BASE_MB" "$PGBR_BASE_MB")
 PUSH_RATIO=$(ratio "$FLOYO_PUSH_MS" "$PGBR_PUSH_MS")
 PITR_RATIO=$(ratio "$FLOYO_PITR_S" "$PGBR_PITR_S")
+BACKLOG_RATIO=$(ratio "$FLOYO_BACKLOG_MS" "$PGBR_BACKLOG_MS")
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v != "null" && v <= t) ? "ok" : "MISSED" }'; }
 printf '\nfloyo-dr vs pgBackRest %s, %s MB of databases, pgbench %s clients x %s s\n\n' \
   "$(pgbackrest version | cut -d' ' -f2)" "$DB_MB" "$CLIENTS" "$WINDOW"
@@ -282,6 +329,7 @@ printf '%-34s %14s %14s %8s %8s %s\n' measure floyo-dr pgBackRest ratio target "
 printf '%-34s %13ss %13ss %8s %8s %s\n' "base backup wall time" "$FLOYO_BASE_S" "$PGBR_BASE_S" "$BASE_RATIO" "<=$T_BASE_RATIO" "$(verdict "$BASE_RATIO" $T_BASE_RATIO)"
 printf '%-34s %12sMB %12sMB %8s %8s %s\n' "base backup size" "$FLOYO_BASE_MB" "$PGBR_BASE_MB" "$SIZE_RATIO" "<=$T_BASE_SIZE" "$(verdict "$SIZE_RATIO" $T_BASE_SIZE)"
 printf '%-34s %12sms %12sms %8s %8s %s\n' "WAL push per segment (sync)" "$FLOYO_PUSH_MS" "$PGBR_PUSH_MS" "$PUSH_RATIO" "<=$T_PUSH_RATIO" "$(verdict "$PUSH_RATIO" $T_PUSH_RATIO)"
+printf '%-34s %12sms %12sms %8s %8s %s\n' "WAL backlog per segment (async)" "$FLOYO_BACKLOG_MS" "$PGBR_BACKLOG_MS" "$BACKLOG_RATIO" "<=$T_PUSH_RATIO" "$(verdict "$BACKLOG_RATIO" $T_PUSH_RATIO)"
 printf '%-34s %14s %14s %8s %8s %s\n' "worst archive lag (segments)" "$FLOYO_LAG" "$PGBR_LAG" "" "<=$T_LAG_SEGMENTS" "$(verdict "$FLOYO_LAG" $T_LAG_SEGMENTS)"
 printf '%-34s %14s %14s\n' "segments archived / pgbench tps" "$FLOYO_SEGMENTS / $FLOYO_TPS" "$PGBR_SEGMENTS / $PGBR_TPS"
 printf '%-34s %13ss %13ss %8s %8s %s\n' "PITR: files + recovery to promotion" "$FLOYO_PITR_S" "$PGBR_PITR_S" "$PITR_RATIO" "<=$T_PITR_RATIO" "$(verdict "$PITR_RATIO" $T_PITR_RATIO)"
@@ -290,6 +338,7 @@ printf '%-34s %14s %14s\n\n' "rows recovered (marks)" "$FLOYO_MARKS" "$PGBR_MARK
 cat >"$OUT/result.json" <<EOF
 {"pgbackrest": "$(pgbackrest version | cut -d' ' -f2)", "databases_mb": $DB_MB, "pgbench_clients": $CLIENTS, "pgbench_seconds": $WINDOW,
  "base": {"floyo_s": $FLOYO_BASE_S, "pgbackrest_s": $PGBR_BASE_S, "ratio": $BASE_RATIO, "floyo_mb": $FLOYO_BASE_MB, "pgbackrest_mb": $PGBR_BASE_MB, "size_ratio": $SIZE_RATIO},
+ "backlog": {"segments": $BACKLOG_N, "floyo_ms_per_segment": $FLOYO_BACKLOG_MS, "pgbackrest_ms_per_segment": $PGBR_BACKLOG_MS, "ratio": $BACKLOG_RATIO},
  "push": {"floyo_ms": $FLOYO_PUSH_MS, "pgbackrest_ms": $PGBR_PUSH_MS, "ratio": $PUSH_RATIO, "floyo_segments": $FLOYO_SEGMENTS, "pgbackrest_segments": $PGBR_SEGMENTS,
           "floyo_max_lag_segments": $FLOYO_LAG, "pgbackrest_max_lag_segments": $PGBR_LAG, "floyo_tps": ${FLOYO_TPS:-null}, "pgbackrest_tps": ${PGBR_TPS:-null}},
  "pitr": {"target": "$TARGET", "floyo_s": $FLOYO_PITR_S, "pgbackrest_s": $PGBR_PITR_S, "ratio": $PITR_RATIO, "floyo_marks": "$FLOYO_MARKS", "pgbackrest_marks": "$PGBR_MARKS"}}
