@@ -9,6 +9,7 @@ public static class WalServiceCollectionExtensions
     {
         services.AddOptions<WalOptions>().BindConfiguration("")
             .Validate(o => o.PrefetchSegments is >= 0 and <= 256, "PITR_PREFETCH_SEGMENTS must be between 0 and 256")
+            .Validate(o => o.CopyMaxLagMinutes >= 1, "WAL_COPY_MAX_LAG_MINUTES must be at least 1")
             .ValidateOnStart();
         services.AddSingleton<WalArchive>();
         services.AddSingleton<WalPrefetcher>();
@@ -23,6 +24,8 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<WalRetention>();
         services.AddSingleton<WalReceiver>();
         services.AddSingleton<ArchiveHealthProbe>();
+        services.AddSingleton<WalCopier>();
+        services.AddSingleton<WalCopyLagProbe>();
         return services;
     }
 }
