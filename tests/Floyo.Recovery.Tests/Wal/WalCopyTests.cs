@@ -251,3 +251,65 @@ public sealed class PitrFromCopyTests
         await chown.WaitForExitAsync();
     }
 }
+
+/// <summary>A Blob second copy (Azurite behind the WORM emulator): each copied object carries the primary's retain-until under the copy's own immutability mode.</summary>
+public sealed class WalCopyToBlobTests
+{
+    [Fact]
+    public async Task Copied_segments_and_base_backups_keep_the_primary_retain_until_under_the_copy_immutability_mode()
+    {
+        using var primary = new TempDirectory();
+        await using var container = await new BlobTestContainer().CreateAsync();
+        var now = new DateTimeOffset(2026, 12, 1, 2, 0, 0, TimeSpan.Zero);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now);
+        var worm = new WormEmulator(clock);
+        var settings = new Dictionary<string, string?>
+        {
+            ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = primary.Path, ["BACKUP_RETENTION_DAYS"] = "30",
+            ["BACKUP_SECONDARY_STORE"] = "blob", ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = container.ConnectionString,
+            ["BACKUP_SECONDARY_BLOB_CONTAINER"] = container.Name, ["BACKUP_SECONDARY_IMMUTABILITY_MODE"] = "locked",
+        };
+        await using var engine = BlobEngine.Create(settings, handler: worm, clock: clock);
+        var segments = new[] { "000000010000000000000001", "000000010000000000000002", "000000010000000000000003" };
+        foreach (var segment in segments)
+        {
+            var file = Path.Combine(primary.Path, segment);
+            await File.WriteAllBytesAsync(file, RandomNumberGenerator.GetBytes(64 * 1024));
+            await engine.GetRequiredService<WalArchive>().PushAsync(file, default);
+            File.Delete(file);
+        }
+        // A base backup as BaseBackupRunner leaves it: the tar, then its metadata, retained 40 days.
+        var tar = RandomNumberGenerator.GetBytes(200 * 1024);
+        var store = engine.GetRequiredService<IBackupStore>();
+        var name = "base/base_20261201_015500.tar.zst";
+        await store.WriteAllAsync(name, tar, ObjectRetention.None, default);
+        var meta = new BaseBackupMetadata(1, name, now.AddMinutes(-5), now.AddMinutes(-4), "0/1000028", "0/1000100", 1, segments[0], 16 * 1024 * 1024,
+            "db:5432", "15.8", null, tar.Length, tar.Length, "zstd", Convert.ToHexStringLower(SHA256.HashData(tar)), true, 60, now.AddDays(40));
+        await store.WriteAllAsync(BaseBackupCatalog.MetadataOf(name), meta.ToJson(), ObjectRetention.None, default);
+
+        var result = await engine.GetRequiredService<WalCopier>().CopyAsync(BackupSource.Secondary, verify: false, default);
+
+        Assert.True(result.Complete, result.Describe());
+        Assert.Equal((3, 1, segments[^1]), (result.WalFilesCopied, result.BaseBackupsCopied, result.NewestSegment));
+        var copy = engine.GetRequiredService<BackupStores>().For(BackupSource.Secondary);
+        var objects = new List<StoredObject>();
+        await foreach (var item in copy.ListAsync("", default))
+        {
+            objects.Add(item);
+        }
+        Assert.Equal(8, objects.Count(o => o.Name.StartsWith("wal/", StringComparison.Ordinal) || o.Name.StartsWith("base/", StringComparison.Ordinal)));
+        foreach (var item in objects.Where(o => o.Name.StartsWith("wal/", StringComparison.Ordinal)))
+        {
+            // The filesystem primary keeps no retain-until of its own: the push's (archived at + BACKUP_RETENTION_DAYS) is used.
+            Assert.Equal(now.AddDays(30), item.RetainUntil);
+            Assert.Equal("Locked", worm.StateOf(item.Name)?.Mode, StringComparer.OrdinalIgnoreCase);
+        }
+        Assert.All(objects.Where(o => o.Name.StartsWith("base/", StringComparison.Ordinal)), o => Assert.Equal(meta.RetainUntil, o.RetainUntil));
+
+        // Idempotent on Blob too; and the lag probe sees the copy current.
+        var again = await engine.GetRequiredService<WalCopier>().CopyAsync(BackupSource.Secondary, verify: true, default);
+        Assert.Equal((0, 0, 4), (again.WalFilesCopied, again.BaseBackupsCopied, again.AlreadyThere));
+        var states = await engine.GetRequiredService<WalCopyLagProbe>().StatesAsync(default);
+        Assert.Equal(["current", "not configured"], states.Select(s => s.State));
+    }
+}
