@@ -226,6 +226,17 @@ public sealed class PitrFromCopyTests
         // The copy made by this (root) run is handed to the server's user, as the off-site host's files would be its own.
         await ChownAsync(copy);
 
+        // A copy holding another file under a name the archive uses: the incremental is taken, its copy refused (exit 5), nothing overwritten.
+        var tampered = Path.Combine(cluster.Root, "tampered");
+        var oldest = Directory.GetFiles(Path.Combine(cluster.Store, "wal"), "*.zst").Select(Path.GetFileName).Min(StringComparer.Ordinal)!;
+        Directory.CreateDirectory(Path.Combine(tampered, "wal"));
+        await File.WriteAllBytesAsync(Path.Combine(tampered, "wal", oldest), [1, 2, 3]);
+        var refused = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["BACKUP_SECONDARY_DIR"] = tampered }, "backup", "--incremental");
+        Assert.True(refused.ExitCode == (int)ErrorKind.RefusedForSafety, refused.All);
+        Assert.StartsWith("incremental base/incremental_", refused.StdOut, StringComparison.Ordinal);
+        Assert.Contains($"wal/{oldest} is already in the second copy {tampered} with different content", refused.All);
+        Assert.Equal([1, 2, 3], await File.ReadAllBytesAsync(Path.Combine(tampered, "wal", oldest)));
+
         await cluster.StopServerAsync(cluster.DataDir);
         Directory.Delete(cluster.Store, recursive: true);
         var dataDir = Path.Combine(cluster.Root, "pitr");
