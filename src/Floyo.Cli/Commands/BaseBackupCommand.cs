@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
 
-/// <summary><c>floyo-dr backup --base</c>: the starting point of point-in-time recovery.</summary>
+/// <summary><c>floyo-dr backup --base</c>: the starting point of point-in-time recovery, then copied with the WAL to every further copy.</summary>
 internal static class BaseBackupCommand
 {
     public static Task<int> RunAsync(bool json, CancellationToken ct) => CliHost.RunAsync(async (services, token) =>
@@ -19,6 +19,8 @@ internal static class BaseBackupCommand
             Console.WriteLine($"WAL {meta.StartLsn} to {meta.StopLsn} on timeline {meta.Timeline}; recoverable from {PitrPlanner.Show(meta.StopTime)}");
             Console.WriteLine($"sha256 {meta.Sha256}");
         }
+        // Then the further copies get it, and the WAL it needs, at once: a base backup that exists in one place only is a single point of failure.
+        WalCommand.ReportCopies(await services.GetRequiredService<WalCopier>().CopyToEveryCopyAsync(verify: false, token), toStdout: !json, $"base backup {meta.Name}");
         return 0;
     }, ct);
 }

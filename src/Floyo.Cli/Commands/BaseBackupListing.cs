@@ -12,6 +12,15 @@ internal static class BaseBackupListing
     {
         Console.WriteLine();
         Console.WriteLine(point.Time is { } time ? $"recovery point: {PitrPlanner.Show(time)} ({point.Source})" : "recovery point: none (no verified backup, no base backup)");
+        foreach (var copy in point.Copies)
+        {
+            var which = Floyo.Recovery.Storage.BackupStores.Ordinal(copy.Copy);
+            Console.WriteLine(copy.Store is null
+                ? $"WAL in the {which} copy: {copy.State}"
+                : $"WAL in the {which} copy ({copy.Store}): {copy.State}, newest segment {copy.NewestSegment ?? "none"}"
+                    + (copy.NewestArchivedAt is { } at ? $" (archived {PitrPlanner.Show(at)})" : "")
+                    + (copy.BehindSeconds is double behind && behind > 0 ? $", {TimeSpan.FromSeconds(behind):c} behind the primary" : ""));
+        }
         foreach (var finding in point.Findings)
         {
             Console.WriteLine($"finding (RPO breach): {finding}");

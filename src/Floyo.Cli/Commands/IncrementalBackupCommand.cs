@@ -28,6 +28,7 @@ internal static class IncrementalBackupCommand
         {
             Console.WriteLine($"incremental: {result.Detail}");
         }
+        WalCommand.ReportCopies(run.WalCopies ?? [], toStdout: !json, "the incremental backup");
         return 0;
     }, ct, workflows: true);
 }

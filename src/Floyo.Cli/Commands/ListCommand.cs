@@ -57,8 +57,10 @@ internal static class ListCommand
             BaseBackupListing.Print(bases, await IncrementalBackupRecord.ListAsync(catalog.Store, token));
             // The server's archiving health belongs to the primary store only: a second copy is not fed by it.
             var primary = SourceOption.Parse(result, source) == Floyo.Recovery.Storage.BackupSource.Primary;
+            // So are the further copies' WAL lag: measured against the primary's archive.
             BaseBackupListing.PrintRecoveryPoint(await new RecoveryPointFinder(catalog,
-                primary ? services.GetRequiredService<ArchiveHealthProbe>() : null, services.GetRequiredService<IOptions<WalOptions>>()).FindAsync(null, token));
+                primary ? services.GetRequiredService<ArchiveHealthProbe>() : null, services.GetRequiredService<IOptions<WalOptions>>(),
+                primary ? services.GetRequiredService<WalCopyLagProbe>() : null).FindAsync(null, token));
             var ignored = listing.Findings.Where(f => listing.Entries.Any(e => e.Name == f.Backup)).ToList();
             if (ignored.Count > 0)
             {

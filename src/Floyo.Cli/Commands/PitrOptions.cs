@@ -42,7 +42,8 @@ internal sealed class PitrOptions
     /// <param name="database">restore's --target-database: with --pitr, the database to copy out of the recovered cluster.</param>
     /// <param name="drop">restore's --drop-existing: with --into, replace a non-empty target.</param>
     /// <param name="file">restore's --file, which --pitr does not take.</param>
-    public Task<int> RunAsync(ParseResult result, Option<bool> json, Option<string?> database, Option<bool> drop, Option<string> file, CancellationToken ct)
+    /// <param name="source">restore's --source: the copy whose base backups and WAL archive are recovered from (the primary may be gone).</param>
+    public Task<int> RunAsync(ParseResult result, Option<bool> json, Option<string?> database, Option<bool> drop, Option<string> file, Option<string?> source, CancellationToken ct)
     {
         var when = result.GetValue(_targetTime);
         var dataDir = result.GetValue(_dataDir);
@@ -58,7 +59,16 @@ internal sealed class PitrOptions
         {
             return Task.FromResult(CliHost.Fail("--port must be between 1 and 65535", 2));
         }
-        var request = new PitrRequest(target.ToUniversalTime(), dataDir, result.GetValue(_port), result.GetValue(_start), result.GetValue(_archive));
+        Floyo.Recovery.Storage.BackupSource from;
+        try
+        {
+            from = SourceOption.Parse(result, source);
+        }
+        catch (UsageException e)
+        {
+            return Task.FromResult(CliHost.Fail(e.Message, 2));
+        }
+        var request = new PitrRequest(target.ToUniversalTime(), dataDir, result.GetValue(_port), result.GetValue(_start), result.GetValue(_archive), Source: from);
         var into = result.GetResult(_into) is not null;
         if (Combination(result, into, database, drop, file) is { } wrong)
         {

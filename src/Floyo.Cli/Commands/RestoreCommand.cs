@@ -27,7 +27,7 @@ internal static class RestoreCommand
         var pitr = PitrOptions.Create();
         var command = new Command("restore", "Restore a backup, checksum first, never over a database not named for replacement") { file, drop, target, source, json, approveAs, reason };
         pitr.AddTo(command);
-        command.SetAction((result, ct) => result.GetValue(pitr.Pitr) ? pitr.RunAsync(result, json, target, drop, file, ct) : result.GetValue(file) is null
+        command.SetAction((result, ct) => result.GetValue(pitr.Pitr) ? pitr.RunAsync(result, json, target, drop, file, source, ct) : result.GetValue(file) is null
             ? Task.FromResult(CliHost.Fail("Option '--file' is required (or --pitr with --target-time and --data-dir)", 2))
             : CliHost.RunAsync(async (services, token) =>
         {

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Floyo.Recovery;
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -6,7 +8,8 @@ using Microsoft.Extensions.Hosting;
 namespace Floyo.Cli.Commands;
 
 /// <summary>
-/// <c>floyo-dr wal push|fetch|verify|receive</c>: archive_command, restore_command, the continuity proof and pull mode.
+/// <c>floyo-dr wal push|fetch|verify|receive|copy</c>: archive_command, restore_command, the continuity proof, pull mode
+/// and the further copies of the archive.
 /// push and fetch run once per WAL file under the database server, so they print nothing when all is well.
 /// </summary>
 internal static class WalCommand
@@ -19,6 +22,7 @@ internal static class WalCommand
         Fetch(),
         Verify(),
         Receive(),
+        Copy(),
     };
 
     private static Command Push()
@@ -44,22 +48,77 @@ internal static class WalCommand
         var file = new Argument<string>("walfile") { Description = "The WAL file PostgreSQL asks for (%f in restore_command)" };
         var destination = new Argument<string>("destination") { Description = "Where to write it (%p in restore_command)" };
         var prefetch = new Option<int>("--prefetch") { Description = "Also fetch this many following segments into pg_wal/floyo-prefetch, which the restore_command of a PITR takes first" };
-        var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination, prefetch };
-        command.SetAction((result, ct) => WalHost.RunAsync(async (wal, token) =>
+        var source = SourceOption.Create();
+        var command = new Command("fetch", "Restore one archived WAL file (restore_command = 'floyo-dr wal fetch %f %p'); exit 1, quietly, when it is not archived") { file, destination, prefetch, source };
+        // The primary is read once per segment on the lean start; a further copy only after a disaster, through the whole engine.
+        command.SetAction((result, ct) => result.GetValue(source) is null or "primary"
+            ? WalHost.RunAsync((wal, token) => FetchAsync(wal.Prefetcher, result, file, destination, prefetch, token), ct)
+            : CliHost.RunAsync((services, token) => FetchAsync(Prefetcher(services, SourceOption.Parse(result, source)), result, file, destination, prefetch, token), ct));
+        return command;
+    }
+
+    private static async Task<int> FetchAsync(WalPrefetcher prefetcher, ParseResult result, Argument<string> file, Argument<string> destination, Option<int> prefetch, CancellationToken token)
+    {
+        try
         {
-            try
+            var outcome = await prefetcher.FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, result.GetValue(prefetch), token);
+            // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
+            return outcome == FetchOutcome.Fetched ? 0 : 1;
+        }
+        catch (WalDamagedException e)
+        {
+            // Above 125 PostgreSQL aborts recovery instead of taking the damage for the end of the archive and promoting there.
+            return CliHost.Fail(e.Message, DamagedExitCode);
+        }
+    }
+
+    /// <summary>The primary's archive, or a further copy's (restore --pitr --source), without building the primary store.</summary>
+    private static WalPrefetcher Prefetcher(IServiceProvider services, BackupSource source) =>
+        source == BackupSource.Primary
+            ? services.GetRequiredService<WalPrefetcher>()
+            : ActivatorUtilities.CreateInstance<WalPrefetcher>(services,
+                ActivatorUtilities.CreateInstance<WalArchive>(services, services.GetRequiredService<BackupStores>().For(source)));
+
+    private static Command Copy()
+    {
+        var json = new Option<bool>("--json") { Description = "Print one result per further copy as JSON" };
+        var verify = new Option<bool>("--verify") { Description = "Also prove every file a copy already holds (record and SHA-256), not only its size" };
+        var command = new Command("copy", "Copy every archived WAL file, base backup and incremental record a further copy (BACKUP_SECONDARY_*, BACKUP_TERTIARY_*) lacks, verified by SHA-256; never overwrites") { verify, json };
+        command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
+        {
+            var results = await services.GetRequiredService<WalCopier>().CopyToEveryCopyAsync(result.GetValue(verify), token);
+            if (result.GetValue(json))
             {
-                var outcome = await wal.Prefetcher.FetchAsync(result.GetValue(file)!, result.GetValue(destination)!, result.GetValue(prefetch), token);
-                // PostgreSQL asks for files past the end of the archive (and for .history files that never existed) as a matter of course.
-                return outcome == FetchOutcome.Fetched ? 0 : 1;
+                Output.Json(results);
             }
-            catch (WalDamagedException e)
+            else if (results.Count == 0)
             {
-                // Above 125 PostgreSQL aborts recovery instead of taking the damage for the end of the archive and promoting there.
-                return CliHost.Fail(e.Message, DamagedExitCode);
+                Console.WriteLine("not configured: no further copy (BACKUP_SECONDARY_STORE, BACKUP_TERTIARY_STORE); nothing to copy");
             }
+            ReportCopies(results, toStdout: !result.GetValue(json), "the WAL archive");
+            return 0;
         }, ct));
         return command;
+    }
+
+    /// <summary>
+    /// Prints what each copy got (to stderr when stdout carries JSON) and fails the command when one copy refused a
+    /// file (a different one under the same name: exit as refused) or could not be completed.
+    /// </summary>
+    public static void ReportCopies(IReadOnlyList<WalCopyResult> results, bool toStdout, string what)
+    {
+        foreach (var copy in results)
+        {
+            (toStdout ? Console.Out : Console.Error).WriteLine(copy.Describe());
+        }
+        if (results.FirstOrDefault(r => r.Conflicts.Count > 0) is { } refused)
+        {
+            throw new RefusedException($"{what} is in the primary store, but the {BackupStores.Ordinal(refused.Copy)} copy holds a different file under a name it uses; nothing was overwritten: {refused.Conflicts[0]}");
+        }
+        if (results.FirstOrDefault(r => r.Problems.Count > 0) is { } failed)
+        {
+            throw new RecoveryException($"{what} is in the primary store, but its {BackupStores.Ordinal(failed.Copy)} copy is not complete: {failed.Problems[0]}");
+        }
     }
 
     private static Command Verify()

@@ -14,11 +14,12 @@ public sealed record RpoStatus(bool WithinTarget, string? Database, string? Newe
 /// Measures the recovery point against RPO_TARGET: the later of the newest continuously archived WAL (since the
 /// newest base backup) and the newest backup that was restored and matched (<see cref="RecoveryPointFinder"/>).
 /// </summary>
-public sealed class RpoCheck(BackupCatalog catalog, TimeProvider clock, ArchiveHealthProbe? health = null, Microsoft.Extensions.Options.IOptions<WalOptions>? wal = null)
+public sealed class RpoCheck(BackupCatalog catalog, TimeProvider clock, ArchiveHealthProbe? health = null, Microsoft.Extensions.Options.IOptions<WalOptions>? wal = null,
+    WalCopyLagProbe? copies = null)
 {
     public async Task<RpoStatus> CheckAsync(string? database, TimeSpan target, CancellationToken ct)
     {
-        var point = await new RecoveryPointFinder(catalog, health, wal).FindAsync(database, ct);
+        var point = await new RecoveryPointFinder(catalog, health, wal, copies).FindAsync(database, ct);
         var scope = database is null ? "" : $" of '{database}'";
         var gap = point.Finding is null ? "" : $" (WAL archive: {point.Finding})";
         if (point.Time is not { } time)

@@ -6,6 +6,13 @@ public sealed record DrillStep(string Name, DateTimeOffset StartedAt, DateTimeOf
     public double Seconds => Math.Round((FinishedAt - StartedAt).TotalSeconds, 3);
 }
 
+/// <summary>
+/// Where the restored copy's WAL archive ends (null: no base backup there) and what is wrong with the archive: a
+/// failing or stopped archiver, a gap, a slot retaining too much WAL, a further copy lagging. Each finding is an RPO
+/// finding of the drill, as it is one of /api/health and list.
+/// </summary>
+public sealed record ArchiveRecoveryPoint(DateTimeOffset? WalTime, IReadOnlyList<string> Findings);
+
 public sealed record RecoveryTargets(TimeSpan RtoTarget, TimeSpan RpoTarget, TimeSpan RtoMax, TimeSpan RpoMax);
 
 public static class DrillStatus
@@ -33,6 +40,9 @@ public sealed record DrillReport(
     IReadOnlyList<DrillStep> Steps,
     IReadOnlyList<string> Failures)
 {
+    /// <summary>What the WAL archive's health says about the recovery point (<see cref="ArchiveRecoveryPoint.Findings"/>); each is also a failure.</summary>
+    public IReadOnlyList<string> RpoFindings { get; init; } = [];
+
     public const string Prefix = "reports/drills/";
 
     public string JsonName => $"{Prefix}{Id}.json";

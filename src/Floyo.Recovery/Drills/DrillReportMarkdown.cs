@@ -21,6 +21,16 @@ public static class DrillReportMarkdown
         line(Row("RTO (incident to verified service)", r.Rto, r.Targets.RtoTarget, r.Targets.RtoMax));
         line(Row("RPO (restore point to incident)", r.Rpo, r.Targets.RpoTarget, r.Targets.RpoMax));
         line("");
+        if (r.RpoFindings.Count > 0)
+        {
+            line("## RPO findings (WAL archive)");
+            line("");
+            foreach (var finding in r.RpoFindings)
+            {
+                line($"- {finding}");
+            }
+            line("");
+        }
         if (r.Failures.Count > 0)
         {
             line("## Why it did not pass");

@@ -63,6 +63,9 @@ public sealed class BackupStores
     /// <summary>The copy's store, or null when it is not configured.</summary>
     public IBackupStore? CopyStore(BackupSource copy) => _copies[copy].Store.Value;
 
+    /// <summary>A further copy's settings (what a restore_command reading from it must be given).</summary>
+    public CopySettings SettingsOf(BackupSource copy) => _copies[copy].Options;
+
     public bool Has(BackupSource source) => source == BackupSource.Primary || CopyStore(source) is not null;
 
     public IBackupStore For(BackupSource source) => source switch

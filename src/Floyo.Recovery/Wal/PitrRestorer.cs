@@ -21,7 +21,12 @@ namespace Floyo.Recovery.Wal;
 /// connections made there (through an hba file of its own, the copy's pg_hba.conf untouched): a copy that floyo-dr
 /// reads from and nobody else can reach. <see cref="PitrRestorer.StopAsync"/> removes these settings again.
 /// </param>
-public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start, bool KeepArchiving = false, string? PrivateSocketDirectory = null);
+/// <param name="Source">
+/// Which copy's base backups and WAL archive to recover from (restore's --source): the restore_command then fetches
+/// from that copy too, so a PITR runs when the primary store is gone.
+/// </param>
+public sealed record PitrRequest(DateTimeOffset Target, string DataDirectory, int? Port, bool Start, bool KeepArchiving = false, string? PrivateSocketDirectory = null,
+    BackupSource Source = BackupSource.Primary);
 
 /// <param name="BaseNextXid">The next transaction id at the base backup's checkpoint (pg_controldata): transactions after it were replayed from the archive.</param>
 public sealed record PitrResult(
@@ -41,6 +46,8 @@ public sealed partial class PitrRestorer(
     IOptions<WalOptions> wal,
     IOptions<BackupOptions> backup,
     IOptions<BlobStoreOptions> blob,
+    BackupStores stores,
+    TimeProvider clock,
     ILogger<PitrRestorer> logger)
 {
     private const string ServerUser = "postgres";
@@ -57,8 +64,9 @@ public sealed partial class PitrRestorer(
         {
             throw new UsageException($"--data-dir {dataDir} is a file; nothing was changed");
         }
-        var restoreCommand = RestoreCommand();
-        var plan = await planner.PlanAsync(request.Target, ct);
+        var restoreCommand = RestoreCommand(request.Source);
+        var (from, sourcePlanner) = request.Source == BackupSource.Primary ? (store, planner) : CopyPlanner(request.Source);
+        var plan = await sourcePlanner.PlanAsync(request.Target, ct);
         var major = int.Parse(plan.Base.Metadata.ServerVersion.Split('.')[0], CultureInfo.InvariantCulture);
         var pgCtl = request.Start ? ServerTool("pg_ctl", major) : null;
         LogRestoring(logger, plan.Base.Name, PitrPlanner.Show(request.Target), dataDir);
@@ -70,7 +78,7 @@ public sealed partial class PitrRestorer(
         ulong? baseNextXid;
         try
         {
-            await UnpackAsync(plan.Base, dataDir, ct);
+            await UnpackAsync(from, plan.Base, dataDir, ct);
             manifestVerified = await VerifyManifestAsync(plan.Base, dataDir, major, ct);
             baseNextXid = await NextXidAsync(dataDir, major, ct);
             await WriteRecoverySettingsAsync(dataDir, restoreCommand, request, ct);
@@ -142,13 +150,39 @@ public sealed partial class PitrRestorer(
         File.Delete(Path.Combine(dataDir, PrivateHbaFile));
     }
 
-    /// <summary>The restore_command the recovered server runs; refused before anything is written when it would need a secret in the data directory.</summary>
-    internal string RestoreCommand()
+    /// <summary>The planner over a further copy's base backups and WAL archive (the primary store is not touched).</summary>
+    private (IBackupStore Store, PitrPlanner Planner) CopyPlanner(BackupSource source)
+    {
+        var copy = stores.For(source);
+        var archive = new WalArchive(copy, backup, clock, Microsoft.Extensions.Logging.Abstractions.NullLogger<WalArchive>.Instance);
+        var bases = new BaseBackupCatalog(copy);
+        return (copy, new PitrPlanner(bases, archive, new WalContinuity(archive, bases), clock));
+    }
+
+    /// <summary>
+    /// The restore_command the recovered server runs; refused before anything is written when it would need a secret in
+    /// the data directory. From a further copy it fetches with <c>--source</c>: FLOYO_DR_COMMAND's wrapper must then carry
+    /// that copy's settings; without one, they are written inline like the primary's.
+    /// </summary>
+    internal string RestoreCommand(BackupSource source = BackupSource.Primary)
     {
         string invoke;
         if (!string.IsNullOrWhiteSpace(wal.Value.Command))
         {
             invoke = wal.Value.Command.Trim();
+        }
+        else if (source != BackupSource.Primary)
+        {
+            var copy = stores.SettingsOf(source);
+            var settings = copy.Kind switch
+            {
+                StoreKind.Filesystem => $"{copy.Prefix}_STORE=filesystem {copy.Prefix}_DIR={Quote(Path.GetFullPath(copy.Directory!))}",
+                StoreKind.Blob when string.IsNullOrEmpty(copy.ConnectionString) && !string.IsNullOrEmpty(copy.ServiceUri) =>
+                    $"{copy.Prefix}_STORE=blob {copy.Prefix}_BLOB_SERVICE_URI={Quote(copy.ServiceUri)} {copy.Prefix}_BLOB_CONTAINER={Quote(copy.Container)}",
+                StoreKind.Blob => throw new ConfigurationException($"the {BackupStores.Ordinal(source)} copy's settings include a secret ({copy.Prefix}_BLOB_CONNECTION_STRING), which is never written into a data directory: set FLOYO_DR_COMMAND to a wrapper that runs floyo-dr with its settings; nothing was changed"),
+                _ => throw new ConfigurationException($"no {BackupStores.Ordinal(source)} copy is configured: set {copy.Prefix}_STORE (blob or filesystem) and its {copy.Prefix}_* settings; nothing was changed"),
+            };
+            invoke = $"env {settings} {SelfCommand()}";
         }
         else
         {
@@ -163,7 +197,8 @@ public sealed partial class PitrRestorer(
         }
         // A segment prefetched by an earlier fetch is taken with a plain mv (see WalPrefetcher); only a miss starts floyo-dr.
         var spooled = $"pg_wal/{WalPrefetcher.SpoolFolder}/%f";
-        return $"if [ -f \"{spooled}\" ]; then mv -f \"{spooled}\" \"%p\"; else {invoke} wal fetch \"%f\" \"%p\" --prefetch {wal.Value.PrefetchSegments}; fi";
+        var from = source == BackupSource.Primary ? "" : $" --source {source.ToString().ToLowerInvariant()}";
+        return $"if [ -f \"{spooled}\" ]; then mv -f \"{spooled}\" \"%p\"; else {invoke} wal fetch{from} \"%f\" \"%p\" --prefetch {wal.Value.PrefetchSegments}; fi";
     }
 
     private static string SelfCommand()
@@ -180,7 +215,7 @@ public sealed partial class PitrRestorer(
         ? throw new ConfigurationException($"'{value}' contains a single quote, which restore_command cannot carry; nothing was changed")
         : $"'{value}'";
 
-    private async Task UnpackAsync(BaseBackupEntry entry, string dataDir, CancellationToken ct)
+    private static async Task UnpackAsync(IBackupStore store, BaseBackupEntry entry, string dataDir, CancellationToken ct)
     {
         await using var stored = await store.OpenReadAsync(entry.Name, ct);
         using var hashing = new HashingStream(stored);

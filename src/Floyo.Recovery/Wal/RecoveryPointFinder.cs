@@ -17,14 +17,18 @@ public sealed record RecoveryPoint(DateTimeOffset? Time, string Source, string? 
 
     /// <summary>Every finding (a gap in the archive, a failing or stopped archiver, a slot retaining too much WAL); <see cref="Finding"/> joins them.</summary>
     public IReadOnlyList<string> Findings { get; init; } = Finding is null ? [] : [Finding];
+
+    /// <summary>Each further copy's WAL lag, when the finder was given the copies (the primary's listing); empty otherwise.</summary>
+    public IReadOnlyList<WalCopyState> Copies { get; init; } = [];
 }
 
 /// <summary>
 /// Finds the <see cref="RecoveryPoint"/> of one store; reads only. With <paramref name="health"/> (the primary
 /// store, where the protected server is known) the server's archiver and replication slots are checked too,
-/// whenever the store holds a base backup or pull mode is configured.
+/// whenever the store holds a base backup or pull mode is configured; with <paramref name="copies"/> the further
+/// copies' WAL lag too (a copy far behind is a finding: the plan's data-centre outage would lose more).
 /// </summary>
-public sealed class RecoveryPointFinder(BackupCatalog catalog, ArchiveHealthProbe? health = null, IOptions<WalOptions>? wal = null)
+public sealed class RecoveryPointFinder(BackupCatalog catalog, ArchiveHealthProbe? health = null, IOptions<WalOptions>? wal = null, WalCopyLagProbe? copies = null)
 {
     public async Task<RecoveryPoint> FindAsync(string? database, CancellationToken ct)
     {
@@ -39,15 +43,17 @@ public sealed class RecoveryPointFinder(BackupCatalog catalog, ArchiveHealthProb
         {
             findings.AddRange(await health.FindingsAsync(ct));
         }
+        IReadOnlyList<WalCopyState> copyStates = copies is null ? [] : await copies.StatesAsync(ct);
+        findings.AddRange(copyStates.Select(c => c.Finding).OfType<string>());
         var finding = findings.Count == 0 ? null : string.Join("; ", findings);
         var dumpTime = dump?.Metadata.Timestamp;
         if (walTime is { } w && (dumpTime is null || w > dumpTime))
         {
-            return new RecoveryPoint(w, walSource!, dump?.Name, dumpTime, walTime, finding) { Findings = findings };
+            return new RecoveryPoint(w, walSource!, dump?.Name, dumpTime, walTime, finding) { Findings = findings, Copies = copyStates };
         }
         return dump is null
-            ? RecoveryPoint.None with { WalTime = walTime, Finding = finding, Findings = findings }
-            : new RecoveryPoint(dumpTime, $"verified dump {dump.Name}", dump.Name, dumpTime, walTime, finding) { Findings = findings };
+            ? RecoveryPoint.None with { WalTime = walTime, Finding = finding, Findings = findings, Copies = copyStates }
+            : new RecoveryPoint(dumpTime, $"verified dump {dump.Name}", dump.Name, dumpTime, walTime, finding) { Findings = findings, Copies = copyStates };
     }
 
     /// <summary>When the last segment continuous from the newest base backup reached the store; null without a base backup.</summary>

@@ -64,4 +64,11 @@ public sealed class WalOptions
     /// <summary>How far past archive_timeout the newest archived segment may lag, while the server writes WAL, before the archiver counts as stopped.</summary>
     [ConfigurationKeyName("WAL_ARCHIVE_STALL_MARGIN_SECONDS")]
     public int ArchiveStallMarginSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// A further copy lacking WAL the primary has held longer than this (minutes) is a finding (list, /api/health,
+    /// drills). The copies are fed every 6 hours (the incremental) and after each base backup: 7 h is one run plus a margin.
+    /// </summary>
+    [ConfigurationKeyName("WAL_COPY_MAX_LAG_MINUTES")]
+    public int CopyMaxLagMinutes { get; set; } = 420;
 }

@@ -20,6 +20,10 @@ internal sealed class WalOptionsValidator : IValidateOptions<WalOptions>
         {
             failures.Add("WAL_PUSH_PARALLELISM must be between 1 and 32");
         }
+        if (options.CopyMaxLagMinutes < 1)
+        {
+            failures.Add("WAL_COPY_MAX_LAG_MINUTES must be at least 1");
+        }
         if (options.BaseBackupCompressionLevel is < 1 or > 19)
         {
             failures.Add("BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19");

@@ -71,14 +71,15 @@ public sealed class WalRetention(IOptions<BackupOptions> options, TimeProvider c
     }
 
     /// <summary>
-    /// Plans and applies retention on the primary store and, when BACKUP_SECONDARY_STORE is set, on the second copy,
+    /// Plans and applies retention on the primary store and on every further copy configured (BACKUP_SECONDARY_STORE, BACKUP_TERTIARY_STORE),
     /// each by the base backups it holds itself (a copy may lag or lead the primary). A failure on one copy does not
     /// stop the other; each is reported with the store it happened in.
     /// </summary>
     public async Task<IReadOnlyList<WalRetentionResult>> ApplyToEveryCopyAsync(BackupStores stores, CancellationToken ct)
     {
         var results = new List<WalRetentionResult>();
-        foreach (var (source, store) in new[] { (BackupSource.Primary, stores.Primary), (BackupSource.Secondary, stores.Secondary) })
+        // Every copy holds WAL and base backups now (WalCopier), the third too.
+        foreach (var (source, store) in BackupStores.Copies.Select(c => (c, stores.CopyStore(c))).Prepend((BackupSource.Primary, stores.Primary)))
         {
             if (store is null)
             {

@@ -23,6 +23,8 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<WalRetention>();
         services.AddSingleton<WalReceiver>();
         services.AddSingleton<ArchiveHealthProbe>();
+        services.AddSingleton<WalCopier>();
+        services.AddSingleton<WalCopyLagProbe>();
         return services;
     }
 }

@@ -32,6 +32,7 @@ public static class DurableTaskRegistryExtensions
     [
         typeof(TakeFullBackupActivity),
         typeof(TakeIncrementalBackupActivity),
+        typeof(CopyWalArchiveActivity),
         typeof(CheckBackupChecksumActivity),
         typeof(VerifyBackupActivity),
         typeof(ReplicateBackupActivity),

@@ -32,6 +32,17 @@ public sealed class TakeIncrementalBackupActivity(IncrementalBackupRunner runner
     protected override Task<IncrementalBackupResult> ExecuteAsync(string trigger, TaskActivityContext context, CancellationToken ct) => runner.RunAsync(ct);
 }
 
+/// <summary>
+/// Copies the WAL archive, base backups and incremental records to every further copy that lacks them (WalCopier);
+/// a copy refusing a file or unreachable is in its result, not an exception, so one copy does not hide the other.
+/// </summary>
+public sealed class CopyWalArchiveActivity(WalCopier copier, WorkflowRuntime runtime, ILogger<CopyWalArchiveActivity> logger)
+    : RecoveryActivity<bool, IReadOnlyList<WalCopyResult>>(runtime, logger)
+{
+    protected override Task<IReadOnlyList<WalCopyResult>> ExecuteAsync(bool verify, TaskActivityContext context, CancellationToken ct) =>
+        copier.CopyToEveryCopyAsync(verify, ct);
+}
+
 /// <summary>Reads a stored backup end to end and checks its SHA-256; a mismatch can be recorded so the catalog marks the backup invalid.</summary>
 public sealed class CheckBackupChecksumActivity(BackupCatalog catalog, BackupStores stores, TimeProvider clock, WorkflowRuntime runtime, ILogger<CheckBackupChecksumActivity> logger)
     : RecoveryActivity<ChecksumInput, ChecksumCheck>(runtime, logger)

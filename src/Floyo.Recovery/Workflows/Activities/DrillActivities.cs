@@ -100,10 +100,25 @@ public sealed class ReadRecoveryTargetsActivity(Microsoft.Extensions.Options.IOp
         Task.FromResult(new RecoveryTargets(options.Value.RtoTarget, options.Value.RpoTarget, options.Value.RtoMax, options.Value.RpoMax));
 }
 
-/// <summary>The end of the WAL archive proven continuous from the newest base backup in the primary store; null without one.</summary>
-public sealed class FindRecoveryPointActivity(Wal.RecoveryPointFinder finder, WorkflowRuntime runtime, ILogger<FindRecoveryPointActivity> logger)
-    : RecoveryActivity<string, DateTimeOffset?>(runtime, logger)
+/// <summary>
+/// The end of the WAL archive proven continuous from the newest base backup in the copy the drill restored from
+/// (input: its <see cref="BackupSource"/> name; empty for the primary), with the archive's findings: for the primary
+/// the server's archiver and slots, a gap, the further copies' lag; for a further copy its gap and its own lag.
+/// </summary>
+public sealed class FindRecoveryPointActivity(Wal.RecoveryPointFinder finder, Backups.BackupCatalog catalog, BackupStores stores, Wal.WalCopyLagProbe copies,
+    WorkflowRuntime runtime, ILogger<FindRecoveryPointActivity> logger)
+    : RecoveryActivity<string, ArchiveRecoveryPoint>(runtime, logger)
 {
-    protected override async Task<DateTimeOffset?> ExecuteAsync(string input, TaskActivityContext context, CancellationToken ct) =>
-        (await finder.FindAsync(null, ct)).WalTime;
+    protected override async Task<ArchiveRecoveryPoint> ExecuteAsync(string input, TaskActivityContext context, CancellationToken ct)
+    {
+        var source = BackupStores.ParseSource(input);
+        if (source == BackupSource.Primary)
+        {
+            var point = await finder.FindAsync(null, ct);
+            return new ArchiveRecoveryPoint(point.WalTime, point.Findings);
+        }
+        var copy = await new Wal.RecoveryPointFinder(stores.Catalog(source, catalog)).FindAsync(null, ct);
+        var lag = (await copies.StatesAsync(ct)).Where(s => s.Copy == source).Select(s => s.Finding).OfType<string>();
+        return new ArchiveRecoveryPoint(copy.WalTime, [.. copy.Findings, .. lag]);
+    }
 }

@@ -46,6 +46,9 @@ public sealed record BackupWorkflowResult(
 {
     /// <summary>Every further copy made and proven (second, third); <see cref="Replication"/> is the second's.</summary>
     public IReadOnlyList<Storage.Secondary.CopyResult>? Copies { get; init; }
+
+    /// <summary>Incremental backups: what each further copy got of the WAL archive (empty: none configured).</summary>
+    public IReadOnlyList<Wal.WalCopyResult>? WalCopies { get; init; }
 }
 
 /// <summary>Input of the copy activity: which backup, to which further store.</summary>

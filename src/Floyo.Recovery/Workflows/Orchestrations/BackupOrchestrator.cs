@@ -39,18 +39,33 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
         {
             if (input.Kind == BackupType.Incremental)
             {
-                // The increment is the archived WAL, proven continuous: nothing to dump, check or copy here.
+                // The increment is the archived WAL, proven continuous: nothing to dump or check here. The further copies
+                // get what they lack of it (and of the base backups) every 6 hours, which bounds their lag.
                 context.SetCustomStatus("archiving");
                 var incremental = await context.CallActivityAsync<IncrementalBackupResult>(nameof(TakeIncrementalBackupActivity), input.Trigger, retry);
-                var recorded = incremental.Outcome == IncrementalOutcome.Taken ? WorkflowOutcome.Succeeded : WorkflowOutcome.NotAvailable;
-                context.SetCustomStatus(incremental.Detail);
-                await WorkflowTasks.RecordAsync(context, RecordName, recorded, Result(recorded, null, null, null, null, null) with { Incremental = incremental }, logger);
+                IReadOnlyList<WalCopyResult> walCopies = [];
+                if (incremental.Outcome == IncrementalOutcome.Taken)
+                {
+                    context.SetCustomStatus("copying the WAL archive");
+                    walCopies = await context.CallActivityAsync<IReadOnlyList<WalCopyResult>>(nameof(CopyWalArchiveActivity), false, retry);
+                }
+                var incomplete = walCopies.Where(c => !c.Complete).Select(c => c.Describe()).ToList();
+                var recorded = incremental.Outcome != IncrementalOutcome.Taken ? WorkflowOutcome.NotAvailable
+                    : incomplete.Count > 0 ? WorkflowOutcome.Failed : WorkflowOutcome.Succeeded;
+                var copyError = incomplete.Count == 0 ? null : $"the incremental backup is proven in the primary store, but the WAL archive's copy is not: {string.Join("; ", incomplete)}";
+                var done = Result(recorded, null, null, null, null, copyError) with { Incremental = incremental, WalCopies = walCopies };
+                context.SetCustomStatus(copyError ?? incremental.Detail);
+                await WorkflowTasks.RecordAsync(context, RecordName, recorded, done, logger);
                 if (recorded == WorkflowOutcome.NotAvailable)
                 {
                     logger.JobNotAvailable(nameof(BackupOrchestrator), incremental.Detail);
                 }
+                else if (copyError is not null)
+                {
+                    logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, copyError, null);
+                }
                 logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, recorded.ToString());
-                return Result(recorded, null, null, null, null, null) with { Incremental = incremental };
+                return done;
             }
             context.SetCustomStatus("dumping");
             taken = await context.CallActivityAsync<BackupTaken>(nameof(TakeFullBackupActivity), input.Trigger, retry);

@@ -87,9 +87,11 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         }
 
         TimeSpan? rto = null, rpo = null;
+        // The archive's health is read whenever a backup was restored: a broken archive is worth knowing in a failed drill too.
+        var archive = backup is null ? null : await ContinuousWalAsync(context, backup, input);
         if (status == DrillStatus.Passed && backup is not null && serviceVerifiedAt is { } verified)
         {
-            var point = RecoveryMeasurement.RecoveryPoint(backup.Timestamp, await ContinuousWalAsync(context, backup, input), incident);
+            var point = RecoveryMeasurement.RecoveryPoint(backup.Timestamp, archive?.WalTime, incident);
             var (achievedRto, achievedRpo, missed) = RecoveryMeasurement.Evaluate(incident, point, verified, targets);
             (rto, rpo) = (achievedRto, achievedRpo);
             if (missed.Count > 0)
@@ -98,7 +100,17 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
                 failures.AddRange(missed);
             }
         }
-        var report = new DrillReport(id, scenario, status, incident, Now(context), backup?.Name, backup?.Timestamp, rto, rpo, targets, timeline.Steps, failures);
+        var rpoFindings = archive?.Findings ?? [];
+        if (rpoFindings.Count > 0)
+        {
+            // As in /api/health and list: a stalled archiver, a gap or a lagging copy is an RPO breach, whatever the RPO measured.
+            status = DrillStatus.Failed;
+            failures.AddRange(rpoFindings.Select(f => $"RPO breached: the WAL archive is not healthy: {f}"));
+        }
+        var report = new DrillReport(id, scenario, status, incident, Now(context), backup?.Name, backup?.Timestamp, rto, rpo, targets, timeline.Steps, failures)
+        {
+            RpoFindings = rpoFindings,
+        };
         await context.CallActivityAsync<string>(nameof(SaveDrillReportActivity), report, WorkflowTasks.Options(input.Retry));
         context.SetCustomStatus($"drill {id}: {status}");
         if (status != DrillStatus.Passed)
@@ -124,18 +136,16 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
     }
 
     /// <summary>
-    /// Where the primary store's continuous WAL archive ends (null without one, or when the drill restored from
-    /// the second copy: the primary's archive is what that scenario has lost). Unreadable: the backup's time stands.
+    /// Where the continuous WAL archive of the copy the drill restored from ends (the primary's, or when the drill
+    /// restored from a further copy that copy's own: the primary's archive is what that scenario has lost), with the
+    /// archive's findings. Unreadable: the backup's time stands, and no finding.
     /// </summary>
-    private static async Task<DateTimeOffset?> ContinuousWalAsync(TaskOrchestrationContext context, DrillBackup backup, DrillInput input)
+    private static async Task<ArchiveRecoveryPoint?> ContinuousWalAsync(TaskOrchestrationContext context, DrillBackup backup, DrillInput input)
     {
-        if (backup.Source != BackupSource.Primary)
-        {
-            return null;
-        }
         try
         {
-            return await context.CallActivityAsync<DateTimeOffset?>(nameof(FindRecoveryPointActivity), "", WorkflowTasks.Options(input.Retry));
+            return await context.CallActivityAsync<ArchiveRecoveryPoint>(nameof(FindRecoveryPointActivity),
+                backup.Source == BackupSource.Primary ? "" : backup.Source.ToString().ToLowerInvariant(), WorkflowTasks.Options(input.Retry));
         }
         catch (TaskFailedException)
         {
