@@ -172,9 +172,14 @@ public sealed class IncidentCommunicationWorkflowTests
         Assert.False(record.WasSent(CommunicationPlan.PublicReport));
         // A warning: chat, no page (the default route), and the workflow waits for the 45-minute update.
         Assert.Empty(hooks.To(EmailChannelTests.PagerPath));
-        var status = await host.Client.GetInstanceAsync(instance, getInputsAndOutputs: true);
-        var waiting = status!.ReadCustomStatusAs<IncidentCommunicationStatus>()!;
-        Assert.Equal(IncidentCommunicationOrchestrator.Waiting, waiting.Phase);
+        // The record is saved by an activity before the orchestration publishes its next phase: wait for that, briefly.
+        IncidentCommunicationStatus? waiting = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline && waiting?.Phase != IncidentCommunicationOrchestrator.Waiting; await Task.Delay(100))
+        {
+            var status = await host.Client.GetInstanceAsync(instance, getInputsAndOutputs: true);
+            waiting = status!.ReadCustomStatusAs<IncidentCommunicationStatus>();
+        }
+        Assert.Equal(IncidentCommunicationOrchestrator.Waiting, waiting!.Phase);
         Assert.Equal(opened.OpenedAt + TimeSpan.FromMinutes(45), waiting.NextAt);
         await host.Client.TerminateInstanceAsync(instance, "test over");
     }
