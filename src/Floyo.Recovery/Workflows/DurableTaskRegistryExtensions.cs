@@ -81,6 +81,8 @@ public static class DurableTaskRegistryExtensions
         typeof(ReadCommunicationScheduleActivity),
         typeof(ReadIncidentActivity),
         typeof(CommunicateIncidentActivity),
+        typeof(RaiseIncidentActivity),
+        typeof(RecordIncidentStageActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)

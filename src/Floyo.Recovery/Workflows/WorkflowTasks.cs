@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Incidents;
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
@@ -85,6 +86,64 @@ internal static class WorkflowTasks
         {
             context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(alert.Key, Describe(e), e);
             return [];
+        }
+    }
+
+    /// <summary>
+    /// Opens the incident of this workflow's failure (or records a repeat of its cause) and starts its
+    /// communication workflow as a sub-orchestration that is never awaited: it keeps running, timers and all,
+    /// after this orchestration completes or fails (a parent's end does not end its children, and the child's
+    /// result to a finished parent is dropped). Its instance id is the incident's, and it is scheduled only by the
+    /// occurrence that opened the incident, so a replay or a retry starts nothing twice. A repeat is raised into
+    /// the running workflow where the engine keeps it running. Like <see cref="NotifyAsync"/>, nothing here is
+    /// ever thrown over the workflow's own outcome: null when the incident could not be opened.
+    /// </summary>
+    public static async Task<RaisedIncident?> RaiseIncidentAsync(TaskOrchestrationContext context, IncidentTrigger trigger)
+    {
+        RaisedIncident raised;
+        try
+        {
+            raised = await context.CallActivityAsync<RaisedIncident>(nameof(RaiseIncidentActivity), trigger, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, trigger.Cause, Describe(e), e);
+            return null;
+        }
+        if (raised.IncidentId is not { } id)
+        {
+            return raised;
+        }
+        var communication = Orchestrations.IncidentCommunicationOrchestrator.InstanceIdFor(id);
+        if (raised.Opened)
+        {
+            // Not awaited on purpose: the incident outlives the workflow that opened it.
+            _ = context.CallSubOrchestratorAsync<IncidentCommunicationResult>(nameof(Orchestrations.IncidentCommunicationOrchestrator),
+                new IncidentCommunicationInput(id), new SubOrchestrationOptions { InstanceId = communication });
+        }
+        else if (raised.Change is { } change && raised.WorkflowOutlivesCommand)
+        {
+            context.SendEvent(communication, Orchestrations.IncidentCommunicationOrchestrator.ChangedEvent, change);
+        }
+        return raised;
+    }
+
+    /// <summary>Writes a stage to the incident this orchestration opened and wakes its communication workflow; never throws.</summary>
+    public static async Task RecordIncidentStageAsync(TaskOrchestrationContext context, string incidentId, string by, string stage, string? message)
+    {
+        try
+        {
+            var change = await context.CallActivityAsync<IncidentChange?>(nameof(RecordIncidentStageActivity),
+                new IncidentStageInput(incidentId, $"{context.InstanceId}:{stage}", by, stage, message), TaskOptions.FromRetryPolicy(TransientRetry));
+            if (change is not null)
+            {
+                // This orchestration started that workflow in this engine, so it is there to hear it.
+                context.SendEvent(Orchestrations.IncidentCommunicationOrchestrator.InstanceIdFor(incidentId), Orchestrations.IncidentCommunicationOrchestrator.ChangedEvent, change);
+            }
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, IncidentCause.Breach, Describe(e), e);
         }
     }
 }
