@@ -39,7 +39,13 @@ internal static class DrillCommand
             return CliHost.RunAsync(async (services, token) =>
             {
                 var input = new DrillInput(name, incidentAt, "floyo-dr drill", RetrySettings.Once);
-                var report = await EmbeddedWorkflows.RunAsync<DrillInput, DrillReport>(services, nameof(DrillOrchestrator), input, EmbeddedWorkflows.NewInstanceId("drill"), token);
+                var instance = EmbeddedWorkflows.NewInstanceId("drill");
+                var report = await EmbeddedWorkflows.RunAsync<DrillInput, DrillReport>(services, nameof(DrillOrchestrator), input, instance, token);
+                if (report.Status != DrillStatus.Passed)
+                {
+                    // Only with INCIDENT_ON_DRILL_FAILURE=true: a drill by hand opens no incident by default.
+                    await IncidentCommand.FollowRaisedAsync(services, instance, token);
+                }
                 if (result.GetValue(json))
                 {
                     Output.Json(report);

@@ -66,11 +66,12 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         run.Add("clean-backup-chosen", $"{check.Backup.Backup} (taken {BreachSince.Format(check.Backup.Timestamp)}){Passed(check.Backup)}");
 
         // A breach is an incident from its first step (a drill is not: its failure is the drill's). The plan's
-        // breach RTO is 24-48 h, past the customer threshold: the status page and the customers hear at once.
+        // breach RTO is 24-48 h, past the customer threshold: the status page and the customers hear at once (the
+        // title is what they read: no server or database name in it).
         if (!input.Drill)
         {
             var raised = await WorkflowTasks.RaiseIncidentAsync(context, new Incidents.IncidentTrigger(
-                Incidents.IncidentCause.Breach, incident.Id, context.InstanceId, $"Security breach: {check.Target} being isolated and restored",
+                Incidents.IncidentCause.Breach, incident.Id, context.InstanceId, "Security incident: the database is isolated for recovery",
                 NotificationSeverity.Critical, "breach recovery workflow", BreachStages.CapturingEvidence,
                 $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup}. " +
                 $"GDPR: the supervisory authority by {BreachSince.Format(incident.NotifyBy)}. Requested by {input.RequestedBy} ({input.Reason}); workflow {context.InstanceId}.",

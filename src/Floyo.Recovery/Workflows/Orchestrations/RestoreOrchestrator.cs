@@ -184,11 +184,12 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             var kind = ErrorKinds.Of(cause);
             // Bad input is the caller's to fix, at once; every other failed restore is an incident.
             var incident = kind == ErrorKind.Usage ? null : await WorkflowTasks.RaiseIncidentAsync(context, Incident(target, message, writesStopped));
-            if (writesStopped && incident?.IncidentId is null)
+            if (writesStopped)
             {
-                // The application is down until someone looks: page, even without an incident to carry it.
+                // The application is down until someone looks: page now, under the incident's key (one page), and
+                // even if the incident could not be opened.
                 await WorkflowTasks.NotifyAsync(context, "failed-writes-stopped", Notifications.NotificationSeverity.Critical,
-                    $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message);
+                    $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message, incident?.IncidentId);
             }
             throw RecoveryException.Of(kind, recordError is null ? message : $"{message} (the report could not be stored: {recordError})");
         }
