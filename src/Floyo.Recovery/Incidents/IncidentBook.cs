@@ -94,7 +94,8 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
     public async Task<(IncidentRecord Record, bool Opened, IncidentChange? Change)> RaiseAsync(IncidentTrigger trigger, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(trigger);
-        var cause = CauseId(trigger.Cause, trigger.Key);
+        // A breach has its own id already (its evidence and post-mortem carry it): the incident shares it.
+        var cause = trigger.Cause == IncidentCause.Breach ? CheckId(trigger.Key) : CauseId(trigger.Cause, trigger.Key);
         // One lock per cause: two failures of the same cause at once must not both open an incident.
         await using var held = await store.LockAsync($"incident-cause-{cause}", TimeSpan.FromSeconds(30), ct);
         var (newest, number) = await NewestOfCauseAsync(cause, ct);

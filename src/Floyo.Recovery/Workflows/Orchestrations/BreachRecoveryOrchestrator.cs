@@ -65,30 +65,29 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         run.Add("started", $"{(input.Drill ? "drill" : "breach recovery")} requested by {input.RequestedBy} ({input.Reason}) for a breach since {BreachSince.Format(incident.Since)}; target {check.Target}; instance {context.InstanceId}");
         run.Add("clean-backup-chosen", $"{check.Backup.Backup} (taken {BreachSince.Format(check.Backup.Timestamp)}){Passed(check.Backup)}");
 
-        // A breach is an incident from its first step (a drill is not: its failure is the drill's). The plan's
-        // breach RTO is 24-48 h, past the customer threshold: the status page and the customers hear at once (the
-        // title is what they read: no server or database name in it).
+        // 2. Tell people, and keep reminding them of the GDPR deadline until someone says the authority knows.
+        // A breach is an incident from its first step, under the breach's own id (its evidence, post-mortem and
+        // pages share it): the incident's opening is the page, and its communication plan runs beside this
+        // workflow and after it. The plan's breach RTO is 24-48 h, past the customer threshold, so the status
+        // page and the customers hear at once (the title is what they read: no server or database name in it).
+        // A drill is not an incident (a failed drill is the drill's), and without an incident the page goes as before.
+        var startText = $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup} once a second person approves. " +
+            $"GDPR: notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)} (72 h). Workflow {context.InstanceId}.";
         if (!input.Drill)
         {
             var raised = await WorkflowTasks.RaiseIncidentAsync(context, new Incidents.IncidentTrigger(
-                Incidents.IncidentCause.Breach, incident.Id, context.InstanceId, "Security incident: the database is isolated for recovery",
-                NotificationSeverity.Critical, "breach recovery workflow", BreachStages.CapturingEvidence,
-                $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup}. " +
-                $"GDPR: the supervisory authority by {BreachSince.Format(incident.NotifyBy)}. Requested by {input.RequestedBy} ({input.Reason}); workflow {context.InstanceId}.",
+                Incidents.IncidentCause.Breach, incident.Id, context.InstanceId, "Security incident: breach recovery started",
+                NotificationSeverity.Critical, $"breach recovery workflow (requested by {input.RequestedBy}: {input.Reason})", BreachStages.CapturingEvidence, startText,
                 BreachProjectedRto));
             run.IncidentId = raised?.IncidentId;
-            if (run.IncidentId is { } opened)
-            {
-                run.Add("incident-opened", $"communication plan running for incident {opened}");
-            }
         }
-
-        // 2. Tell people, and keep reminding them of the GDPR deadline until someone says the authority knows.
-        await run.NotifyAsync("started", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Critical,
-            $"Security incident {incident.Id}: breach recovery started",
-            $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup} once a second person approves. " +
-            $"GDPR: notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)} (72 h). Workflow {context.InstanceId}.");
-        run.Add("notified", $"incident start sent ({(input.Drill ? "info, drill" : "critical")}); GDPR notification due by {BreachSince.Format(incident.NotifyBy)}, reminders every {settings.ReminderInterval}");
+        if (run.IncidentId is null)
+        {
+            await run.NotifyAsync("started", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Critical,
+                $"Security incident {incident.Id}: breach recovery started", startText);
+        }
+        run.Add("notified", $"incident start sent ({(input.Drill ? "info, drill" : run.IncidentId is { } opened ? $"critical, as incident {opened} whose communication plan now runs" : "critical")}); " +
+            $"GDPR notification due by {BreachSince.Format(incident.NotifyBy)}, reminders every {settings.ReminderInterval}");
         var reminders = context.CallSubOrchestratorAsync<GdprNotificationResult>(nameof(GdprReminderOrchestrator),
             new GdprNotificationInput(incident, settings.ReminderInterval, unattended),
             new SubOrchestrationOptions { InstanceId = RemindersInstanceId(context.InstanceId) });
