@@ -215,7 +215,7 @@ internal static class IncidentCommand
             }
             var now = await book.RequireAsync(incident.Id, limit.Token);
             var opened = now.Occurrences?.FirstOrDefault() == occurrence;
-            Console.Error.WriteLine($"incident {now.Id} {(opened ? "opened" : "updated (it was open already)")}: {now.Title}; sent {(now.Sent.Count == 0 ? "nothing yet" : string.Join(", ", now.Sent))}. " +
+            Console.Error.WriteLine($"note: incident {now.Id} {(opened ? "opened" : "updated (it was open already)")}: {now.Title}; sent {(now.Sent.Count == 0 ? "nothing yet" : string.Join(", ", now.Sent))}. " +
                 $"floyo-dr's engine ends with this command: 'floyo-dr incident watch {now.Id}' keeps its communication plan running ('incident resolve' closes it).");
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

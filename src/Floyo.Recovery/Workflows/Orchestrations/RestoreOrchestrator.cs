@@ -182,8 +182,10 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
                 logger.WorkflowFailed(nameof(RestoreOrchestrator), context.InstanceId, error, cause);
             }
             var kind = ErrorKinds.Of(cause);
-            // Bad input is the caller's to fix, at once; every other failed restore is an incident.
-            var incident = kind == ErrorKind.Usage ? null : await WorkflowTasks.RaiseIncidentAsync(context, Incident(target, message, writesStopped));
+            // A request refused before anything was touched (bad input, no such backup, a target not named for
+            // replacement) is an answer the requester reads at once; every other failed restore is an incident.
+            var answered = !writesStopped && kind is ErrorKind.Usage or ErrorKind.NotFound or ErrorKind.RefusedForSafety;
+            var incident = answered ? null : await WorkflowTasks.RaiseIncidentAsync(context, Incident(target, message, writesStopped));
             if (writesStopped)
             {
                 // The application is down until someone looks: page now, under the incident's key (one page), and
