@@ -27,7 +27,7 @@ internal static class EmbeddedWorkflows
         services.AddDurableTaskWorker(b =>
         {
             b.UseGrpc(channel);
-            b.AddTasks(r => r.AddFloyoWorkflows());
+            b.AddTasks(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter());
         });
         services.AddDurableTaskClient(b =>
         {

@@ -17,6 +17,7 @@ internal static class WorkflowTasks
 
     private static readonly string TransientType = typeof(TransientFailureException).FullName!;
 
+
     /// <summary>Null settings: <see cref="TransientRetry"/>. One attempt: no retry at all.</summary>
     public static TaskOptions? Options(RetrySettings? settings) => settings switch
     {
@@ -90,13 +91,13 @@ internal static class WorkflowTasks
     }
 
     /// <summary>
-    /// Opens the incident of this workflow's failure (or records a repeat of its cause) and starts its
-    /// communication workflow as a sub-orchestration that is never awaited: it keeps running, timers and all,
-    /// after this orchestration completes or fails (a parent's end does not end its children, and the child's
-    /// result to a finished parent is dropped). Its instance id is the incident's, and it is scheduled only by the
-    /// occurrence that opened the incident, so a replay or a retry starts nothing twice. A repeat is raised into
-    /// the running workflow where the engine keeps it running. Like <see cref="NotifyAsync"/>, nothing here is
-    /// ever thrown over the workflow's own outcome: null when the incident could not be opened.
+    /// Opens the incident of this workflow's failure (or records a repeat of its cause), then has its
+    /// communication workflow started as an instance of its own (or the repeat raised into it) by
+    /// <see cref="StartIncidentCommunicationActivity"/>, which holds a Durable client: a sub-orchestration would
+    /// not do, because an orchestration does not end while a task it scheduled is open, and this one runs until
+    /// the incident is resolved. Idempotent by the trigger's occurrence and the incident's instance id, so a replay
+    /// or a retry starts and tells nothing twice. Like <see cref="NotifyAsync"/>, nothing here is ever thrown
+    /// over the workflow's own outcome: null when the incident could not be opened.
     /// </summary>
     public static async Task<RaisedIncident?> RaiseIncidentAsync(TaskOrchestrationContext context, IncidentTrigger trigger)
     {
@@ -110,20 +111,9 @@ internal static class WorkflowTasks
             context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, trigger.Cause, Describe(e), e);
             return null;
         }
-        if (raised.IncidentId is not { } id)
+        if (raised.IncidentId is { } id && (raised.Opened || raised.Change is not null))
         {
-            return raised;
-        }
-        var communication = Orchestrations.IncidentCommunicationOrchestrator.InstanceIdFor(id);
-        if (raised.Opened)
-        {
-            // Not awaited on purpose: the incident outlives the workflow that opened it.
-            _ = context.CallSubOrchestratorAsync<IncidentCommunicationResult>(nameof(Orchestrations.IncidentCommunicationOrchestrator),
-                new IncidentCommunicationInput(id), new SubOrchestrationOptions { InstanceId = communication });
-        }
-        else if (raised.Change is { } change && raised.WorkflowOutlivesCommand)
-        {
-            context.SendEvent(communication, Orchestrations.IncidentCommunicationOrchestrator.ChangedEvent, change);
+            await StartCommunicationAsync(context, trigger.Cause, new IncidentCommunicationStart(id, raised.Change));
         }
         return raised;
     }
@@ -137,13 +127,25 @@ internal static class WorkflowTasks
                 new IncidentStageInput(incidentId, $"{context.InstanceId}:{stage}", by, stage, message), TaskOptions.FromRetryPolicy(TransientRetry));
             if (change is not null)
             {
-                // This orchestration started that workflow in this engine, so it is there to hear it.
-                context.SendEvent(Orchestrations.IncidentCommunicationOrchestrator.InstanceIdFor(incidentId), Orchestrations.IncidentCommunicationOrchestrator.ChangedEvent, change);
+                await StartCommunicationAsync(context, IncidentCause.Breach, new IncidentCommunicationStart(incidentId, change));
             }
         }
         catch (TaskFailedException e)
         {
             context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, IncidentCause.Breach, Describe(e), e);
+        }
+    }
+
+    private static async Task StartCommunicationAsync(TaskOrchestrationContext context, IncidentCause cause, IncidentCommunicationStart start)
+    {
+        try
+        {
+            await context.CallActivityAsync<bool>(StartIncidentCommunicationActivity.Name, start, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            // The incident is in the store: any 'incident update' or POST .../update starts its plan and catches it up.
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, cause, Describe(e), e);
         }
     }
 }

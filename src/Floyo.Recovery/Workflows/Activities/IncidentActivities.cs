@@ -1,6 +1,7 @@
 using Floyo.Recovery.Configuration;
 using Floyo.Recovery.Incidents;
 using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -68,4 +69,20 @@ public sealed class RecordIncidentStageActivity(IncidentBook book, WorkflowRunti
 {
     protected override Task<IncidentChange?> ExecuteAsync(IncidentStageInput input, TaskActivityContext context, CancellationToken ct) =>
         book.RecordAsync(input.IncidentId, input.By, input.Stage, input.Message is null ? null : IncidentText.Scrub(input.Message), input.Occurrence, ct);
+}
+
+/// <summary>
+/// Starts an incident's communication workflow as an instance of its own unless it runs already (then raises the
+/// change into it), through a Durable client. Registered by the hosts whose services hold a
+/// <see cref="DurableTaskClient"/> (floyo-dr's embedded engine, the in-process test hosts:
+/// <see cref="DurableTaskRegistryExtensions.AddFloyoIncidentStarter"/>); the Functions app, whose client comes only
+/// as a binding, has a function of the same name with a [DurableClient] parameter doing the same.
+/// </summary>
+public sealed class StartIncidentCommunicationActivity(DurableTaskClient client, WorkflowRuntime runtime, ILogger<StartIncidentCommunicationActivity> logger)
+    : RecoveryActivity<IncidentCommunicationStart, bool>(runtime, logger)
+{
+    public const string Name = "StartIncidentCommunicationActivity";
+
+    protected override Task<bool> ExecuteAsync(IncidentCommunicationStart input, TaskActivityContext context, CancellationToken ct) =>
+        IncidentCommunicationStarter.EnsureRunningAsync(client, input, ct);
 }
