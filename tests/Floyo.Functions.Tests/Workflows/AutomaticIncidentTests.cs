@@ -53,6 +53,20 @@ public sealed class AutomaticIncidentTests
         }
     }
 
+    private static async Task<bool> WaitForChangeToldAsync(IncidentBook book, string id)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await book.RequireAsync(id, default)).WasSent(CommunicationPlan.Change(1)))
+            {
+                return true;
+            }
+            await Task.Delay(100);
+        }
+        return false;
+    }
+
     private static IEnumerable<string> Texts(WebhookRecorder hooks) => hooks.To(SlackPath).Select(p => p.Json.GetProperty("text").GetString()!);
 
     [Fact]
@@ -63,7 +77,7 @@ public sealed class AutomaticIncidentTests
         await using var host = await WorkflowHost.StartAsync(scenario.Settings(("NOTIFY_SLACK_WEBHOOK_URL", hooks.Url(SlackPath))));
         var book = host.Services.GetRequiredService<IncidentBook>();
         var backup = await DamagedBackupAsync(host, scenario);
-        var expected = IncidentBook.CauseId(IncidentCause.RestoreFailed, scenario.Database.Name);
+        var expected = IncidentBook.CauseId(IncidentCause.RestoreFailed, "DATABASE_URL");
 
         var first = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), Request(backup), new StartOrchestrationOptions("restore-damaged-1"));
         var failed = await host.WaitAsync(first);
@@ -89,11 +103,16 @@ public sealed class AutomaticIncidentTests
         Assert.Contains(CommunicationPlan.Opened, incident.Sent);
         Assert.Single(Texts(hooks), t => t.Contains($"Incident opened: Restore into '{scenario.Database.Name}' failed", StringComparison.Ordinal));
 
-        // The same cause failing again (another request, another instance): the same incident, told as a change, nothing opened twice.
+        // The same cause failing again (another request, another instance; this time at planning, the backup now
+        // known bad): the same incident, told as a change, nothing opened twice.
         var second = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(RestoreOrchestrator), Request(backup), new StartOrchestrationOptions("restore-damaged-2"));
         Assert.Equal(OrchestrationRuntimeStatus.Failed, (await host.WaitAsync(second)).RuntimeStatus);
-        await hooks.WaitForAsync(SlackPath, p => p.Body.Contains("failed again (restore-damaged-2)", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30));
         incident = Assert.Single(await book.ListAsync(default));
+        Assert.True(incident.Changes.Count == 1, string.Join("\n", host.Logs.Entries.Where(e => e.EventId is 5004 or 8853 or 8851).Select(e => e.Message)));
+        var told = await WaitForChangeToldAsync(book, expected);
+        Assert.True(told, $"change-1 not sent: {string.Join(", ", (await book.RequireAsync(expected, default)).Sent)}; {(await host.Client.GetInstanceAsync(comms))?.SerializedCustomStatus}; " +
+            string.Join("\n", host.Logs.Entries.Where(e => e.EventId is 5004 or 8853 or 8851 or 5003).Select(e => e.Message)));
+        await hooks.WaitForAsync(SlackPath, p => p.Body.Contains("failed again (restore-damaged-2)", StringComparison.Ordinal), 1, TimeSpan.FromSeconds(30));
         Assert.Equal(["restore-damaged-1", "restore-damaged-2"], incident.Occurrences);
         Assert.Single(incident.Changes);
         Assert.Single(Texts(hooks), t => t.Contains("Incident opened", StringComparison.Ordinal));
@@ -128,7 +147,7 @@ public sealed class AutomaticIncidentTests
             Assert.Equal(OrchestrationRuntimeStatus.Failed, failed.RuntimeStatus);
             Assert.Contains("checksum mismatch", failed.FailureDetails!.ErrorMessage, StringComparison.Ordinal);
             // The incident is open and its plan ran: the opening is recorded with Slack failing, not lost.
-            var incidentId = IncidentBook.CauseId(IncidentCause.RestoreFailed, scenario.Database.Name);
+            var incidentId = IncidentBook.CauseId(IncidentCause.RestoreFailed, "DATABASE_URL");
             await WaitForWaitingAsync(host, IncidentCommunicationOrchestrator.InstanceIdFor(incidentId));
             var incident = await host.Services.GetRequiredService<IncidentBook>().RequireAsync(incidentId, default);
             Assert.Contains(incident.Timeline, e => e.Step == CommunicationPlan.Opened && e.Detail.Contains("slack FAILED", StringComparison.Ordinal));

@@ -203,7 +203,8 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             var critical = writesStopped || Plan?.IsProductionDatabase == true || (Plan is null && input.TargetDatabase is null);
             return new Incidents.IncidentTrigger(
                 Incidents.IncidentCause.RestoreFailed,
-                Plan?.TargetDatabase ?? input.TargetDatabase ?? "DATABASE_URL",
+                // The target as asked for, not as planned: a repeat that fails earlier (the backup now known bad) is the same cause.
+                input.TargetDatabase ?? "DATABASE_URL",
                 context.InstanceId,
                 writesStopped ? $"Restore into '{target}' failed with writes stopped" : $"Restore into '{target}' failed",
                 critical ? Notifications.NotificationSeverity.Critical : Notifications.NotificationSeverity.Warning,
