@@ -178,10 +178,11 @@ internal static class IncidentCommand
 
     /// <summary>
     /// After a workflow of this command failed: the incident it opened (or recorded a repeat of its cause on) gets its
-    /// plan caught up before the engine ends with the command (the opening sent, or the repeat told to the team), and
-    /// the terminal hears how to keep it going. Never throws: the workflow's own error is what the command reports.
+    /// plan caught up before the engine ends with the command (the opening sent, or the repeat told to the team).
+    /// Returns what to append to the command's one-line error (empty when no incident was opened). Never throws:
+    /// the workflow's own error is what the command reports.
     /// </summary>
-    internal static async Task FollowRaisedAsync(IServiceProvider services, string occurrence, CancellationToken ct)
+    internal static async Task<string> FollowRaisedAsync(IServiceProvider services, string occurrence, CancellationToken ct)
     {
         try
         {
@@ -190,11 +191,11 @@ internal static class IncidentCommand
             var book = services.GetRequiredService<IncidentBook>();
             if (await book.FindByOccurrenceAsync(occurrence, limit.Token) is not { } incident)
             {
-                return;
+                return "";
             }
             var client = services.GetRequiredService<DurableTaskClient>();
             var instance = IncidentCommunicationOrchestrator.InstanceIdFor(incident.Id);
-            // Opened by this workflow: its communication workflow was started beside it. A repeat: none runs in this process.
+            // The workflow started it (or raised the repeat into it) in this process; should that have failed, start it here.
             if (await client.GetInstanceAsync(instance, getInputsAndOutputs: false, limit.Token) is null or { IsCompleted: true })
             {
                 await EmbeddedWorkflows.StartAsync(services, nameof(IncidentCommunicationOrchestrator), new IncidentCommunicationInput(incident.Id), instance, limit.Token);
@@ -215,12 +216,12 @@ internal static class IncidentCommand
             }
             var now = await book.RequireAsync(incident.Id, limit.Token);
             var opened = now.Occurrences?.FirstOrDefault() == occurrence;
-            Console.Error.WriteLine($"note: incident {now.Id} {(opened ? "opened" : "updated (it was open already)")}: {now.Title}; sent {(now.Sent.Count == 0 ? "nothing yet" : string.Join(", ", now.Sent))}. " +
-                $"floyo-dr's engine ends with this command: 'floyo-dr incident watch {now.Id}' keeps its communication plan running ('incident resolve' closes it).");
+            return $" (incident {now.Id} {(opened ? "opened" : "updated, open already")}; sent {(now.Sent.Count == 0 ? "nothing yet" : string.Join(", ", now.Sent))}; " +
+                $"'floyo-dr incident watch {now.Id}' keeps its communication plan running)";
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"note: the incident of this failure could not be followed up here ({e.Message.ReplaceLineEndings(" ")}); 'floyo-dr incident show' lists what the store holds.");
+            return $" (its incident could not be followed up here: {e.Message.ReplaceLineEndings(" ")}; 'floyo-dr incident show' reads the store)";
         }
     }
 

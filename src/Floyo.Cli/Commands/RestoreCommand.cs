@@ -56,12 +56,16 @@ internal static class RestoreCommand
                 report = await approval.FollowAsync<RestoreProgress, RestoreReport>(client, id, AtApproval,
                     (why, ct) => client.TerminateInstanceAsync(id, why, ct), other: null, token);
             }
-            catch (RecoveryException)
+            catch (RecoveryException e)
             {
-                // A failed restore opened an incident: catch its plan up here, then report the restore's own error.
+                // A failed restore opened an incident: catch its plan up here, then report the restore's own error, naming it.
                 Output.EndProgress();
-                await IncidentCommand.FollowRaisedAsync(services, id, token);
-                throw;
+                var incident = await IncidentCommand.FollowRaisedAsync(services, id, token);
+                if (incident.Length == 0)
+                {
+                    throw;
+                }
+                throw RecoveryException.Of(e.Kind, e.Message + incident, e);
             }
             Output.EndProgress();
             if (report.Outcome != RestoreOutcome.Restored)

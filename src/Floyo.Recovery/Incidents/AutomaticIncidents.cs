@@ -39,8 +39,8 @@ public sealed record IncidentTrigger(
 /// <param name="IncidentId">Null when nothing was opened (a drill where drills are not production).</param>
 /// <param name="Opened">This occurrence opened it: its communication workflow is to be started (once).</param>
 /// <param name="Change">A later occurrence of the same cause, recorded on the open incident: to be raised into its workflow.</param>
-/// <param name="WorkflowOutlivesCommand">The engine keeps an incident's communication workflow running (the Functions app), so raising a change into it reaches it; floyo-dr's engine ends with the command, which catches the plan up itself.</param>
-public sealed record RaisedIncident(string? IncidentId, bool Opened, IncidentChange? Change, bool WorkflowOutlivesCommand, string? Skipped = null);
+/// <param name="Skipped">Why nothing was opened, when nothing was.</param>
+public sealed record RaisedIncident(string? IncidentId, bool Opened, IncidentChange? Change, string? Skipped = null);
 
 /// <summary>A workflow's stage recorded on its incident; <paramref name="Occurrence"/> makes a replayed or retried one a no-op.</summary>
 public sealed record IncidentStageInput(string IncidentId, string Occurrence, string By, string Stage, string? Message);

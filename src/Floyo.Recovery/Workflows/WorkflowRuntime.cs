@@ -22,8 +22,8 @@ public sealed class WorkflowRuntime(IHostApplicationLifetime? lifetime = null)
 
     /// <summary>
     /// Set by floyo-dr, whose engine lives only as long as the command: an incident's communication workflow does not
-    /// keep running there (the command catches the plan up before it exits), and its drills are someone's rehearsal,
-    /// not production's (INCIDENT_ON_DRILL_FAILURE's default).
+    /// keep running there (the command lets it send what is due before it exits), and its drills are someone's
+    /// rehearsal, not production's (INCIDENT_ON_DRILL_FAILURE's default).
     /// </summary>
     public bool EngineEndsWithCommand { get; set; }
 }

@@ -32,17 +32,16 @@ public sealed class AutomaticIncidentCliTests
 
         var first = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", target);
         Assert.Equal((int)ErrorKind.Integrity, first.ExitCode);
-        var lines = first.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.StartsWith("error: ", lines[^1], StringComparison.Ordinal);
-        Assert.Contains("checksum mismatch", lines[^1], StringComparison.Ordinal);
-        Assert.Contains(lines, l => l.StartsWith($"note: incident {expected} opened: Restore into '{target}' failed; sent opened", StringComparison.Ordinal)
-            && l.Contains($"floyo-dr incident watch {expected}", StringComparison.Ordinal));
+        // Still one line: the restore's own error, naming the incident it opened.
+        var error = Assert.Single(first.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: checksum mismatch", error, StringComparison.Ordinal);
+        Assert.EndsWith($"(incident {expected} opened; sent opened; 'floyo-dr incident watch {expected}' keeps its communication plan running)", error, StringComparison.Ordinal);
         Assert.Single(Slack(hooks), t => t.Contains($"Incident opened: Restore into '{target}' failed", StringComparison.Ordinal));
 
         // Another run failing the same way: the same incident, updated and told, not a second one.
         var second = await FloyoDr.RunAsync(env, "restore", "--file", name, "--target-database", target);
         Assert.Equal((int)ErrorKind.Integrity, second.ExitCode);
-        Assert.Contains($"note: incident {expected} updated (it was open already)", second.StdErr, StringComparison.Ordinal);
+        Assert.Contains($"(incident {expected} updated, open already; sent opened, change-1;", second.StdErr, StringComparison.Ordinal);
         var book = new IncidentBook(new FilesystemStore(dir.Path), TimeProvider.System);
         var incident = Assert.Single(await book.ListAsync(default));
         Assert.Equal(expected, incident.Id);
@@ -70,7 +69,7 @@ public sealed class AutomaticIncidentCliTests
         var byHand = await FloyoDr.RunAsync(env, "drill", "--scenario", "restore-test");
         Assert.True(byHand.ExitCode != 0, byHand.All);
         Assert.Contains("no good backup", byHand.StdErr, StringComparison.Ordinal);
-        Assert.DoesNotContain("note: incident", byHand.StdErr, StringComparison.Ordinal);
+        Assert.DoesNotContain("(incident ", byHand.StdErr, StringComparison.Ordinal);
         Assert.Empty(await book.ListAsync(default));
 
         var bad = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["INCIDENT_ON_DRILL_FAILURE"] = "yes" }, "drill", "--scenario", "restore-test");
@@ -80,8 +79,10 @@ public sealed class AutomaticIncidentCliTests
         var production = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["INCIDENT_ON_DRILL_FAILURE"] = "true" }, "drill", "--scenario", "restore-test");
         Assert.True(production.ExitCode != 0, production.All);
         var expected = IncidentBook.CauseId(IncidentCause.DrillFailed, "restore-test");
-        Assert.Contains($"note: incident {expected} opened", production.StdErr, StringComparison.Ordinal);
-        Assert.Contains("no good backup", production.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1], StringComparison.Ordinal);
+        var line = production.StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+        Assert.StartsWith("error: drill restore-test-", line, StringComparison.Ordinal);
+        Assert.Contains("no good backup", line, StringComparison.Ordinal);
+        Assert.Contains($"(incident {expected} opened; sent opened;", line, StringComparison.Ordinal);
         Assert.Equal(expected, Assert.Single(await book.ListAsync(default)).Id);
         Assert.Single(Slack(hooks), t => t.Contains("Incident opened: DR drill restore-test failed", StringComparison.Ordinal));
     }

@@ -40,14 +40,14 @@ public sealed class RaiseIncidentActivity(IncidentBook book, IOptions<IncidentOp
 {
     protected override async Task<RaisedIncident> ExecuteAsync(IncidentTrigger input, TaskActivityContext context, CancellationToken ct)
     {
-        var outlives = !Runtime.EngineEndsWithCommand;
-        if (input.Cause == IncidentCause.DrillFailed && !options.Value.DrillFailureOpens(hostDefault: outlives))
+        // The host's default: the Functions app's drills are production's, floyo-dr's are someone's rehearsal.
+        if (input.Cause == IncidentCause.DrillFailed && !options.Value.DrillFailureOpens(hostDefault: !Runtime.EngineEndsWithCommand))
         {
             var why = Runtime.EngineEndsWithCommand && string.IsNullOrWhiteSpace(options.Value.DrillFailureOpensIncident)
                 ? "a drill run by hand with floyo-dr (INCIDENT_ON_DRILL_FAILURE unset)"
                 : "INCIDENT_ON_DRILL_FAILURE=false";
             logger.DrillIncidentSkipped(input.Occurrence, why);
-            return new RaisedIncident(null, false, null, outlives, why);
+            return new RaisedIncident(null, false, null, why);
         }
         var trigger = input with { Title = IncidentText.Scrub(input.Title), Detail = IncidentText.Scrub(input.Detail) };
         var (record, opened, change) = await book.RaiseAsync(trigger, ct);
@@ -59,7 +59,7 @@ public sealed class RaiseIncidentActivity(IncidentBook book, IOptions<IncidentOp
         {
             logger.IncidentRecurred(record.Id, input.Cause, input.Occurrence);
         }
-        return new RaisedIncident(record.Id, opened, change, outlives);
+        return new RaisedIncident(record.Id, opened, change);
     }
 }
 
