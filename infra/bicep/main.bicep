@@ -460,6 +460,8 @@ var floyoSettings = {
   INCIDENT_UPDATE_INTERVAL: '01:00:00'
   INCIDENT_CUSTOMER_THRESHOLD: '04:00:00'
   INCIDENT_PUBLIC_REPORT_THRESHOLD: '1.00:00:00'
+  // The deployed app's drills (timers, HTTP) are production's: a failed one is an incident.
+  INCIDENT_ON_DRILL_FAILURE: 'true'
   INCIDENT_STATUSPAGE_URL: incidentStatusPageUrl
   INCIDENT_STATUSPAGE_AUTHORIZATION: empty(incidentStatusPageAuthorizationSecretName) ? '' : '@Microsoft.KeyVault(VaultName=${vault.outputs.name};SecretName=${incidentStatusPageAuthorizationSecretName})'
   TIMERS_ENABLED: 'true'

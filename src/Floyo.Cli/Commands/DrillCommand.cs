@@ -39,7 +39,10 @@ internal static class DrillCommand
             return CliHost.RunAsync(async (services, token) =>
             {
                 var input = new DrillInput(name, incidentAt, "floyo-dr drill", RetrySettings.Once);
-                var report = await EmbeddedWorkflows.RunAsync<DrillInput, DrillReport>(services, nameof(DrillOrchestrator), input, EmbeddedWorkflows.NewInstanceId("drill"), token);
+                var instance = EmbeddedWorkflows.NewInstanceId("drill");
+                var report = await EmbeddedWorkflows.RunAsync<DrillInput, DrillReport>(services, nameof(DrillOrchestrator), input, instance, token);
+                // Only with INCIDENT_ON_DRILL_FAILURE=true: a drill by hand opens no incident by default.
+                var incident = report.Status == DrillStatus.Passed ? "" : await IncidentCommand.FollowRaisedAsync(services, instance, token);
                 if (result.GetValue(json))
                 {
                     Output.Json(report);
@@ -48,7 +51,7 @@ internal static class DrillCommand
                 {
                     Console.Write(DrillReportMarkdown.Render(report));
                 }
-                return report.Status == DrillStatus.Passed ? 0 : CliHost.Fail($"drill {report.Id} {report.Status}: {string.Join("; ", report.Failures)}");
+                return report.Status == DrillStatus.Passed ? 0 : CliHost.Fail($"drill {report.Id} {report.Status}: {string.Join("; ", report.Failures)}{incident}");
             }, ct, workflows: true);
         });
         return command;

@@ -176,6 +176,55 @@ internal static class IncidentCommand
         return 0;
     }
 
+    /// <summary>
+    /// After a workflow of this command failed: the incident it opened (or recorded a repeat of its cause on) gets its
+    /// plan caught up before the engine ends with the command (the opening sent, or the repeat told to the team).
+    /// Returns what to append to the command's one-line error (empty when no incident was opened). Never throws:
+    /// the workflow's own error is what the command reports.
+    /// </summary>
+    internal static async Task<string> FollowRaisedAsync(IServiceProvider services, string occurrence, CancellationToken ct)
+    {
+        try
+        {
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(TimeSpan.FromSeconds(90));
+            var book = services.GetRequiredService<IncidentBook>();
+            if (await book.FindByOccurrenceAsync(occurrence, limit.Token) is not { } incident)
+            {
+                return "";
+            }
+            var client = services.GetRequiredService<DurableTaskClient>();
+            var instance = IncidentCommunicationOrchestrator.InstanceIdFor(incident.Id);
+            // The workflow started it (or raised the repeat into it) in this process; should that have failed, start it here.
+            if (await client.GetInstanceAsync(instance, getInputsAndOutputs: false, limit.Token) is null or { IsCompleted: true })
+            {
+                await EmbeddedWorkflows.StartAsync(services, nameof(IncidentCommunicationOrchestrator), new IncidentCommunicationInput(incident.Id), instance, limit.Token);
+            }
+            while (true)
+            {
+                var state = await client.GetInstanceAsync(instance, getInputsAndOutputs: true, limit.Token);
+                if (state is null or { IsCompleted: true })
+                {
+                    break;
+                }
+                if (state.SerializedCustomStatus is { } s && JsonSerializer.Deserialize<IncidentCommunicationStatus>(s) is { Phase: IncidentCommunicationOrchestrator.Waiting })
+                {
+                    await client.TerminateInstanceAsync(instance, "floyo-dr stops at the next wait", limit.Token);
+                    break;
+                }
+                await Task.Delay(EmbeddedWorkflows.PollInterval, limit.Token);
+            }
+            var now = await book.RequireAsync(incident.Id, limit.Token);
+            var opened = now.Occurrences?.FirstOrDefault() == occurrence;
+            return $" (incident {now.Id} {(opened ? "opened" : "updated, open already")}; sent {(now.Sent.Count == 0 ? "nothing yet" : string.Join(", ", now.Sent))}; " +
+                $"'floyo-dr incident watch {now.Id}' keeps its communication plan running)";
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return $" (its incident could not be followed up here: {e.Message.ReplaceLineEndings(" ")}; 'floyo-dr incident show' reads the store)";
+        }
+    }
+
     private static void Print(IncidentRecord incident, IncidentCommunicationStatus? waiting)
     {
         var now = DateTimeOffset.UtcNow;

@@ -50,8 +50,23 @@ internal static class RestoreCommand
                 SourceOption.Parse(result, source));
             var id = await EmbeddedWorkflows.StartAsync(services, nameof(RestoreOrchestrator), input, EmbeddedWorkflows.NewInstanceId("restore"), token);
             var client = services.GetRequiredService<DurableTaskClient>();
-            var report = await approval.FollowAsync<RestoreProgress, RestoreReport>(client, id, AtApproval,
-                (why, ct) => client.TerminateInstanceAsync(id, why, ct), other: null, token);
+            RestoreReport report;
+            try
+            {
+                report = await approval.FollowAsync<RestoreProgress, RestoreReport>(client, id, AtApproval,
+                    (why, ct) => client.TerminateInstanceAsync(id, why, ct), other: null, token);
+            }
+            catch (RecoveryException e)
+            {
+                // A failed restore opened an incident: catch its plan up here, then report the restore's own error, naming it.
+                Output.EndProgress();
+                var incident = await IncidentCommand.FollowRaisedAsync(services, id, token);
+                if (incident.Length == 0)
+                {
+                    throw;
+                }
+                throw RecoveryException.Of(e.Kind, e.Message + incident, e);
+            }
             Output.EndProgress();
             if (report.Outcome != RestoreOutcome.Restored)
             {

@@ -22,10 +22,12 @@ internal static class EmbeddedWorkflows
     {
         // The engine is behind one seam (Engine/InProcessEngine); from here on only the standard worker and client.
         var channel = InProcessEngine.Add(services);
+        // Registered after AddFloyoRecovery's default, so this one is resolved.
+        services.AddSingleton(sp => new WorkflowRuntime(sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()) { EngineEndsWithCommand = true });
         services.AddDurableTaskWorker(b =>
         {
             b.UseGrpc(channel);
-            b.AddTasks(r => r.AddFloyoWorkflows());
+            b.AddTasks(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter());
         });
         services.AddDurableTaskClient(b =>
         {

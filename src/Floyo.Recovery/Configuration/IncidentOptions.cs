@@ -38,6 +38,18 @@ public sealed class IncidentOptions
     [ConfigurationKeyName("INCIDENT_STATUSPAGE_AUTHORIZATION")]
     public string? StatusPageAuthorization { get; set; }
 
+    /// <summary>
+    /// Whether a failed DR drill opens an incident: <c>true</c> or <c>false</c>. Unset: the host decides. The
+    /// Functions app's drills (its timers and HTTP) are production's, so a failure there means recovery as it
+    /// stands would fail: they open one. A drill typed at floyo-dr is someone rehearsing by hand: it does not.
+    /// </summary>
+    [ConfigurationKeyName("INCIDENT_ON_DRILL_FAILURE")]
+    public string? DrillFailureOpensIncident { get; set; }
+
+    /// <summary>The setting, or the host's default when it is unset (validated at start-up).</summary>
+    public bool DrillFailureOpens(bool hostDefault) =>
+        string.IsNullOrWhiteSpace(DrillFailureOpensIncident) ? hostDefault : bool.Parse(DrillFailureOpensIncident.Trim());
+
     public Uri? StatusPage => string.IsNullOrWhiteSpace(StatusPageUrl) ? null : new Uri(StatusPageUrl.Trim(), UriKind.Absolute);
 }
 
@@ -56,6 +68,10 @@ internal sealed class IncidentOptionsValidator : IValidateOptions<IncidentOption
             {
                 failures.Add($"{key} must be between 00:00:01 and 30.00:00:00");
             }
+        }
+        if (!string.IsNullOrWhiteSpace(options.DrillFailureOpensIncident) && !bool.TryParse(options.DrillFailureOpensIncident.Trim(), out _))
+        {
+            failures.Add($"INCIDENT_ON_DRILL_FAILURE must be true or false (or unset: true in the Functions app, false in floyo-dr), not '{options.DrillFailureOpensIncident}'");
         }
         if (options.PublicReportThreshold < options.CustomerThreshold)
         {

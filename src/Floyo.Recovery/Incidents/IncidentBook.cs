@@ -50,7 +50,8 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
             return existing.Record;
         }
         var record = new IncidentRecord(id, opening.Title.Trim(), opening.Severity, opening.Source, opening.OpenedBy, now, opening.Stage, opening.ProjectedRto,
-            opening.Summary, [], [], [new IncidentEntry(now, "opened", $"by {opening.OpenedBy} ({opening.Source}): {opening.Title.Trim()}; stage {opening.Stage}{Projection(opening.ProjectedRto)}")]);
+            opening.Summary, [], [], [new IncidentEntry(now, "opened", $"by {opening.OpenedBy} ({opening.Source}): {opening.Title.Trim()}; stage {opening.Stage}{Projection(opening.ProjectedRto)}")],
+            Occurrences: opening.Occurrence is { } occurrence ? [occurrence] : null);
         await WriteAsync(record, 1, ct);
         return record;
     }
@@ -63,6 +64,107 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
     /// <summary>Records a person's change (or the resolution); refused once the incident is resolved.</summary>
     public async Task<(IncidentRecord Record, IncidentChange Change)> ChangeAsync(string id, string by, string? stage, string? message, TimeSpan? projectedRto, bool resolves, CancellationToken ct)
     {
+        var (record, change) = await ChangeCoreAsync(id, by, stage, message, projectedRto, resolves, null, ct);
+        return (record, change!);
+    }
+
+    /// <summary>
+    /// A workflow's change (a stage, a repeated failure) keyed by <paramref name="occurrence"/>: recorded once, so
+    /// a retried step or a replayed orchestration adds nothing. Null when it was recorded already, or when the
+    /// incident was resolved meanwhile (a person closed it: a workflow does not reopen it).
+    /// </summary>
+    public async Task<IncidentChange?> RecordAsync(string id, string by, string? stage, string? message, string occurrence, CancellationToken ct)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(occurrence);
+        try
+        {
+            return (await ChangeCoreAsync(id, by, stage, message, null, false, occurrence, ct)).Change;
+        }
+        catch (RefusedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Opens the incident of a workflow's failure, or records it on the open incident of the same cause. The id
+    /// is the cause's (<see cref="CauseId"/>), numbered -2, -3... once an earlier incident of it was resolved, and
+    /// the trigger's occurrence is kept, so a retried step or a replayed orchestration opens and records nothing twice.
+    /// </summary>
+    public async Task<(IncidentRecord Record, bool Opened, IncidentChange? Change)> RaiseAsync(IncidentTrigger trigger, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(trigger);
+        // A breach has its own id already (its evidence and post-mortem carry it): the incident shares it.
+        var cause = trigger.Cause == IncidentCause.Breach ? CheckId(trigger.Key) : CauseId(trigger.Cause, trigger.Key);
+        // One lock per cause: two failures of the same cause at once must not both open an incident.
+        await using var held = await store.LockAsync($"incident-cause-{cause}", TimeSpan.FromSeconds(30), ct);
+        var (newest, number) = await NewestOfCauseAsync(cause, ct);
+        if (newest is { } existing)
+        {
+            if (existing.Saw(trigger.Occurrence))
+            {
+                return (existing, existing.Occurrences![0] == trigger.Occurrence, null);
+            }
+            if (existing.Status == IncidentStatus.Open)
+            {
+                var (record, change) = await ChangeCoreAsync(existing.Id, trigger.Source, null, $"failed again ({trigger.Occurrence}): {trigger.Detail}", null, false, trigger.Occurrence, ct);
+                return (record, false, change);
+            }
+        }
+        var id = number == 0 ? cause : $"{cause}-{(number + 1).ToString(CultureInfo.InvariantCulture)}";
+        var opened = await OpenAsync(new IncidentOpening(trigger.Title, trigger.Severity, trigger.Source, trigger.Source, trigger.Stage, trigger.ProjectedRto, trigger.Detail, id, trigger.Occurrence), ct);
+        return (opened, opened.Occurrences?.FirstOrDefault() == trigger.Occurrence, null);
+    }
+
+    /// <summary>The incident a workflow instance opened or recorded a failure on; null when none did.</summary>
+    public async Task<IncidentRecord?> FindByOccurrenceAsync(string occurrence, CancellationToken ct) =>
+        (await ListAsync(ct)).Where(r => r.Saw(occurrence)).OrderByDescending(r => r.OpenedAt).FirstOrDefault();
+
+    /// <summary>
+    /// The incident id of a cause: its kind, the key made safe for object names, and a hash of the key (two keys
+    /// that read the same once made safe stay apart). The same key gives the same id on every host and run.
+    /// </summary>
+    public static string CauseId(IncidentCause cause, string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        var kind = cause switch
+        {
+            IncidentCause.RestoreFailed => "restore-failed",
+            IncidentCause.Breach => "breach",
+            IncidentCause.DrillFailed => "drill-failed",
+            _ => throw new ArgumentOutOfRangeException(nameof(cause)),
+        };
+        var slug = NotSafe().Replace(key.ToLowerInvariant(), "-").Trim('-');
+        slug = slug.Length > 40 ? slug[..40].TrimEnd('-') : slug;
+        var hash = Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..8];
+        return slug.Length == 0 ? $"{kind}-{hash}" : $"{kind}-{slug}-{hash}";
+    }
+
+    private async Task<(IncidentRecord? Newest, int Number)> NewestOfCauseAsync(string cause, CancellationToken ct)
+    {
+        var number = 0;
+        await foreach (var stored in store.ListAsync($"{Prefix}{cause}", ct))
+        {
+            var parts = stored.Name.Split('/');
+            if (parts.Length != 4 || parts[2] != "communication")
+            {
+                continue;
+            }
+            var n = parts[1] == cause ? 1
+                : parts[1].StartsWith(cause + "-", StringComparison.Ordinal) && int.TryParse(parts[1].AsSpan(cause.Length + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var k) && k > 1 ? k
+                : 0;
+            number = Math.Max(number, n);
+        }
+        if (number == 0)
+        {
+            return (null, 0);
+        }
+        var id = number == 1 ? cause : $"{cause}-{number.ToString(CultureInfo.InvariantCulture)}";
+        return ((await FindAsync(id, ct))?.Record, number);
+    }
+
+    private async Task<(IncidentRecord Record, IncidentChange? Change)> ChangeCoreAsync(string id, string by, string? stage, string? message, TimeSpan? projectedRto, bool resolves, string? occurrence, CancellationToken ct)
+    {
         id = CheckId(id);
         if (!resolves && stage is null && message is null && projectedRto is null)
         {
@@ -70,6 +172,10 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
         }
         await using var held = await LockAsync(id, ct);
         var (record, version) = await FindAsync(id, ct) ?? throw new NotFoundException($"incident {id} does not exist in {store.Location}");
+        if (occurrence is not null && record.Saw(occurrence))
+        {
+            return (record, null);
+        }
         if (record.Status == IncidentStatus.Resolved)
         {
             throw new RefusedException($"incident {id} was resolved at {record.ResolvedAt:yyyy-MM-dd HH:mm} UTC; open a new one");
@@ -90,6 +196,7 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
             Timeline = [.. record.Timeline, new IncidentEntry(now, resolves ? "resolved" : "update", $"by {by}{(detail.Length == 0 ? "" : $": {detail}")}")],
             ResolvedAt = resolves ? now : null,
             Resolution = resolves ? message?.Trim() ?? "resolved" : null,
+            Occurrences = occurrence is null ? record.Occurrences : [.. record.Occurrences ?? [], occurrence],
         };
         await WriteAsync(updated, version + 1, ct);
         return (updated, change);
@@ -182,4 +289,7 @@ public sealed partial class IncidentBook(IBackupStore store, TimeProvider clock)
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9-]{0,79}$")]
     private static partial Regex IdPattern();
+
+    [GeneratedRegex("[^a-z0-9]+")]
+    private static partial Regex NotSafe();
 }

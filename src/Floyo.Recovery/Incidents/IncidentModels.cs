@@ -7,7 +7,8 @@ namespace Floyo.Recovery.Incidents;
 // every step. Names, stages and times only, never a credential.
 
 /// <summary>What opens an incident: a person (floyo-dr, HTTP) or a workflow that failed in production.</summary>
-public sealed record IncidentOpening(string Title, NotificationSeverity Severity, string Source, string OpenedBy, string Stage, TimeSpan? ProjectedRto = null, string? Summary = null, string? Id = null);
+/// <param name="Occurrence">What opened it, when a workflow did (its instance id): a retried step opens nothing twice.</param>
+public sealed record IncidentOpening(string Title, NotificationSeverity Severity, string Source, string OpenedBy, string Stage, TimeSpan? ProjectedRto = null, string? Summary = null, string? Id = null, string? Occurrence = null);
 
 /// <summary>
 /// A change a person reports: a new stage, a message, a new projected RTO (from the start of the incident), or
@@ -43,7 +44,8 @@ public sealed record IncidentRecord(
     string? Resolution = null,
     string? StatusPageIncident = null,
     string? PublicReport = null,
-    string? PostMortem = null)
+    string? PostMortem = null,
+    IReadOnlyList<string>? Occurrences = null)
 {
     public IncidentStatus Status => ResolvedAt is null ? IncidentStatus.Open : IncidentStatus.Resolved;
 
@@ -54,6 +56,9 @@ public sealed record IncidentRecord(
     public TimeSpan RtoMeasure(DateTimeOffset now) => ProjectedRto is { } projected && projected > Elapsed(now) ? projected : Elapsed(now);
 
     public bool WasSent(string step) => Sent.Contains(step, StringComparer.Ordinal);
+
+    /// <summary>Whether a workflow's failure (or stage) with this key was recorded already: a retry or replay records nothing twice.</summary>
+    public bool Saw(string occurrence) => Occurrences?.Contains(occurrence, StringComparer.Ordinal) == true;
 }
 
 /// <summary>What the workflow shows while it runs (its custom status).</summary>

@@ -82,6 +82,8 @@ public static class DurableTaskRegistryExtensions
         typeof(ReadCommunicationScheduleActivity),
         typeof(ReadIncidentActivity),
         typeof(CommunicateIncidentActivity),
+        typeof(RaiseIncidentActivity),
+        typeof(RecordIncidentStageActivity),
     ];
 
     public static DurableTaskRegistry AddFloyoWorkflows(this DurableTaskRegistry registry)
@@ -95,6 +97,18 @@ public static class DurableTaskRegistryExtensions
         {
             registry.AddActivity(activity);
         }
+        return registry;
+    }
+
+    /// <summary>
+    /// The class-based <see cref="StartIncidentCommunicationActivity"/>, for hosts whose services hold a Durable
+    /// client (floyo-dr, the in-process test hosts). Not in <see cref="AddFloyoWorkflows"/>: the Functions app
+    /// has its own function of that name, its client a binding.
+    /// </summary>
+    public static DurableTaskRegistry AddFloyoIncidentStarter(this DurableTaskRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        registry.AddActivity<StartIncidentCommunicationActivity>();
         return registry;
     }
 }

@@ -19,4 +19,11 @@ public sealed class WorkflowRuntime(IHostApplicationLifetime? lifetime = null)
     /// approve it. The Functions app never sets it, so no request can make a requester their own approver there.
     /// </summary>
     public bool OperatorAtTerminal { get; set; }
+
+    /// <summary>
+    /// Set by floyo-dr, whose engine lives only as long as the command: an incident's communication workflow does not
+    /// keep running there (the command lets it send what is due before it exits), and its drills are someone's
+    /// rehearsal, not production's (INCIDENT_ON_DRILL_FAILURE's default).
+    /// </summary>
+    public bool EngineEndsWithCommand { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Floyo.Recovery.Backups;
+using Floyo.Recovery.Incidents;
 using Floyo.Recovery.Notifications;
 using Floyo.Recovery.Workflows.Activities;
 using Floyo.Recovery.Workflows.Models;
@@ -15,6 +16,7 @@ internal static class WorkflowTasks
     public static readonly RetryPolicy TransientRetry = Policy(new RetrySettings(5, TimeSpan.FromSeconds(30), 2.0, TimeSpan.FromMinutes(10)));
 
     private static readonly string TransientType = typeof(TransientFailureException).FullName!;
+
 
     /// <summary>Null settings: <see cref="TransientRetry"/>. One attempt: no retry at all.</summary>
     public static TaskOptions? Options(RetrySettings? settings) => settings switch
@@ -85,6 +87,65 @@ internal static class WorkflowTasks
         {
             context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).NotificationFailed(alert.Key, Describe(e), e);
             return [];
+        }
+    }
+
+    /// <summary>
+    /// Opens the incident of this workflow's failure (or records a repeat of its cause), then has its
+    /// communication workflow started as an instance of its own (or the repeat raised into it) by
+    /// <see cref="StartIncidentCommunicationActivity"/>, which holds a Durable client: a sub-orchestration would
+    /// not do, because an orchestration does not end while a task it scheduled is open, and this one runs until
+    /// the incident is resolved. Idempotent by the trigger's occurrence and the incident's instance id, so a replay
+    /// or a retry starts and tells nothing twice. Like <see cref="NotifyAsync"/>, nothing here is ever thrown
+    /// over the workflow's own outcome: null when the incident could not be opened.
+    /// </summary>
+    public static async Task<RaisedIncident?> RaiseIncidentAsync(TaskOrchestrationContext context, IncidentTrigger trigger)
+    {
+        RaisedIncident raised;
+        try
+        {
+            raised = await context.CallActivityAsync<RaisedIncident>(nameof(RaiseIncidentActivity), trigger, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, trigger.Cause, Describe(e), e);
+            return null;
+        }
+        if (raised.IncidentId is { } id && (raised.Opened || raised.Change is not null))
+        {
+            await StartCommunicationAsync(context, trigger.Cause, new IncidentCommunicationStart(id, raised.Change));
+        }
+        return raised;
+    }
+
+    /// <summary>Writes a stage to the incident this orchestration opened and wakes its communication workflow; never throws.</summary>
+    public static async Task RecordIncidentStageAsync(TaskOrchestrationContext context, string incidentId, string by, string stage, string? message)
+    {
+        try
+        {
+            var change = await context.CallActivityAsync<IncidentChange?>(nameof(RecordIncidentStageActivity),
+                new IncidentStageInput(incidentId, $"{context.InstanceId}:{stage}", by, stage, message), TaskOptions.FromRetryPolicy(TransientRetry));
+            if (change is not null)
+            {
+                await StartCommunicationAsync(context, IncidentCause.Breach, new IncidentCommunicationStart(incidentId, change));
+            }
+        }
+        catch (TaskFailedException e)
+        {
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, IncidentCause.Breach, Describe(e), e);
+        }
+    }
+
+    private static async Task StartCommunicationAsync(TaskOrchestrationContext context, IncidentCause cause, IncidentCommunicationStart start)
+    {
+        try
+        {
+            await context.CallActivityAsync<bool>(StartIncidentCommunicationActivity.Name, start, TaskOptions.FromRetryPolicy(TransientRetry));
+        }
+        catch (TaskFailedException e)
+        {
+            // The incident is in the store: any 'incident update' or POST .../update starts its plan and catches it up.
+            context.CreateReplaySafeLogger(typeof(WorkflowTasks).FullName!).IncidentNotRaised(context.InstanceId, cause, Describe(e), e);
         }
     }
 }

@@ -41,7 +41,7 @@ public sealed class WorkflowHost : IAsyncDisposable
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var logs = new CapturedLogs();
         var loggers = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Information));
-        var host = await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows(), new DurableTaskTestHostOptions
+        var host = await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter(), new DurableTaskTestHostOptions
         {
             Port = FreePort(),
             LoggerFactory = loggers,

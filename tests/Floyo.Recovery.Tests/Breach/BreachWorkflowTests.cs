@@ -260,6 +260,18 @@ public sealed class BreachWorkflowTests
         Assert.Contains("\"acknowledgedBy\": \"dana\"", gdprRecord, StringComparison.Ordinal);
         Assert.True((await store.GetAsync(RecordRunActivity.NameFor(BreachRecoveryOrchestrator.RecordName, id), default)) is not null);
 
+        // The breach is an incident under its own id, opened at its start (that opening is the page below), its
+        // stages recorded as it went; the workflow's end leaves it open for a person, its plan still running.
+        var incident = await new Floyo.Recovery.Incidents.IncidentBook(store, TimeProvider.System).RequireAsync(report.IncidentId, default);
+        Assert.Equal(Floyo.Recovery.Incidents.IncidentStatus.Open, incident.Status);
+        Assert.Equal(BreachRecoveryOrchestrator.BreachProjectedRto, incident.ProjectedRto);
+        Assert.Equal([BreachStages.Isolating, BreachStages.RotatingCredentials, BreachStages.AwaitingApproval, BreachStages.Restoring, BreachStages.Verifying,
+            BreachStages.AwaitingGdprNotification, "recovered-follow-up"], incident.Changes.Select(c => c.Stage));
+        Assert.Contains("patch the vulnerability", incident.Changes[^1].Message, StringComparison.Ordinal);
+        Assert.Contains(Floyo.Recovery.Incidents.CommunicationPlan.Opened, incident.Sent);
+        var communication = await world.Host.Client.GetInstanceAsync(Floyo.Recovery.Workflows.Orchestrations.IncidentCommunicationOrchestrator.InstanceIdFor(report.IncidentId));
+        Assert.Equal(OrchestrationRuntimeStatus.Running, communication!.RuntimeStatus);
+
         // Notifications: the start paged and posted; approval, recovery and reminders posted; all recorded in the store.
         var page = Assert.Single(world.Hooks.To(Pager)).Json;
         Assert.Equal(report.IncidentId, page.GetProperty("dedup_key").GetString());
@@ -378,9 +390,10 @@ public sealed class BreachWorkflowTests
         builder.Services.AddFloyoRecovery();
         builder.Services.AddDurableTaskWorker(b =>
         {
-            b.AddTasks(r => r.AddFloyoWorkflows());
+            b.AddTasks(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter());
             b.UseGrpc(channel);
         });
+        builder.Services.AddDurableTaskClient(b => b.UseGrpc(channel));
         var worker = builder.Build();
         await worker.StartAsync();
         return worker;

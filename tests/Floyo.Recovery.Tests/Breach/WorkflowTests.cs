@@ -26,7 +26,7 @@ public sealed class WorkflowTests
             settings[key] = value;
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows(), new DurableTaskTestHostOptions
+        return await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter(), new DurableTaskTestHostOptions
         {
             Port = FreePort(),
             ConfigureServices = services =>

@@ -41,7 +41,7 @@ public sealed class IncidentCommunicationWorkflowTests
             settings[key] = value;
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
-        return await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows(), new DurableTaskTestHostOptions
+        return await DurableTaskTestHost.StartAsync(r => r.AddFloyoWorkflows().AddFloyoIncidentStarter(), new DurableTaskTestHostOptions
         {
             Port = EmailChannelTests.FreePort(),
             ConfigureServices = services =>

@@ -49,6 +49,7 @@ public static class BreachStages
     public const string ResumingWrites = "resuming-writes";
     public const string WritingPostMortem = "writing-post-mortem";
     public const string AwaitingGdprNotification = "awaiting-gdpr-notification";
+    public const string Failed = "failed";
     public const string Done = "done";
 }
 

@@ -26,6 +26,9 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
     public const string RecordName = "breach";
     public const string DrillApprover = "drill (automatic)";
 
+    /// <summary>The plan's breach RTO is 24-48 h: the incident is projected at its lower end.</summary>
+    public static readonly TimeSpan BreachProjectedRto = TimeSpan.FromHours(24);
+
     /// <summary>The GDPR reminders run beside the recovery as a sub-orchestration with this id; its acknowledgement event goes there.</summary>
     public static string RemindersInstanceId(string instanceId) => $"{instanceId}-gdpr";
 
@@ -63,11 +66,28 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         run.Add("clean-backup-chosen", $"{check.Backup.Backup} (taken {BreachSince.Format(check.Backup.Timestamp)}){Passed(check.Backup)}");
 
         // 2. Tell people, and keep reminding them of the GDPR deadline until someone says the authority knows.
-        await run.NotifyAsync("started", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Critical,
-            $"Security incident {incident.Id}: breach recovery started",
-            $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup} once a second person approves. " +
-            $"GDPR: notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)} (72 h). Workflow {context.InstanceId}.");
-        run.Add("notified", $"incident start sent ({(input.Drill ? "info, drill" : "critical")}); GDPR notification due by {BreachSince.Format(incident.NotifyBy)}, reminders every {settings.ReminderInterval}");
+        // A breach is an incident from its first step, under the breach's own id (its evidence, post-mortem and
+        // pages share it): the incident's opening is the page, and its communication plan runs beside this
+        // workflow and after it. The plan's breach RTO is 24-48 h, past the customer threshold, so the status
+        // page and the customers hear at once (the title is what they read: no server or database name in it).
+        // A drill is not an incident (a failed drill is the drill's), and without an incident the page goes as before.
+        var startText = $"Breach believed to start {BreachSince.Format(incident.Since)}; {check.Target} will be isolated and restored from {check.Backup.Backup} once a second person approves. " +
+            $"GDPR: notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)} (72 h). Workflow {context.InstanceId}.";
+        if (!input.Drill)
+        {
+            var raised = await WorkflowTasks.RaiseIncidentAsync(context, new Incidents.IncidentTrigger(
+                Incidents.IncidentCause.Breach, incident.Id, context.InstanceId, "Security incident: breach recovery started",
+                NotificationSeverity.Critical, $"breach recovery workflow (requested by {input.RequestedBy}: {input.Reason})", BreachStages.CapturingEvidence, startText,
+                BreachProjectedRto));
+            run.IncidentId = raised?.IncidentId;
+        }
+        if (run.IncidentId is null)
+        {
+            await run.NotifyAsync("started", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Critical,
+                $"Security incident {incident.Id}: breach recovery started", startText);
+        }
+        run.Add("notified", $"incident start sent ({(input.Drill ? "info, drill" : run.IncidentId is { } opened ? $"critical, as incident {opened} whose communication plan now runs" : "critical")}); " +
+            $"GDPR notification due by {BreachSince.Format(incident.NotifyBy)}, reminders every {settings.ReminderInterval}");
         var reminders = context.CallSubOrchestratorAsync<GdprNotificationResult>(nameof(GdprReminderOrchestrator),
             new GdprNotificationInput(incident, settings.ReminderInterval, unattended),
             new SubOrchestrationOptions { InstanceId = RemindersInstanceId(context.InstanceId) });
@@ -80,7 +100,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             run.Evidence.Add(found);
             run.Add("evidence-captured", $"as found: {found.Files.Count} files{(found.LegalHold ? " under legal hold" : " (drill: not held)")}, manifest {incident.EvidencePrefix}{found.CaptureId}/manifest.json");
 
-            run.Stage(BreachStages.Isolating, $"cutting the application off {check.Target}");
+            await run.StageAsync(BreachStages.Isolating, $"cutting the application off {check.Target}");
             var isolation = await context.CallActivityAsync<IsolationResult>(nameof(IsolateDatabaseActivity), incident, run.Retry);
             run.Isolation = isolation;
             run.Add("isolated", isolation.Record.Skipped
@@ -99,7 +119,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             run.Holds = await context.CallActivityAsync<HeldBackups>(nameof(HoldBackupsActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
             run.Add("backups-held", $"{(run.Holds.Applied ? "legal hold on" : "drill: would hold")} {run.Holds.Backups.Count} backups ({string.Join(", ", run.Holds.Backups)})");
 
-            run.Stage(BreachStages.RotatingCredentials, input.Drill ? "naming the credentials a breach would rotate" : "rotating every managed credential, no grace period");
+            await run.StageAsync(BreachStages.RotatingCredentials, input.Drill ? "naming the credentials a breach would rotate" : "rotating every managed credential, no grace period");
             run.Credentials = await RevokeCredentialsAsync(context, run, incident, settings, input.Drill);
 
             run.Stage(BreachStages.CapturingEvidence, "capturing evidence after containment");
@@ -124,12 +144,12 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                 run.Add("approved", $"restore of {check.Backup.Backup} approved by {approver}");
 
                 // 5. Restore (kept isolated across the swap), verify, give access back.
-                run.Stage(BreachStages.Restoring, $"restoring {check.Backup.Backup} into {check.Target}");
+                await run.StageAsync(BreachStages.Restoring, $"restoring {check.Backup.Backup} into {check.Target}");
                 run.Restored = await context.CallActivityAsync<RestoreResult>(nameof(RestoreCleanBackupActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
                 run.Add("restored", $"{run.Restored.Backup} restored into '{run.Restored.TargetDatabase}' on {run.Restored.Server} in {run.Restored.DurationSeconds:F1} s (staging copy compared, then renamed into place; still isolated)" +
                     (run.Restored.KeptAside is { } kept ? $"; the compromised database is kept as evidence as '{kept}' (CONNECT for the admin only; drop it by hand when the investigation is over)" : ""));
 
-                run.Stage(BreachStages.Verifying, "integrity of the restored database, and isolation still in place");
+                await run.StageAsync(BreachStages.Verifying, "integrity of the restored database, and isolation still in place");
                 run.Verification = await context.CallActivityAsync<BreachVerification>(nameof(VerifyBreachRestoreActivity), new BreachRestoreInput(incident, check.Backup.Backup), run.Retry);
                 if (!run.Verification.Passed)
                 {
@@ -155,6 +175,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             run.Error = $"{run.CurrentStage}: {WorkflowTasks.Describe(e)}";
             run.Add("failed", run.Error);
             logger.BreachFailed(context.InstanceId, run.Error, check.Target.ToString(), run.ReleaseSql);
+            await run.StageAsync(BreachStages.Failed, $"BREACH RECOVERY FAILED at {run.Error}; {check.Target} stays isolated until someone gives access back");
             await run.NotifyAsync("failed", input.Drill ? NotificationSeverity.Warning : NotificationSeverity.Critical,
                 $"Incident {incident.Id}: BREACH RECOVERY FAILED",
                 $"{run.Error}. What was done stays done; {check.Target} stays isolated. After investigating, give access back with: {run.ReleaseSql}");
@@ -175,7 +196,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
         await WorkflowTasks.RecordAsync(context, RecordName, run.Outcome == BreachOutcome.Recovered ? WorkflowOutcome.Succeeded : WorkflowOutcome.Failed, run.Report(null), logger);
 
         // 7. The incident stays open until the GDPR notification is acknowledged.
-        run.Stage(BreachStages.AwaitingGdprNotification,
+        await run.StageAsync(BreachStages.AwaitingGdprNotification,
             $"notify the supervisory authority by {BreachSince.Format(incident.NotifyBy)}, then POST .../breaches/{context.InstanceId}/gdpr-notified (reminders every {settings.ReminderInterval})");
         GdprNotificationResult? gdpr = null;
         try
@@ -189,6 +210,11 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
             run.Add("gdpr-reminders-failed", WorkflowTasks.Describe(e));
         }
         run.Stage(BreachStages.Done, run.Outcome.ToString());
+        // The workflow's end is not the incident's: the plan's steps 5, 7 and 8 (patch the hole, tell the affected
+        // users, hold the post-mortem) are people's work, so the incident stays open for a person to resolve.
+        await run.RecordIncidentStageAsync(run.Outcome == BreachOutcome.Recovered ? "recovered-follow-up" : "needs-attention",
+            $"breach workflow ended: {run.Outcome}{(run.Error is { } failed ? $" ({failed})" : "")}. Before resolving this incident: patch the vulnerability, " +
+            $"notify the affected users, review the post-mortem skeleton{(run.PostMortem is { } pm ? $" {pm}" : "")}; then 'floyo-dr incident resolve {run.IncidentId}' or POST /api/incidents/{run.IncidentId}/resolve.");
         logger.WorkflowFinished(nameof(BreachRecoveryOrchestrator), context.InstanceId, run.Outcome.ToString()!);
         return run.Report(gdpr);
     }
@@ -244,6 +270,7 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                     $"restore {run.Backup!.Backup} (taken {BreachSince.Format(run.Backup.Timestamp)}) into {run.Target}: POST .../breaches/{context.InstanceId}/approve as someone other than {input.RequestedBy}",
                     deadline);
                 run.Add("awaiting-approval", $"restore {run.Backup.Backup}; deadline {BreachSince.Format(deadline)}");
+                await run.RecordIncidentStageAsync(BreachStages.AwaitingApproval, $"restore of {run.Backup.Backup} waits for a second person's approval until {BreachSince.Format(deadline)}");
                 logger.BreachAwaitingApproval(context.InstanceId, run.Backup.Backup, input.RequestedBy, deadline);
                 await run.NotifyAsync("approval-needed", input.Drill ? NotificationSeverity.Info : NotificationSeverity.Warning,
                     $"Incident {run.Incident!.Id}: restore needs approval",
@@ -295,6 +322,9 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
 
         public string? PostMortem { get; set; }
 
+        /// <summary>The communication plan's incident this breach opened (null in a drill, or when it could not be opened).</summary>
+        public string? IncidentId { get; set; }
+
         public DateTimeOffset RecoveryFinishedAt { get; set; }
 
         public DateTimeOffset Now => new(context.CurrentUtcDateTime, TimeSpan.Zero);
@@ -322,6 +352,16 @@ public sealed class BreachRecoveryOrchestrator : TaskOrchestrator<BreachRecovery
                 approvalDeadline is { } d ? new DateTimeOffset(d, TimeSpan.Zero) : null, Incident?.NotifyBy, Outcome, PostMortem,
                 Isolation is null ? null : ReleaseSql));
         }
+
+        /// <summary>Shows the stage, and writes it to the incident (its communication workflow tells the team).</summary>
+        public async Task StageAsync(string stage, string? detail)
+        {
+            Stage(stage, detail);
+            await RecordIncidentStageAsync(stage, detail);
+        }
+
+        public Task RecordIncidentStageAsync(string stage, string? message) =>
+            IncidentId is { } id ? WorkflowTasks.RecordIncidentStageAsync(context, id, "breach recovery workflow", stage, message) : Task.CompletedTask;
 
         public Task<NotificationReceipt?> NotifyAsync(string key, NotificationSeverity severity, string title, string text) =>
             WorkflowTasks.NotifyAsync(context, key, severity, input.Drill ? $"[DRILL] {title}" : title, text, Incident?.Id);

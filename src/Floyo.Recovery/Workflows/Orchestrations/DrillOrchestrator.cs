@@ -119,6 +119,12 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
             // A drill that fails means recovery, as it stands, would fail too.
             await WorkflowTasks.NotifyAsync(context, "failed", NotificationSeverity.Critical, $"DR drill {id} {status}",
                 $"{string.Join("; ", failures)}. Report: {report.MarkdownName}.", id);
+            // In production (INCIDENT_ON_DRILL_FAILURE, by default the Functions app's drills) it is an incident:
+            // one per scenario while it stays open, the next failing drill of it recorded on the same one.
+            await WorkflowTasks.RaiseIncidentAsync(context, new Incidents.IncidentTrigger(
+                Incidents.IncidentCause.DrillFailed, scenario, context.InstanceId, $"DR drill {scenario} failed: recovery as it stands would fail",
+                NotificationSeverity.Critical, $"drill workflow ({input.Trigger})", "drill-failed",
+                $"{string.Join("; ", failures)}. Report: {report.MarkdownName}; drill {id}, workflow {context.InstanceId}."));
         }
         logger.WorkflowFinished(nameof(DrillOrchestrator), context.InstanceId, status);
         return report;

@@ -176,15 +176,41 @@ public sealed class RestoreOrchestrator : TaskOrchestrator<RestoreWorkflowInput,
             if (writesStopped)
             {
                 logger.RestoreFailedWritesStopped(context.InstanceId, input.Backup, target, error, Freeze!.ResumeSql, cause);
-                // The application is down until someone looks: page.
-                await WorkflowTasks.NotifyAsync(context, "failed-writes-stopped", Notifications.NotificationSeverity.Critical,
-                    $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message);
             }
             else
             {
                 logger.WorkflowFailed(nameof(RestoreOrchestrator), context.InstanceId, error, cause);
             }
-            throw RecoveryException.Of(ErrorKinds.Of(cause), recordError is null ? message : $"{message} (the report could not be stored: {recordError})");
+            var kind = ErrorKinds.Of(cause);
+            // A request refused before anything was touched (bad input, no such backup, a target not named for
+            // replacement) is an answer the requester reads at once; every other failed restore is an incident.
+            var answered = !writesStopped && kind is ErrorKind.Usage or ErrorKind.NotFound or ErrorKind.RefusedForSafety;
+            var incident = answered ? null : await WorkflowTasks.RaiseIncidentAsync(context, Incident(target, message, writesStopped));
+            if (writesStopped)
+            {
+                // The application is down until someone looks: page now, under the incident's key (one page), and
+                // even if the incident could not be opened.
+                await WorkflowTasks.NotifyAsync(context, "failed-writes-stopped", Notifications.NotificationSeverity.Critical,
+                    $"Restore {context.InstanceId} failed with writes to '{target}' stopped", message, incident?.IncidentId);
+            }
+            throw RecoveryException.Of(kind, recordError is null ? message : $"{message} (the report could not be stored: {recordError})");
+        }
+
+        /// <summary>The incident of this failure: one per restore target while it stays open (a retry of the restore lands on it).</summary>
+        private Incidents.IncidentTrigger Incident(string target, string message, bool writesStopped)
+        {
+            // The production database (DATABASE_URL's, which an unplanned restore targets by default) or a database left closed: page.
+            var critical = writesStopped || Plan?.IsProductionDatabase == true || (Plan is null && input.TargetDatabase is null);
+            return new Incidents.IncidentTrigger(
+                Incidents.IncidentCause.RestoreFailed,
+                // The target as asked for, not as planned: a repeat that fails earlier (the backup now known bad) is the same cause.
+                input.TargetDatabase ?? "DATABASE_URL",
+                context.InstanceId,
+                writesStopped ? $"Restore into '{target}' failed with writes stopped" : $"Restore into '{target}' failed",
+                critical ? Notifications.NotificationSeverity.Critical : Notifications.NotificationSeverity.Warning,
+                $"restore workflow ({(input.Source == RestoreSource.Http ? "HTTP" : "floyo-dr")})",
+                writesStopped ? RestoreStages.FailedWritesStopped : RestoreStages.Failed,
+                $"{message} Backup {Plan?.Backup ?? input.Backup}, requested by {input.RequestedBy} ({input.Reason}); workflow {context.InstanceId}.");
         }
 
         private RestoreReport Report(RestoreOutcome outcome, string? error)
