@@ -28,7 +28,7 @@ public sealed record AlertResult(string Key, string Action, NotificationReceipt?
 /// </summary>
 public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore store, IOptions<DatabaseOptions> database, TimeProvider clock, ILogger<IncidentAlerts> logger)
 {
-    private readonly Lazy<FilesystemStore> _local = new(() => new FilesystemStore(Path.Combine(WorkDirectory.Create(database.Value), "alerts")));
+    private readonly Lazy<FilesystemStore> _local = new(() => new FilesystemStore(Path.Combine(WorkDirectory.Create(database.Value), "alerts", StoreTag(store))));
 
     public const string OpenPrefix = WebhookNotifier.Prefix + "open/";
 
@@ -154,7 +154,10 @@ public sealed partial class IncidentAlerts(INotifier notifier, IBackupStore stor
 
     // Looked at without creating the work folder: a healthy store never needs it.
     private bool LocalExists => _local.IsValueCreated || Directory.Exists(Path.Combine(
-        Path.GetFullPath(database.Value.WorkDir is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "floyo-dr")), "alerts", OpenPrefix));
+        Path.GetFullPath(database.Value.WorkDir is { Length: > 0 } dir ? dir : Path.Combine(Path.GetTempPath(), "floyo-dr")), "alerts", StoreTag(store), OpenPrefix));
+
+    // One folder per store: a work folder shared by runs against other stores must not show or resolve their incidents.
+    private static string StoreTag(IBackupStore store) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store.Location)))[..16];
 
     private async Task<IAsyncDisposable> LockAsync(string name, CancellationToken ct)
     {
