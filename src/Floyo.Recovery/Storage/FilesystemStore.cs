@@ -176,7 +176,7 @@ public sealed partial class FilesystemStore(string directory) : IBackupStore
         }
     }
 
-    private static bool IsAlive(int pid)
+    internal static bool IsAlive(int pid)
     {
         try
         {

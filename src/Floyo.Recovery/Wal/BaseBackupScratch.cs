@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
+using Floyo.Recovery.Storage;
 
 namespace Floyo.Recovery.Wal;
 
@@ -55,7 +55,7 @@ internal sealed class BaseBackupScratch : IDisposable
                 var owner = File.Exists(System.IO.Path.Combine(directory, PidFile))
                     && int.TryParse(File.ReadAllText(System.IO.Path.Combine(directory, PidFile)), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)
                     ? pid : 0;
-                if (owner == 0 || !IsAlive(owner))
+                if (owner == 0 || !FilesystemStore.IsAlive(owner))
                 {
                     Directory.Delete(directory, recursive: true);
                 }
@@ -64,19 +64,6 @@ internal sealed class BaseBackupScratch : IDisposable
             {
                 // Another user's, or in use: not ours to remove.
             }
-        }
-    }
-
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
         }
     }
 }

@@ -87,8 +87,12 @@ public sealed class NightlyBackupFailureTests : IAsyncLifetime
         Assert.DoesNotContain(EmailChannelTests.SmtpPassword, wire, StringComparison.Ordinal);
 
         // A refusing store cannot keep the open incident: the work folder does, until the store is back.
-        var keptLocally = Path.Combine(_dir.Path, "work", "alerts", "notifications", "open");
-        Assert.Equal(cause == Cause.StoreRefusing ? 1 : 0, Directory.Exists(keptLocally) ? Directory.GetFiles(keptLocally).Length : 0);
+        // (in a folder of its own store: work/alerts/<store hash>/notifications/open)
+        var alerts = Path.Combine(_dir.Path, "work", "alerts");
+        int KeptLocally() => Directory.Exists(alerts)
+            ? Directory.GetFiles(alerts, "*.json", SearchOption.AllDirectories).Count(f => f.Contains($"{Path.DirectorySeparatorChar}notifications{Path.DirectorySeparatorChar}open{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            : 0;
+        Assert.Equal(cause == Cause.StoreRefusing ? 1 : 0, KeptLocally());
 
         var fixedRun = await FloyoDr.RunAsync(good, "backup", "--full");
 
@@ -100,7 +104,7 @@ public sealed class NightlyBackupFailureTests : IAsyncLifetime
         Assert.Equal(2, chats.Count);
         Assert.StartsWith($":white_check_mark: *resolved* Backup of {_db.Name} failed", chats[1], StringComparison.Ordinal);
         Assert.Equal([$"[critical] Backup of {_db.Name} failed", $"[resolved] Backup of {_db.Name} failed"], smtp.Mails.Select(m => m.Header("Subject")));
-        Assert.False(Directory.Exists(keptLocally) && Directory.GetFiles(keptLocally).Length > 0);
+        Assert.Equal(0, KeptLocally());
 
         // Nothing is left open, and the next good backup sends nothing.
         var again = await FloyoDr.RunAsync(good, "backup", "--full");
