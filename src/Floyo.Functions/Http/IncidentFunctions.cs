@@ -1,11 +1,11 @@
 using Floyo.Recovery;
 using Floyo.Recovery.Incidents;
 using Floyo.Recovery.Notifications;
+using Floyo.Recovery.Workflows;
 using Floyo.Recovery.Workflows.Orchestrations;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 
 namespace Floyo.Functions.Http;
@@ -51,7 +51,7 @@ public sealed class IncidentFunctions(IncidentBook book, RequestPrincipal princi
                 : throw new UsageException($"field 'severity' must be critical, warning or info, not '{severity}'");
             var incident = await book.OpenAsync(new IncidentOpening(title!, level, "POST /api/incidents", who, stage?.Trim() ?? "investigating",
                 IncidentBook.ParseDuration(projected, "field 'projectedRto'"), summary), ct);
-            await EnsureRunningAsync(client, incident.Id, ct);
+            await IncidentCommunicationStarter.EnsureRunningAsync(client, new IncidentCommunicationStart(incident.Id), ct);
             var status = ApiResults.Url(request, $"incidents/{incident.Id}");
             return ApiResults.Accepted(request, status, new
             {
@@ -133,28 +133,13 @@ public sealed class IncidentFunctions(IncidentBook book, RequestPrincipal princi
         {
             var (incident, change) = await book.ChangeAsync(id, who, stage, message, IncidentBook.ParseDuration(projected, "field 'projectedRto'"), resolves, ct);
             // Running: the change wakes it. Not running (its host lost it, or floyo-dr opened the incident): it starts and catches up.
-            if (!await EnsureRunningAsync(client, incident.Id, ct))
-            {
-                await client.RaiseEventAsync(IncidentCommunicationOrchestrator.InstanceIdFor(incident.Id), IncidentCommunicationOrchestrator.ChangedEvent, change, ct);
-            }
+            await IncidentCommunicationStarter.EnsureRunningAsync(client, new IncidentCommunicationStart(incident.Id, change), ct);
             return ApiResults.Json(StatusCodes.Status200OK, incident);
         }
         catch (RecoveryException e)
         {
             return Problem(e);
         }
-    }
-
-    /// <summary>Starts the incident's orchestration unless it runs already; true when it was started now.</summary>
-    private static async Task<bool> EnsureRunningAsync(DurableTaskClient client, string incidentId, CancellationToken ct)
-    {
-        var instance = IncidentCommunicationOrchestrator.InstanceIdFor(incidentId);
-        if (await client.GetInstanceAsync(instance, ct) is { IsRunning: true } or { RuntimeStatus: OrchestrationRuntimeStatus.Pending })
-        {
-            return false;
-        }
-        await client.ScheduleNewOrchestrationInstanceAsync(nameof(IncidentCommunicationOrchestrator), new IncidentCommunicationInput(incidentId), new StartOrchestrationOptions(instance), ct);
-        return true;
     }
 
     private static ContentResult Problem(RecoveryException e) => e.Kind switch
