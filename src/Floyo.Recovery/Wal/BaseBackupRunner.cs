@@ -22,7 +22,8 @@ namespace Floyo.Recovery.Wal;
 /// (<see cref="ServerCompressedBaseBackup"/>); otherwise (or BASE_BACKUP_COMPRESSION_SIDE=client)
 /// <c>pg_basebackup -Ft -D -</c> streams the tar here, compressed in this process, while a tar-header walker
 /// over the same chunks keeps backup_label and backup_manifest, which give the start and stop WAL locations.
-/// The metadata is committed last, so an interrupted base backup never appears.
+/// The metadata is committed last, so an interrupted base backup never appears. With BASE_BACKUP_DATA_DIR (floyo-dr on
+/// the database host) the data directory is read directly instead (<see cref="DataDirectoryBaseBackup"/>), same format.
 /// </summary>
 public sealed partial class BaseBackupRunner(
     IBackupStore store,
@@ -49,7 +50,10 @@ public sealed partial class BaseBackupRunner(
         string? bootstrapSuperuser;
         await using (var connection = await PgConnector.OpenAsync(source, ct))
         {
-            await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
+            if (wal.Value.DirectDataDirectory is null)
+            {
+                await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
+            }
             serverVersion = connection.PostgreSqlVersion.ToString();
             serverMajor = connection.PostgreSqlVersion.Major;
             var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
@@ -77,9 +81,13 @@ public sealed partial class BaseBackupRunner(
         var level = wal.Value.BaseBackupCompressionLevel;
         var workers = Math.Max(1, Environment.ProcessorCount);
         // The server compresses from PostgreSQL 15 on (pg_basebackup's server-zstd); before, or when told so, this process does.
-        var onServer = wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
+        // With BASE_BACKUP_DATA_DIR this process reads the data directory itself and compresses, with no pg_basebackup at all.
+        var direct = wal.Value.DirectDataDirectory;
+        var onServer = direct is null && wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
         LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
-        var (tarBytes, storedBytes, sha256, files) = onServer
+        var (tarBytes, storedBytes, sha256, files) = direct is not null
+            ? await new DataDirectoryBaseBackup(direct, logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            : onServer
             ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);
         var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");

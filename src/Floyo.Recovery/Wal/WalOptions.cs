@@ -30,6 +30,17 @@ public sealed class WalOptions
     [ConfigurationKeyName("BASE_BACKUP_COMPRESSION_SIDE")]
     public string BaseBackupCompressionSide { get; set; } = ServerSide;
 
+    /// <summary>
+    /// The database server's data directory, as an absolute path on this machine: set, base backups read it directly
+    /// (floyo-dr on the database host as the server's OS user; pg_backup_start/stop in one session, no pg_basebackup),
+    /// after proving it is the connected server's live directory. Unset: pg_basebackup. Never guessed.
+    /// </summary>
+    [ConfigurationKeyName("BASE_BACKUP_DATA_DIR")]
+    public string? BaseBackupDataDirectory { get; set; }
+
+    /// <summary><see cref="BaseBackupDataDirectory"/>, with an empty value read as unset.</summary>
+    internal string? DirectDataDirectory => string.IsNullOrWhiteSpace(BaseBackupDataDirectory) ? null : BaseBackupDataDirectory;
+
     /// <summary>How long <c>restore --pitr --start</c> waits for recovery to reach its target.</summary>
     [ConfigurationKeyName("PITR_TIMEOUT_SECONDS")]
     public int RecoveryTimeoutSeconds { get; set; } = 1800;

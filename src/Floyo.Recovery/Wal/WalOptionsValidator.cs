@@ -32,6 +32,10 @@ internal sealed class WalOptionsValidator : IValidateOptions<WalOptions>
         {
             failures.Add("BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'");
         }
+        if (options.DirectDataDirectory is { } dataDir && !Path.IsPathFullyQualified(dataDir))
+        {
+            failures.Add("BASE_BACKUP_DATA_DIR must be an absolute path (the database server's data directory on this machine) or unset");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }
