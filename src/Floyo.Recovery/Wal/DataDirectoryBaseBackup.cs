@@ -35,6 +35,7 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
 
         var startLsn = await ScalarAsync(session, "SELECT pg_backup_start($1, fast => true)::text", label, ct);
         LogStarted(logger, dataDir, startLsn);
+        DataDirectoryIdentity.EnsureHoldsCheckpoint(dataDir, startLsn);
         var entries = DataDirectoryListing.List(dataDir, path => LogSkipped(logger, path));
 
         var hashing = new HashingStream(destination);

@@ -13,7 +13,8 @@ public sealed record PostmasterPid(long StartEpochSeconds, int Port);
 /// host (same path, same system identifier) or a stale one would otherwise give a backup that restores to the wrong
 /// data or not at all. Checks: the server is a primary of PostgreSQL 15+; pg_control's system identifier is the
 /// server's and its state is "in production" (a standby's says "in archive recovery"); postmaster.pid names the
-/// server's port and a start time that matches pg_postmaster_start_time(); no extra tablespaces.
+/// server's port and a start time that matches pg_postmaster_start_time(); no extra tablespaces; and, once
+/// pg_backup_start has checkpointed, the directory's pg_control holds that checkpoint (a copy would not).
 /// </summary>
 public static class DataDirectoryIdentity
 {
@@ -74,6 +75,20 @@ public static class DataDirectoryIdentity
         return pid;
     }
 
+    /// <summary>
+    /// Right after pg_backup_start (before any file is read): its checkpoint must be in this directory's pg_control. A
+    /// copy of the live directory (postmaster.pid and all) passes the checks above but holds an older checkpoint.
+    /// </summary>
+    public static void EnsureHoldsCheckpoint(string dataDir, string startLsn)
+    {
+        var (_, state, redo) = ReadControlFile(dataDir);
+        var start = ParseLsn(startLsn);
+        if (state != InProduction || redo < start)
+        {
+            throw new RefusedException($"{Setting} {dataDir}'s pg_control does not hold the checkpoint pg_backup_start just made (REDO {ShowLsn(redo)}, expected {startLsn} or later): it is a copy or another server's directory, not the live one; nothing was written");
+        }
+    }
+
     /// <summary>postmaster.pid again, after the copy: a server restarted meanwhile on the directory makes the copy worthless.</summary>
     public static void EnsureSameServer(string dataDir, PostmasterPid before)
     {
@@ -84,10 +99,11 @@ public static class DataDirectoryIdentity
         }
     }
 
-    internal static (ulong SystemIdentifier, int State) ReadControlFile(string dataDir)
+    /// <summary>The head of ControlFileData (stable since 9.x): system identifier at 0, state at 16, the last checkpoint's REDO location at 40.</summary>
+    internal static (ulong SystemIdentifier, int State, ulong Redo) ReadControlFile(string dataDir)
     {
         var path = Path.Combine(dataDir, "global", "pg_control");
-        var head = new byte[20];
+        var head = new byte[48];
         try
         {
             using var file = File.OpenRead(path);
@@ -101,8 +117,20 @@ public static class DataDirectoryIdentity
         {
             throw new RefusedException($"{Setting} {dataDir} has no readable global/pg_control: it is not a PostgreSQL data directory; nothing was written");
         }
-        return (BinaryPrimitives.ReadUInt64LittleEndian(head), BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(16)));
+        return (BinaryPrimitives.ReadUInt64LittleEndian(head), BinaryPrimitives.ReadInt32LittleEndian(head.AsSpan(16)), BinaryPrimitives.ReadUInt64LittleEndian(head.AsSpan(40)));
     }
+
+    internal static ulong ParseLsn(string lsn)
+    {
+        var slash = lsn.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0
+            && uint.TryParse(lsn.AsSpan(0, slash), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var high)
+            && uint.TryParse(lsn.AsSpan(slash + 1), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var low)
+            ? ((ulong)high << 32) | low
+            : throw new RecoveryException($"'{lsn}' is not a WAL location");
+    }
+
+    private static string ShowLsn(ulong lsn) => string.Create(CultureInfo.InvariantCulture, $"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}");
 
     internal static PostmasterPid ReadPostmasterPid(string dataDir)
     {

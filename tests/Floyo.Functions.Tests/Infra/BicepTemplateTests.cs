@@ -90,6 +90,7 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         ["PITR_PREFETCH_SEGMENTS"] = "floyo-dr only: restore --pitr on the database server",
         ["BASE_BACKUP_COMPRESSION_LEVEL"] = "floyo-dr only: backup --base on the database server",
         ["BASE_BACKUP_COMPRESSION_SIDE"] = "floyo-dr only: backup --base on the database server",
+        ["BASE_BACKUP_DATA_DIR"] = "floyo-dr only: a path on the database host, read by backup --base there",
         ["WAL_PUSH_BATCH_FILES"] = "floyo-dr only: wal push --batch, archive_command on the database server",
         ["WAL_PUSH_PARALLELISM"] = "floyo-dr only: wal push --batch, archive_command on the database server",
     };
