@@ -117,9 +117,10 @@ public sealed class DirectBaseBackupTests
 
         // A copy of the live directory, postmaster.pid and all: only the checkpoint pg_backup_start makes tells it apart.
         var copy = Path.Combine(cluster.Root, "copy");
-        var cp = Process.Start(new ProcessStartInfo("runuser", ["-u", "postgres", "--", "cp", "-a", cluster.DataDir, copy]))!;
+        var cp = Process.Start(new ProcessStartInfo("cp", ["-a", cluster.DataDir, copy]))!;
         await cp.WaitForExitAsync();
-        Assert.Equal(0, cp.ExitCode);
+        // cp may complain of a file the server removed meanwhile; the copy has what the checks read.
+        Assert.True(File.Exists(Path.Combine(copy, "postmaster.pid")) && File.Exists(Path.Combine(copy, "global", "pg_control")), $"cp -a exited {cp.ExitCode}");
         Assert.Contains("does not hold the checkpoint pg_backup_start just made", await RefusedAsync(copy, 5));
         // The refused backup was aborted on the server: the next one starts cleanly.
         Assert.False(await cluster.ScalarAsync<bool>("SELECT count(*) > 0 FROM pg_stat_activity WHERE backend_type = 'client backend' AND query LIKE '%pg_backup_start%' AND pid <> pg_backend_pid()"));
