@@ -10,6 +10,9 @@
 #   BENCH_PGBENCH_CLIENTS        pgbench clients (default 8, with 2 threads)
 #   BENCH_BACKLOG                segments piled up before the asynchronous catch-up (default 16)
 #   BENCH_FLOYO_BIN              a published floyo-dr to use instead of publishing one
+#   BENCH_ROOT                   where the cluster and repositories live (default /tmp/floyo-bench-wal; removed first)
+#   BENCH_BASE_DIRECT            1 (default): floyo-dr's base backup reads the data directory (BASE_BACKUP_DATA_DIR);
+#                                0: pg_basebackup with server-side compression
 #
 # What runs, on one private cluster (archive_mode = on, archive_timeout = 60):
 #   1. archiving: a pgbench window archived by pgBackRest alone (archive-push, synchronous), then one by
@@ -19,7 +22,10 @@
 #      each archiver catches up asynchronously: pgBackRest with archive-async (process-max 2) and floyo-dr's
 #      floyo-wal-push wrapper (wal push --batch, WAL_PUSH_PARALLELISM 2): wall time per segment;
 #   2. base backups (both archivers on): `floyo-dr backup --base` vs `pgbackrest backup --type=full`
-#      (zstd level 3, process-max 2): wall time and size;
+#      (zstd level 3, process-max 2): wall time, size and CPU seconds (each tool's user+sys plus the server
+#      processes it caused, from the postmaster's reaped-children time). floyo-dr reads the data directory
+#      itself (BASE_BACKUP_DATA_DIR), as pgBackRest does through pg1-path: like for like;
+#      BENCH_BASE_DIRECT=0 takes it with pg_basebackup (server-side zstd) instead;
 #   3. point-in-time recovery to a moment inside a third pgbench window: `floyo-dr restore --pitr
 #      --start` vs `pgbackrest restore --type=time` + start + wait for promotion: wall time, and both
 #      copies must hold the row written just before the target and not the one written after it.
@@ -32,13 +38,14 @@ cd "$REPO"
 OUT="$REPO/.tmp/bench-wal"
 CLI_DIR="$OUT/cli"
 # The cluster, both repositories and the recovered copies live where the postgres user owns them.
-ROOT=/tmp/floyo-bench-wal
+ROOT="${BENCH_ROOT:-/tmp/floyo-bench-wal}"
 PG_BIN=/usr/lib/postgresql/15/bin
 EVENTS="${BENCH_EVENTS:-3000000}"
 USERS="${BENCH_USERS:-100000}"
 WINDOW="${BENCH_PGBENCH_SECONDS:-60}"
 CLIENTS="${BENCH_PGBENCH_CLIENTS:-8}"
 BACKLOG="${BENCH_BACKLOG:-16}"
+BASE_DIRECT="${BENCH_BASE_DIRECT:-1}"
 
 # Targets (ratios are floyo / pgBackRest).
 T_BASE_RATIO=0.5
@@ -252,17 +259,26 @@ psql_q "DROP TABLE filler"
 # ---------------------------------------------------------- base backups ----
 echo both >"$ROOT/mode"; wait_archived
 psql_q "CHECKPOINT"
-log "base backup: floyo-dr backup --base"
-t0=$(now_s)
-as_pg "$ROOT/floyo-dr.sh" backup --base >"$OUT/run/floyo-base.log" 2>&1 || { tail -n 20 "$OUT/run/floyo-base.log" >&2; die 1 "floyo-dr backup --base failed"; }
+# CPU seconds of a base backup: the tool's own (user+sys, children included, from /usr/bin/time) plus the server
+# processes it caused (backend, walsender), which the postmaster has reaped by the time it is over.
+POSTMASTER=$(head -1 "$ROOT/data/postmaster.pid")
+reaped_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($16 + $17) / t }' "/proc/$POSTMASTER/stat"; }
+cpu_s() { awk -v f="$1" -v a="$2" -v b="$3" 'BEGIN { getline l < f; split(l, x, " "); printf "%.2f", x[1] + x[2] + b - a }'; }
+if [[ $BASE_DIRECT == 1 ]]; then FLOYO_BASE_ENV=(env BASE_BACKUP_DATA_DIR="$ROOT/data"); FLOYO_BASE_MODE=direct; else FLOYO_BASE_ENV=(env); FLOYO_BASE_MODE=pg_basebackup; fi
+log "base backup: floyo-dr backup --base ($FLOYO_BASE_MODE)"
+r0=$(reaped_s); t0=$(now_s)
+/usr/bin/time -o "$OUT/run/floyo-base.time" -f "%U %S" runuser -u postgres -- "${FLOYO_BASE_ENV[@]}" "$ROOT/floyo-dr.sh" backup --base >"$OUT/run/floyo-base.log" 2>&1 ||
+  { tail -n 20 "$OUT/run/floyo-base.log" >&2; die 1 "floyo-dr backup --base failed"; }
 FLOYO_BASE_S=$(elapsed "$t0")
+sleep 1; FLOYO_BASE_CPU=$(cpu_s "$OUT/run/floyo-base.time" "$r0" "$(reaped_s)")
 FLOYO_BASE_MB=$(du -sbm "$ROOT/store/base" | cut -f1)
 psql_q "CHECKPOINT"
 log "base backup: pgbackrest backup --type=full"
-t0=$(now_s)
-as_pg pgbackrest --config="$ROOT/pgbackrest.conf" --stanza=bench --type=full backup >"$OUT/run/pgbr-base.log" 2>&1 ||
+r0=$(reaped_s); t0=$(now_s)
+/usr/bin/time -o "$OUT/run/pgbr-base.time" -f "%U %S" runuser -u postgres -- pgbackrest --config="$ROOT/pgbackrest.conf" --stanza=bench --type=full backup >"$OUT/run/pgbr-base.log" 2>&1 ||
   { tail -n 20 "$OUT/run/pgbr-base.log" >&2; die 1 "pgbackrest backup failed"; }
 PGBR_BASE_S=$(elapsed "$t0")
+sleep 1; PGBR_BASE_CPU=$(cpu_s "$OUT/run/pgbr-base.time" "$r0" "$(reaped_s)")
 PGBR_BASE_MB=$(du -sbm "$ROOT/pgbr-repo/backup/bench" | cut -f1)
 
 # ----------------------------------------------------------------- PITR ----
@@ -319,6 +335,7 @@ done
 # ---------------------------------------------------------------- report ----
 BASE_RATIO=$(ratio "$FLOYO_BASE_S" "$PGBR_BASE_S")
 SIZE_RATIO=$(ratio "$FLOYO_BASE_MB" "$PGBR_BASE_MB")
+BASE_CPU_RATIO=$(ratio "$FLOYO_BASE_CPU" "$PGBR_BASE_CPU")
 PUSH_RATIO=$(ratio "$FLOYO_PUSH_MS" "$PGBR_PUSH_MS")
 PITR_RATIO=$(ratio "$FLOYO_PITR_S" "$PGBR_PITR_S")
 BACKLOG_RATIO=$(ratio "$FLOYO_BACKLOG_MS" "$PGBR_BACKLOG_MS")
@@ -327,6 +344,7 @@ printf '\nfloyo-dr vs pgBackRest %s, %s MB of databases, pgbench %s clients x %s
   "$(pgbackrest version | cut -d' ' -f2)" "$DB_MB" "$CLIENTS" "$WINDOW"
 printf '%-34s %14s %14s %8s %8s %s\n' measure floyo-dr pgBackRest ratio target ""
 printf '%-34s %13ss %13ss %8s %8s %s\n' "base backup wall time" "$FLOYO_BASE_S" "$PGBR_BASE_S" "$BASE_RATIO" "<=$T_BASE_RATIO" "$(verdict "$BASE_RATIO" $T_BASE_RATIO)"
+printf '%-34s %13ss %13ss %8s\n' "base backup CPU ($FLOYO_BASE_MODE)" "$FLOYO_BASE_CPU" "$PGBR_BASE_CPU" "$BASE_CPU_RATIO"
 printf '%-34s %12sMB %12sMB %8s %8s %s\n' "base backup size" "$FLOYO_BASE_MB" "$PGBR_BASE_MB" "$SIZE_RATIO" "<=$T_BASE_SIZE" "$(verdict "$SIZE_RATIO" $T_BASE_SIZE)"
 printf '%-34s %12sms %12sms %8s %8s %s\n' "WAL push per segment (sync)" "$FLOYO_PUSH_MS" "$PGBR_PUSH_MS" "$PUSH_RATIO" "<=$T_PUSH_RATIO" "$(verdict "$PUSH_RATIO" $T_PUSH_RATIO)"
 printf '%-34s %12sms %12sms %8s %8s %s\n' "WAL backlog per segment (async)" "$FLOYO_BACKLOG_MS" "$PGBR_BACKLOG_MS" "$BACKLOG_RATIO" "<=$T_PUSH_RATIO" "$(verdict "$BACKLOG_RATIO" $T_PUSH_RATIO)"
@@ -337,7 +355,8 @@ printf '%-34s %14s %14s\n\n' "rows recovered (marks)" "$FLOYO_MARKS" "$PGBR_MARK
 
 cat >"$OUT/result.json" <<EOF
 {"pgbackrest": "$(pgbackrest version | cut -d' ' -f2)", "databases_mb": $DB_MB, "pgbench_clients": $CLIENTS, "pgbench_seconds": $WINDOW,
- "base": {"floyo_s": $FLOYO_BASE_S, "pgbackrest_s": $PGBR_BASE_S, "ratio": $BASE_RATIO, "floyo_mb": $FLOYO_BASE_MB, "pgbackrest_mb": $PGBR_BASE_MB, "size_ratio": $SIZE_RATIO},
+ "base": {"floyo_s": $FLOYO_BASE_S, "pgbackrest_s": $PGBR_BASE_S, "ratio": $BASE_RATIO, "floyo_mb": $FLOYO_BASE_MB, "pgbackrest_mb": $PGBR_BASE_MB, "size_ratio": $SIZE_RATIO,
+          "floyo_mode": "$FLOYO_BASE_MODE", "floyo_cpu_s": $FLOYO_BASE_CPU, "pgbackrest_cpu_s": $PGBR_BASE_CPU, "cpu_ratio": $BASE_CPU_RATIO},
  "backlog": {"segments": $BACKLOG_N, "floyo_ms_per_segment": $FLOYO_BACKLOG_MS, "pgbackrest_ms_per_segment": $PGBR_BACKLOG_MS, "ratio": $BACKLOG_RATIO},
  "push": {"floyo_ms": $FLOYO_PUSH_MS, "pgbackrest_ms": $PGBR_PUSH_MS, "ratio": $PUSH_RATIO, "floyo_segments": $FLOYO_SEGMENTS, "pgbackrest_segments": $PGBR_SEGMENTS,
           "floyo_max_lag_segments": $FLOYO_LAG, "pgbackrest_max_lag_segments": $PGBR_LAG, "floyo_tps": ${FLOYO_TPS:-null}, "pgbackrest_tps": ${PGBR_TPS:-null}},

@@ -36,7 +36,15 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
         var startLsn = await ScalarAsync(session, "SELECT pg_backup_start($1, fast => true)::text", label, ct);
         LogStarted(logger, dataDir, startLsn);
         DataDirectoryIdentity.EnsureHoldsCheckpoint(dataDir, startLsn);
-        var entries = DataDirectoryListing.List(dataDir, path => LogSkipped(logger, path));
+        List<DataDirectoryEntry> entries;
+        try
+        {
+            entries = DataDirectoryListing.List(dataDir, path => LogSkipped(logger, path));
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new ConfigurationException($"cannot list {dataDir} ({e.Message}): with {DataDirectoryIdentity.Setting} floyo-dr must run as the database server's OS user; nothing was written", e);
+        }
 
         var hashing = new HashingStream(destination);
         var manifest = new BackupManifestBuilder();
@@ -68,6 +76,13 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
             await tar.FinishAsync(stop.Token);
             await compressing;
             await frame.FinishAsync(ct);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            await stop.CancelAsync();
+            chunks.Writer.TryComplete(e);
+            await Task.WhenAny(compressing);
+            throw new ConfigurationException($"cannot read a file of {dataDir} ({e.Message}): with {DataDirectoryIdentity.Setting} floyo-dr must run as the database server's OS user; the backup was not kept", e);
         }
         catch (Exception e)
         {

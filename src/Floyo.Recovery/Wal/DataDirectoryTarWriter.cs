@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Text;
 using System.Threading.Channels;
 using Microsoft.Win32.SafeHandles;
@@ -131,17 +132,22 @@ public sealed class DataDirectoryTarWriter(ChannelWriter<(byte[] Buffer, int Len
     /// <summary>A ustar header (a long path's directories in the prefix field), as pg_basebackup writes its own.</summary>
     internal static byte[] Header(string name, byte type, long size, UnixFileMode mode, DateTimeOffset modified)
     {
-        if (size >= 1L << 33)
-        {
-            throw new RecoveryException($"{name} is {size} bytes, over the 8 GiB a ustar header can describe; unset BASE_BACKUP_DATA_DIR to back it up with pg_basebackup");
-        }
         var header = new byte[Block];
         var (prefix, shortName) = Split(name);
         Encoding.UTF8.GetBytes(shortName, header.AsSpan(0, 100));
         Octal(header.AsSpan(100, 8), (long)mode & 0xFFF, 7);
         Octal(header.AsSpan(108, 8), 0, 7);
         Octal(header.AsSpan(116, 8), 0, 7);
-        Octal(header.AsSpan(124, 12), size, 11);
+        if (size < 1L << 33)
+        {
+            Octal(header.AsSpan(124, 12), size, 11);
+        }
+        else
+        {
+            // 8 GiB and more (a large server log): GNU base-256, as pg_basebackup writes it and TarReader reads it.
+            header[124] = 0x80;
+            BinaryPrimitives.WriteInt64BigEndian(header.AsSpan(128, 8), size);
+        }
         Octal(header.AsSpan(136, 12), Math.Max(0, modified.ToUnixTimeSeconds()), 11);
         header.AsSpan(148, 8).Fill((byte)' ');
         header[156] = type;

@@ -194,6 +194,20 @@ public sealed class DataDirectoryBackupPartsTests
     }
 
     [Fact]
+    public async Task Describes_files_of_8_GiB_and_more_in_base_256_as_pg_basebackup_does()
+    {
+        var size = (9L << 30) + 5;
+        // Not seekable, as restore's decompressed stream: TarReader reads the header without jumping past the (absent) data.
+        using var tar = new ForwardOnly(DataDirectoryTarWriter.Header("log/postgresql.log", (byte)'0', size, UnixFileMode.UserRead, DateTimeOffset.UtcNow));
+        await using var reader = new TarReader(tar);
+
+        var entry = await reader.GetNextEntryAsync(copyData: false);
+
+        Assert.Equal("log/postgresql.log", entry!.Name);
+        Assert.Equal(size, entry.Length);
+    }
+
+    [Fact]
     public void Refuses_a_data_directory_with_extra_tablespaces_naming_the_setting()
     {
         using var dir = new TempDirectory();
@@ -245,4 +259,26 @@ public sealed class DataDirectoryBackupPartsTests
             Assert.Contains("BASE_BACKUP_DATA_DIR must be an absolute path", result.FailureMessage);
         }
     }
+}
+
+/// <summary>A stream over bytes that can only be read forward.</summary>
+internal sealed class ForwardOnly(byte[] bytes) : Stream
+{
+    private readonly MemoryStream _inner = new(bytes);
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
