@@ -86,7 +86,7 @@ public sealed partial class BaseBackupRunner(
         var onServer = direct is null && wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
         LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
         var (tarBytes, storedBytes, sha256, files) = direct is not null
-            ? await new DataDirectoryBaseBackup(direct, logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : onServer
             ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);

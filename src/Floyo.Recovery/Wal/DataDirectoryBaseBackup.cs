@@ -13,14 +13,15 @@ namespace Floyo.Recovery.Wal;
 /// A base backup read from the data directory itself (BASE_BACKUP_DATA_DIR, floyo-dr on the database host), as
 /// pgBackRest takes one: no walsender, no pg_basebackup, no relay of 1 GB through a socket and a pipe. After
 /// <see cref="DataDirectoryIdentity"/> has proven the directory is the connected server's, one session runs a
-/// non-exclusive backup (pg_backup_start with a fast checkpoint, the copy, pg_backup_stop waiting for the archive);
+/// non-exclusive backup (pg_backup_start with a fast checkpoint, the copy, pg_backup_stop, then a wait until the
+/// server has archived the last segment, polled on the directory's archive_status);
 /// a reader task lays the files out as a tar (what pg_basebackup would send, pg_control last, then the backup_label
 /// pg_backup_stop returns) and takes their CRC32C while the compressor works on the previous chunks. The stored
 /// format is the server-compressed one: the tar in one zstd frame, then backup_manifest (built here, checked by
 /// pg_verifybackup on restore) as a second tar in its own frame. Any failure closes the session, which makes the
 /// server abort the backup, and the caller does not commit the object.
 /// </summary>
-internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger logger)
+internal sealed partial class DataDirectoryBaseBackup(string dataDir, TimeSpan archiveWait, ILogger logger)
 {
     private const int ChunkSize = 1 << 20;
     private const int ReadAhead = 8;
@@ -32,6 +33,8 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
         await using var session = await PgConnector.OpenAsync(source, ct);
         var pid = await DataDirectoryIdentity.ProveAsync(dataDir, session, ct);
         await EnsureMayBackUpAsync(session, ct);
+        // In pull mode (archive_mode off) the slot brings the WAL, as pg_backup_stop would not wait either.
+        var archiving = await ScalarAsync(session, "SELECT current_setting($1)", "archive_mode", ct) != "off";
 
         var startLsn = await ScalarAsync(session, "SELECT pg_backup_start($1, fast => true)::text", label, ct);
         LogStarted(logger, dataDir, startLsn);
@@ -56,6 +59,8 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
         var compressing = CompressAsync(chunks.Reader, frame, stop);
         string labelFile;
         string stopLsn;
+        string? lastSegment = null;
+        var archived = Task.CompletedTask;
         try
         {
             // Reads run on the thread pool beside the compressor; a failure on either side stops the other.
@@ -72,6 +77,12 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
                 throw new ConfigurationException($"the server reported tablespaces at pg_backup_stop, which {DataDirectoryIdentity.Setting} does not back up: unset it to back up with pg_basebackup; the backup was not kept");
             }
             DataDirectoryIdentity.EnsureSameServer(dataDir, pid);
+            if (archiving)
+            {
+                // The segment holding the stop location, as pg_backup_stop(wait_for_archive => true) would wait for; awaited below, before anything is returned.
+                lastSegment = await ScalarAsync(session, "SELECT pg_walfile_name($1::pg_lsn)", stopLsn, ct);
+                archived = DataDirectoryArchiveWait.WaitAsync(dataDir, lastSegment, archiveWait, stop.Token);
+            }
             await tar.AddContentAsync("backup_label", Encoding.UTF8.GetBytes(labelFile), DateTimeOffset.UtcNow, stop.Token);
             await tar.FinishAsync(stop.Token);
             await compressing;
@@ -89,6 +100,7 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
             await stop.CancelAsync();
             chunks.Writer.TryComplete(e);
             await Task.WhenAny(compressing);
+            await Task.WhenAny(archived);
             if (e is OperationCanceledException && !ct.IsCancellationRequested && compressing.Exception?.InnerException is { } cause)
             {
                 // The reader was stopped because the compressor or the store failed: that failure is the one to report.
@@ -103,7 +115,20 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
 
         var (labelStart, _, timeline, _) = BaseBackupRunner.ParseLabel(labelFile);
         var manifestBytes = manifest.Build(timeline, labelStart, stopLsn);
-        await hashing.WriteAsync(ServerCompressedBaseBackup.ManifestArchive(manifestBytes), ct);
+        try
+        {
+            await hashing.WriteAsync(ServerCompressedBaseBackup.ManifestArchive(manifestBytes), ct);
+            if (lastSegment is not null)
+            {
+                LogWaiting(logger, lastSegment);
+            }
+            await archived;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            throw;
+        }
         LogCopied(logger, manifest.Count, tar.Bytes, startLsn, stopLsn);
         var files = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -145,8 +170,8 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
     private async Task<(string Lsn, string LabelFile, string? TablespaceMap)> StopAsync(NpgsqlConnection session, CancellationToken ct)
     {
         LogStopping(logger);
-        // wait_for_archive: the backup is only complete once its last segment is in the archive (as pg_basebackup waits too).
-        await using var command = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => true)", session);
+        // The backup is only complete once its last segment is archived; that wait is done here (DataDirectoryArchiveWait), not by the server.
+        await using var command = new NpgsqlCommand("SELECT lsn::text, labelfile, spcmapfile FROM pg_backup_stop(wait_for_archive => false)", session);
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
@@ -170,8 +195,11 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, ILogger lo
     [LoggerMessage(EventId = 7262, Level = LogLevel.Debug, Message = "Direct base backup compressed here with {Engine} at zstd level {Level}, {Workers} workers")]
     private static partial void LogEngine(ILogger logger, string engine, int level, int workers);
 
-    [LoggerMessage(EventId = 7263, Level = LogLevel.Information, Message = "Files copied; pg_backup_stop waits for the last segment to be archived")]
+    [LoggerMessage(EventId = 7263, Level = LogLevel.Information, Message = "Files copied; stopping the backup")]
     private static partial void LogStopping(ILogger logger);
+
+    [LoggerMessage(EventId = 7265, Level = LogLevel.Information, Message = "Waiting for the server to archive {Segment}, the backup's last WAL segment")]
+    private static partial void LogWaiting(ILogger logger, string segment);
 
     [LoggerMessage(EventId = 7264, Level = LogLevel.Information, Message = "Direct base backup: {Files} files, {TarBytes} tar bytes, WAL {StartLsn} to {StopLsn}")]
     private static partial void LogCopied(ILogger logger, int files, long tarBytes, string startLsn, string stopLsn);

@@ -246,6 +246,35 @@ public sealed class DataDirectoryBackupPartsTests
         Assert.Contains("REDO 2/28", copy.Message);
     }
 
+    [Fact]
+    public async Task Waits_for_the_last_segment_as_pg_backup_stop_does_and_gives_up_in_one_line()
+    {
+        using var dir = new TempDirectory();
+        var status = Path.Combine(dir.Path, "pg_wal", "archive_status");
+        Directory.CreateDirectory(status);
+        const string segment = "000000010000000000000007";
+        await File.WriteAllTextAsync(Path.Combine(dir.Path, "pg_wal", segment), "");
+        await File.WriteAllTextAsync(Path.Combine(status, segment + ".ready"), "");
+        Assert.False(DataDirectoryArchiveWait.IsArchived(dir.Path, segment));
+
+        var waiting = DataDirectoryArchiveWait.WaitAsync(dir.Path, segment, TimeSpan.FromSeconds(30), CancellationToken.None);
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        // The archiver renames .ready to .done once archive_command succeeded.
+        File.Move(Path.Combine(status, segment + ".ready"), Path.Combine(status, segment + ".done"));
+        await waiting.WaitAsync(TimeSpan.FromSeconds(5));
+
+        // Neither status file and the segment gone: recycled after archiving. Neither and the segment there: not yet.
+        File.Delete(Path.Combine(status, segment + ".done"));
+        Assert.False(DataDirectoryArchiveWait.IsArchived(dir.Path, segment));
+        File.Delete(Path.Combine(dir.Path, "pg_wal", segment));
+        Assert.True(DataDirectoryArchiveWait.IsArchived(dir.Path, segment));
+
+        await File.WriteAllTextAsync(Path.Combine(status, "000000010000000000000008.ready"), "");
+        var stuck = await Assert.ThrowsAsync<UnavailableException>(() => DataDirectoryArchiveWait.WaitAsync(dir.Path, "000000010000000000000008", TimeSpan.FromMilliseconds(200), CancellationToken.None));
+        Assert.Contains("000000010000000000000008 was not archived", stuck.Message);
+    }
+
     [Theory]
     [InlineData("relative/data", false)]
     [InlineData("/var/lib/postgresql/15/main", true)]
