@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
 namespace Floyo.Recovery.Wal;
 
 /// <summary>One directory or regular file of the data directory to copy, by its path relative to it ('/' separated).</summary>
@@ -12,7 +15,7 @@ public sealed record DataDirectoryEntry(string RelativePath, string FullPath, bo
 /// hold a control file older than the data it describes. Symbolic links other than pg_wal are skipped with a
 /// note, as pg_basebackup does (tablespaces are refused before listing).
 /// </summary>
-public static class DataDirectoryListing
+public static partial class DataDirectoryListing
 {
     public const string ControlFile = "global/pg_control";
 
@@ -103,7 +106,7 @@ public static class DataDirectoryListing
                     entries.Add(new DataDirectoryEntry(path, child.FullName, true, child.UnixFileMode, child.LastWriteTimeUtc));
                     Walk(root, path, entries, skipped);
                 }
-                else if ((child.Attributes & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0 && child is FileInfo)
+                else if (child is FileInfo && IsRegularFile(child.FullName))
                 {
                     entries.Add(new DataDirectoryEntry(path, child.FullName, false, child.UnixFileMode, child.LastWriteTimeUtc));
                 }
@@ -118,6 +121,37 @@ public static class DataDirectoryListing
             }
         }
     }
+
+    /// <summary>
+    /// .NET shows a FIFO or a socket (a server's .s.PGSQL socket when unix_socket_directories is the data directory) as
+    /// a file; opening one would block or fail. pg_basebackup skips them; so does this, by the file type statx gives
+    /// (struct statx has one layout on every Linux architecture: the mode at 28).
+    /// </summary>
+    internal static bool IsRegularFile(string path)
+    {
+        try
+        {
+            var buffer = new byte[256];
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxType, buffer) != 0)
+            {
+                // Gone since the listing (a dropped relation): the copy skips what it cannot open.
+                return true;
+            }
+            return (BinaryPrimitives.ReadUInt16LittleEndian(buffer.AsSpan(28)) & 0xF000) == 0x8000;
+        }
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+        {
+            // Not Linux: what .NET tells.
+            return (File.GetAttributes(path) & (FileAttributes.Device | FileAttributes.ReparsePoint)) == 0;
+        }
+    }
+
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxType = 0x1;
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, [Out] byte[] buffer);
 
     /// <summary>base/&lt;digits&gt;: a directory that holds relations (tablespaces are not supported in this mode).</summary>
     private static bool IsDatabaseDirectory(string relative) =>

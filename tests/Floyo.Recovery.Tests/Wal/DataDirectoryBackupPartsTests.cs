@@ -40,6 +40,10 @@ public sealed class DataDirectoryBackupPartsTests
         }
         Directory.CreateDirectory(Path.Combine(root, "pg_tblspc"));
         File.CreateSymbolicLink(Path.Combine(root, "linked.conf"), "/etc/hostname");
+        // The server's socket, when unix_socket_directories is the data directory: .NET shows it as a file.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        socket.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(root, ".s.PGSQL.5432")));
+        File.WriteAllText(Path.Combine(root, ".s.PGSQL.5432.lock"), "lock");
         var skipped = new List<string>();
 
         var entries = DataDirectoryListing.List(root, skipped.Add);
@@ -69,7 +73,8 @@ public sealed class DataDirectoryBackupPartsTests
         // Directories whose contents are rebuilt at start-up are kept, empty, as pg_wal and its archive_status.
         string[] emptyDirectories = ["pg_wal", "pg_wal/archive_status", "pg_stat_tmp", "pg_replslot", "pg_dynshmem", "pg_notify", "pg_serial", "pg_snapshots", "pg_subtrans", "pg_tblspc"];
         Assert.All(emptyDirectories, name => Assert.True(entries.Single(e => e.RelativePath == name).IsDirectory, name));
-        Assert.Equal(["linked.conf"], skipped);
+        Assert.Equal([".s.PGSQL.5432", "linked.conf"], skipped);
+        Assert.Contains(".s.PGSQL.5432.lock", names);
         // Parents come before their children, so a restore can create them in turn.
         Assert.True(names.IndexOf("base/5") < names.IndexOf("base/5/16384"));
     }
