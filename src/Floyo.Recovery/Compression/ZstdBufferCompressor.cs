@@ -29,10 +29,27 @@ public sealed class ZstdBufferCompressor
     /// <summary>"libzstd" or "ZstdSharp": which engine compresses.</summary>
     public string Engine => _native ? "libzstd" : "ZstdSharp";
 
-    /// <summary>One complete zstd frame of <paramref name="content"/> (with its size in the header, no checksum), in a buffer of its own.</summary>
-    public ReadOnlyMemory<byte> Compress(ReadOnlySpan<byte> content) => _native ? CompressNative(content) : CompressManaged(content);
+    /// <summary>The most bytes <see cref="Compress(ReadOnlySpan{byte}, Span{byte})"/> writes for <paramref name="length"/> bytes of input.</summary>
+    public static int Bound(int length) => Compressor.GetCompressBound(length);
 
-    private unsafe ReadOnlyMemory<byte> CompressNative(ReadOnlySpan<byte> content)
+    /// <summary>One complete zstd frame of <paramref name="content"/> (with its size in the header, no checksum), in a buffer of its own.</summary>
+    public ReadOnlyMemory<byte> Compress(ReadOnlySpan<byte> content)
+    {
+        var output = GC.AllocateUninitializedArray<byte>(Bound(content.Length));
+        return output.AsMemory(0, Compress(content, output));
+    }
+
+    /// <summary>Writes one complete zstd frame of <paramref name="content"/> into <paramref name="destination"/> (at least <see cref="Bound"/> long); returns its length.</summary>
+    public int Compress(ReadOnlySpan<byte> content, Span<byte> destination)
+    {
+        if (destination.Length < Bound(content.Length))
+        {
+            throw new ArgumentException($"the destination holds {destination.Length} bytes, {Bound(content.Length)} are needed", nameof(destination));
+        }
+        return _native ? CompressNative(content, destination) : CompressManaged(content, destination);
+    }
+
+    private unsafe int CompressNative(ReadOnlySpan<byte> content, Span<byte> output)
     {
         var api = NativeZstd.Api;
         if (!_nativeContexts.TryTake(out var context))
@@ -41,7 +58,6 @@ public sealed class ZstdBufferCompressor
         }
         try
         {
-            var output = GC.AllocateUninitializedArray<byte>(checked((int)api.CompressBound((nuint)content.Length)));
             nuint written;
             fixed (byte* source = content)
             fixed (byte* destination = output)
@@ -52,7 +68,7 @@ public sealed class ZstdBufferCompressor
             {
                 throw new IOException($"zstd compression failed: {api.Error(written)}");
             }
-            return output.AsMemory(0, (int)written);
+            return (int)written;
         }
         finally
         {
@@ -60,7 +76,7 @@ public sealed class ZstdBufferCompressor
         }
     }
 
-    private ReadOnlyMemory<byte> CompressManaged(ReadOnlySpan<byte> content)
+    private int CompressManaged(ReadOnlySpan<byte> content, Span<byte> output)
     {
         if (!_managedContexts.TryTake(out var compressor))
         {
@@ -72,9 +88,7 @@ public sealed class ZstdBufferCompressor
         }
         try
         {
-            var output = GC.AllocateUninitializedArray<byte>(Compressor.GetCompressBound(content.Length));
-            var written = compressor.Wrap(content, output);
-            return output.AsMemory(0, written);
+            return compressor.Wrap(content, output);
         }
         finally
         {
