@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.Configuration;
@@ -98,6 +99,55 @@ public sealed class WalBatchPushTests
         Assert.Equal(PushOutcome.Archived, await Engine(store).BatchPusher.PushAsync(Path.Combine(alone, Segment(0x33)), CancellationToken.None));
         Assert.False(Directory.Exists(Path.Combine(alone, WalBatchPusher.MarkerFolder)));
         Assert.DoesNotContain(Segment(0x32) + ".zst", Listing(Path.Combine(store, "wal")));
+    }
+
+    /// <summary>The filesystem store, with a hook run as a WAL file's data is written (PostgreSQL closing a segment meanwhile).</summary>
+    private sealed class StoreWithHook(IBackupStore inner, Action<string> onWrite) : IBackupStore
+    {
+        public string Location => inner.Location;
+        public Task<IObjectWriter> CreateAsync(string name, ObjectRetention retention, CancellationToken ct) => inner.CreateAsync(name, retention, ct);
+        public async Task WriteAllAsync(string name, ReadOnlyMemory<byte> content, ObjectRetention retention, CancellationToken ct)
+        {
+            await inner.WriteAllAsync(name, content, retention, ct);
+            onWrite(name);
+        }
+        public Task<Stream> OpenReadAsync(string name, CancellationToken ct) => inner.OpenReadAsync(name, ct);
+        public Task<StoredObject?> GetAsync(string name, CancellationToken ct) => inner.GetAsync(name, ct);
+        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+        public Task DeleteAsync(string name, CancellationToken ct) => inner.DeleteAsync(name, ct);
+        public Task SetLegalHoldAsync(string name, bool hold, CancellationToken ct) => inner.SetLegalHoldAsync(name, hold, ct);
+        public Task<IAsyncDisposable> LockAsync(string key, TimeSpan wait, CancellationToken ct) => inner.LockAsync(key, wait, ct);
+    }
+
+    [Theory]
+    [Trait("Tier", "Fast")]
+    [InlineData(32, true)]
+    [InlineData(3, false)]
+    public async Task Files_that_become_ready_during_a_batch_are_taken_by_a_further_round_within_WAL_PUSH_BATCH_FILES(int batch, bool taken)
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        WalFolder(pgWal, ready: [0x50, 0x51, 0x52], notReady: []);
+        var closedMeanwhile = new byte[16 * 1024 * 1024];
+        RandomNumberGenerator.Fill(closedMeanwhile.AsSpan(0, 8192));
+        var store = new StoreWithHook(new FilesystemStore(Path.Combine(dir.Path, "store")), name =>
+        {
+            if (name.EndsWith(Segment(0x52) + ".zst", StringComparison.Ordinal) && !File.Exists(Path.Combine(pgWal, Segment(0x53))))
+            {
+                File.WriteAllBytes(Path.Combine(pgWal, Segment(0x53)), closedMeanwhile);
+                File.WriteAllBytes(Path.Combine(pgWal, "archive_status", Segment(0x53) + ".ready"), []);
+            }
+        });
+        var options = new WalOptions { PushBatchFiles = batch };
+        var archive = new WalArchive(store, Microsoft.Extensions.Options.Options.Create(new Configuration.BackupOptions()), TimeProvider.System, NullLogger<WalArchive>.Instance);
+
+        await new WalBatchPusher(archive, options, NullLogger<WalBatchPusher>.Instance).PushAsync(Path.Combine(pgWal, Segment(0x50)), CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(pgWal, Segment(0x53))), "the hook ran");
+        var markers = Path.Combine(pgWal, WalBatchPusher.MarkerFolder);
+        Assert.Equal(taken ? [Segment(0x51), Segment(0x52), Segment(0x53)] : [Segment(0x51), Segment(0x52)], Listing(markers));
+        var archived = await archive.ReadAsync(Segment(0x53), CancellationToken.None);
+        Assert.Equal(taken ? SHA256.HashData(closedMeanwhile) : null, archived is null ? null : SHA256.HashData(archived));
     }
 
     [Fact]
