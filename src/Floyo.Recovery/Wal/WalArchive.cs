@@ -33,10 +33,11 @@ public sealed class WalDamagedException(string message) : RecoveryException(mess
 /// committed: push returns only once both are durable in the store. A name is never rewritten: a re-push
 /// of identical content succeeds (PostgreSQL retries after a crash), different content is refused.
 /// </summary>
-public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOptions> backup, TimeProvider clock, ILogger<WalArchive> logger)
+/// <param name="wal">for WAL_PUSH_ZSTD_PARAMETERS; null (an archive that only reads, or a test): its default.</param>
+public sealed partial class WalArchive(IBackupStore store, IOptions<BackupOptions> backup, TimeProvider clock, ILogger<WalArchive> logger, IOptions<WalOptions>? wal = null)
 {
     // One per archive, so that a batch's segments reuse their compression contexts (libzstd where it is installed).
-    private readonly ZstdBufferCompressor _compressor = new(backup.Value.CompressionLevel);
+    private readonly ZstdBufferCompressor _compressor = new(backup.Value.CompressionLevel, (wal?.Value ?? new WalOptions()).PushZstd());
 
     // Segment and compressed buffers are reused across a batch: fresh 16 MiB arrays cost page faults and zeroing in
     // the kernel on every segment, which profiling showed as a large share of a batch's CPU.

@@ -53,6 +53,19 @@ public sealed class WalOptions
     [ConfigurationKeyName("PITR_PREFETCH_SEGMENTS")]
     public int PrefetchSegments { get; set; } = 16;
 
+    /// <summary>
+    /// zstd's advanced parameters on top of BACKUP_COMPRESSION_LEVEL for archived WAL files (same syntax as
+    /// BASE_BACKUP_ZSTD_PARAMETERS); empty: the level alone. The default measured smaller and faster than level 2 on
+    /// two kinds of segments (docs/wal-push-batch.md).
+    /// </summary>
+    [ConfigurationKeyName("WAL_PUSH_ZSTD_PARAMETERS")]
+    public string? PushZstdParameters { get; set; } = DefaultPushZstdParameters;
+
+    public const string DefaultPushZstdParameters = "strategy=fast,windowLog=20,hashLog=14,minMatch=5";
+
+    /// <summary>WAL_PUSH_ZSTD_PARAMETERS parsed; the validator has checked it at start-up.</summary>
+    public ZstdParameters PushZstd() => ZstdParameters.Parse(PushZstdParameters);
+
     /// <summary><c>wal push --batch</c>: the most WAL files one floyo-dr start archives, the one asked for included.</summary>
     [ConfigurationKeyName("WAL_PUSH_BATCH_FILES")]
     public int PushBatchFiles { get; set; } = 32;

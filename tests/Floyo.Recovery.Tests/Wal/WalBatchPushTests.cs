@@ -150,6 +150,45 @@ public sealed class WalBatchPushTests
         Assert.Equal(taken ? SHA256.HashData(closedMeanwhile) : null, archived is null ? null : SHA256.HashData(archived));
     }
 
+    [Theory]
+    [Trait("Tier", "Fast")]
+    [InlineData(null, true)]
+    [InlineData("windowLog=17", false)]
+    [InlineData("", true)]
+    public async Task WAL_PUSH_ZSTD_PARAMETERS_reach_the_archived_frames_and_fetch_reads_them(string? parameters, bool matchesAcross256KiB)
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        Directory.CreateDirectory(pgWal);
+        // 256 KiB of noise, again right after it: only a window over 256 KiB finds the repeat.
+        var content = new byte[16 * 1024 * 1024];
+        RandomNumberGenerator.Fill(content.AsSpan(0, 256 * 1024));
+        content.AsSpan(0, 256 * 1024).CopyTo(content.AsSpan(256 * 1024));
+        File.WriteAllBytes(Path.Combine(pgWal, Segment(0x60)), content);
+        var settings = new Dictionary<string, string?> { ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = Path.Combine(dir.Path, "store") };
+        if (parameters is not null)
+        {
+            settings["WAL_PUSH_ZSTD_PARAMETERS"] = parameters;
+        }
+        var engine = WalArchiveFromSettings.Create(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), NullLoggerFactory.Instance);
+
+        await engine.Archive.PushAsync(Path.Combine(pgWal, Segment(0x60)), CancellationToken.None);
+
+        var stored = new FileInfo(Path.Combine(dir.Path, "store", "wal", Segment(0x60) + ".zst")).Length;
+        Assert.True(matchesAcross256KiB ? stored < 300 * 1024 : stored > 500 * 1024, $"{parameters ?? "default"}: {stored} bytes stored");
+        Assert.Equal(content, await engine.Archive.ReadAsync(Segment(0x60), CancellationToken.None));
+    }
+
+    [Fact]
+    [Trait("Tier", "Fast")]
+    public void A_bad_WAL_PUSH_ZSTD_PARAMETERS_stops_wal_push_before_anything_is_read()
+    {
+        var settings = new Dictionary<string, string?> { ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = "/nonexistent/store", ["WAL_PUSH_ZSTD_PARAMETERS"] = "minMatch=2" };
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            WalArchiveFromSettings.Create(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), NullLoggerFactory.Instance));
+        Assert.Equal("WAL_PUSH_ZSTD_PARAMETERS: minMatch=2 is out of range (allowed: 3-7)", error.Message);
+    }
+
     [Fact]
     public async Task The_wrapper_acknowledges_only_a_file_marked_after_its_last_change_and_starts_floyo_dr_for_anything_else()
     {
