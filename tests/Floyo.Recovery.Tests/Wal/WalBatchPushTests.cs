@@ -200,7 +200,8 @@ public sealed class WalBatchPushTests
         var starts = Path.Combine(dir.Path, "starts.log");
         // Stands in for floyo-dr to count its starts; the real one runs under PostgreSQL in the next test.
         var command = Path.Combine(dir.Path, "floyo-dr-stand-in");
-        await File.WriteAllTextAsync(command, $"#!/bin/sh\necho \"$*\" >>'{starts}'\n");
+        // It also shows the tier-1 delay the wrapper sets for the batch (docs/wal-push-batch.md).
+        await File.WriteAllTextAsync(command, $"#!/bin/sh\necho \"$* (delay $DOTNET_TC_CallCountingDelayMs)\" >>'{starts}'\n");
         File.SetUnixFileMode(command, (UnixFileMode)0b111_101_101);
         File.WriteAllBytes(Path.Combine(markers, Segment(0x40)), []);
         File.WriteAllBytes(Path.Combine(markers, Segment(0x41)), []);
@@ -213,6 +214,7 @@ public sealed class WalBatchPushTests
             info.ArgumentList.Add(WrapperPath);
             info.ArgumentList.Add($"pg_wal/{Segment(n)}");
             info.Environment["FLOYO_DR_COMMAND"] = command;
+            info.Environment.Remove("DOTNET_TC_CallCountingDelayMs");
             using var process = Process.Start(info)!;
             await process.WaitForExitAsync();
             return process.ExitCode;
@@ -224,7 +226,7 @@ public sealed class WalBatchPushTests
 
         Assert.Equal(0, await Wrapper(0x41));
         Assert.Equal(0, await Wrapper(0x42));
-        Assert.Equal([$"wal push --batch pg_wal/{Segment(0x41)}", $"wal push --batch pg_wal/{Segment(0x42)}"], await File.ReadAllLinesAsync(starts));
+        Assert.Equal([$"wal push --batch pg_wal/{Segment(0x41)} (delay 10000)", $"wal push --batch pg_wal/{Segment(0x42)} (delay 10000)"], await File.ReadAllLinesAsync(starts));
     }
 
     [Fact]
