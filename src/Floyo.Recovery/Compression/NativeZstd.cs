@@ -38,6 +38,8 @@ internal static unsafe class NativeZstd
         public required delegate* unmanaged<nint, nuint> FreeContext;
         public required delegate* unmanaged<nint, int, int, nuint> SetParameter;
         public required delegate* unmanaged<nint, Buffer*, Buffer*, int, nuint> CompressStream2;
+        public required delegate* unmanaged<nint, byte*, nuint, byte*, nuint, nuint> Compress2;
+        public required delegate* unmanaged<nuint, nuint> CompressBound;
         public required delegate* unmanaged<nuint, uint> IsError;
         public required delegate* unmanaged<nuint, nint> ErrorName;
 
@@ -66,6 +68,8 @@ internal static unsafe class NativeZstd
                     FreeContext = (delegate* unmanaged<nint, nuint>)NativeLibrary.GetExport(library, "ZSTD_freeCCtx"),
                     SetParameter = (delegate* unmanaged<nint, int, int, nuint>)NativeLibrary.GetExport(library, "ZSTD_CCtx_setParameter"),
                     CompressStream2 = (delegate* unmanaged<nint, Buffer*, Buffer*, int, nuint>)NativeLibrary.GetExport(library, "ZSTD_compressStream2"),
+                    Compress2 = (delegate* unmanaged<nint, byte*, nuint, byte*, nuint, nuint>)NativeLibrary.GetExport(library, "ZSTD_compress2"),
+                    CompressBound = (delegate* unmanaged<nuint, nuint>)NativeLibrary.GetExport(library, "ZSTD_compressBound"),
                     IsError = (delegate* unmanaged<nuint, uint>)NativeLibrary.GetExport(library, "ZSTD_isError"),
                     ErrorName = (delegate* unmanaged<nuint, nint>)NativeLibrary.GetExport(library, "ZSTD_getErrorName"),
                 };

@@ -11,7 +11,7 @@ internal sealed class NativeZstdCompressionStream : Stream
     private readonly byte[] _output = new byte[OutputSize];
     private nint _context;
 
-    public unsafe NativeZstdCompressionStream(Stream destination, int level, int workers, bool leaveOpen)
+    public unsafe NativeZstdCompressionStream(Stream destination, int level, int workers, bool leaveOpen, ZstdParameters? parameters = null)
     {
         _destination = destination;
         _leaveOpen = leaveOpen;
@@ -22,6 +22,10 @@ internal sealed class NativeZstdCompressionStream : Stream
         }
         Check(_api.SetParameter(_context, NativeZstd.CompressionLevelParameter, level));
         Check(_api.SetParameter(_context, NativeZstd.WorkersParameter, workers));
+        foreach (var (parameter, value) in (parameters ?? ZstdParameters.None).Settings())
+        {
+            Check(_api.SetParameter(_context, parameter, value));
+        }
     }
 
     public override bool CanRead => false;

@@ -23,14 +23,27 @@ public sealed class ZstdFrameWriter : IAsyncDisposable
     /// <summary>"libzstd" or "ZstdSharp": which engine compresses.</summary>
     public string Engine => _native is not null ? "libzstd" : "ZstdSharp";
 
-    public static ZstdFrameWriter Create(Stream destination, int level, int workers, bool allowNative = true, int bufferSize = 1 << 20)
+    /// <param name="parameters">advanced parameters on top of <paramref name="level"/> (e.g. BASE_BACKUP_ZSTD_PARAMETERS); null: the level's own.</param>
+    public static ZstdFrameWriter Create(Stream destination, int level, int workers, bool allowNative = true, int bufferSize = 1 << 20, ZstdParameters? parameters = null)
     {
         if (allowNative && NativeZstd.Available)
         {
-            return new ZstdFrameWriter(new NativeZstdCompressionStream(destination, level, workers, leaveOpen: true), null);
+            return new ZstdFrameWriter(new NativeZstdCompressionStream(destination, level, workers, leaveOpen: true, parameters), null);
         }
         var managed = new CompressionStream(destination, level, bufferSize, leaveOpen: true);
-        managed.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, workers);
+        try
+        {
+            managed.SetParameter(ZSTD_cParameter.ZSTD_c_nbWorkers, workers);
+            foreach (var (parameter, value) in (parameters ?? ZstdParameters.None).Settings())
+            {
+                managed.SetParameter((ZSTD_cParameter)parameter, value);
+            }
+        }
+        catch
+        {
+            managed.Dispose();
+            throw;
+        }
         return new ZstdFrameWriter(null, managed);
     }
 

@@ -86,7 +86,7 @@ public sealed partial class BaseBackupRunner(
         var onServer = direct is null && wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
         LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
         var (tarBytes, storedBytes, sha256, files) = direct is not null
-            ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), wal.Value.BaseBackupZstd(), logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : onServer
             ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);
@@ -117,7 +117,7 @@ public sealed partial class BaseBackupRunner(
         var walker = new BaseBackupTarWalker(LabelFiles);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         long tarBytes = 0;
-        var frame = ZstdFrameWriter.Create(hashing, level, workers);
+        var frame = ZstdFrameWriter.Create(hashing, level, workers, parameters: wal.Value.BaseBackupZstd());
         LogClientEngine(logger, frame.Engine);
         // A reader task keeps pg_basebackup's pipe drained while a chunk is being compressed.
         var chunks = Channel.CreateBounded<(byte[] Buffer, int Length)>(ReadAhead);

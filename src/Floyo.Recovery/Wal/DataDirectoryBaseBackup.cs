@@ -21,7 +21,7 @@ namespace Floyo.Recovery.Wal;
 /// pg_verifybackup on restore) as a second tar in its own frame. Any failure closes the session, which makes the
 /// server abort the backup, and the caller does not commit the object.
 /// </summary>
-internal sealed partial class DataDirectoryBaseBackup(string dataDir, TimeSpan archiveWait, ILogger logger)
+internal sealed partial class DataDirectoryBaseBackup(string dataDir, TimeSpan archiveWait, ZstdParameters zstd, ILogger logger)
 {
     private const int ChunkSize = 1 << 20;
     private const int ReadAhead = 8;
@@ -54,7 +54,7 @@ internal sealed partial class DataDirectoryBaseBackup(string dataDir, TimeSpan a
         var chunks = Channel.CreateBounded<(byte[] Buffer, int Length)>(new BoundedChannelOptions(ReadAhead) { SingleReader = true, SingleWriter = true });
         var tar = new DataDirectoryTarWriter(chunks.Writer, manifest, ChunkSize);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var frame = ZstdFrameWriter.Create(hashing, level, workers);
+        var frame = ZstdFrameWriter.Create(hashing, level, workers, parameters: zstd);
         LogEngine(logger, frame.Engine, level, workers);
         var compressing = CompressAsync(chunks.Reader, frame, stop);
         string labelFile;

@@ -53,7 +53,7 @@ public sealed class WalArchiveFromSettings
         }
         var clock = TimeProvider.System;
         var store = BackupStores.CreatePrimary(backup, blob, new BlobClientFactory([]), clock, loggers.CreateLogger<BlobStore>());
-        var archive = new WalArchive(store, Options.Create(backup), clock, loggers.CreateLogger<WalArchive>());
+        var archive = new WalArchive(store, Options.Create(backup), clock, loggers.CreateLogger<WalArchive>(), Options.Create(wal));
         return new(archive, new WalPrefetcher(archive, loggers.CreateLogger<WalPrefetcher>()), new WalBatchPusher(archive, wal, loggers.CreateLogger<WalBatchPusher>()));
     }
 

@@ -25,7 +25,6 @@ public sealed partial class WalBatchPusher(WalArchive archive, WalOptions option
         var markers = Path.Combine(walDirectory, MarkerFolder);
         var status = Path.Combine(walDirectory, "archive_status");
         RemoveStaleMarkers(markers, status);
-        var ahead = ReadyFiles(walDirectory, status, markers, requested);
 
         using var slots = new SemaphoreSlim(options.PushParallelism);
         async Task<PushOutcome> Push(string file)
@@ -42,8 +41,7 @@ public sealed partial class WalBatchPusher(WalArchive archive, WalOptions option
             }
         }
 
-        var own = Push(full);
-        var others = ahead.Select(async name =>
+        async Task<bool> PushAhead(string name)
         {
             try
             {
@@ -59,18 +57,36 @@ public sealed partial class WalBatchPusher(WalArchive archive, WalOptions option
                 LogNotArchivedAhead(logger, name, e.Message);
                 return false;
             }
-        }).ToList();
-        var archivedAhead = (await Task.WhenAll(others)).Count(done => done);
+        }
+
+        var own = Push(full);
+        // Files that became ready while a round ran (the server kept writing) are taken by a further round of this
+        // same start, up to WAL_PUSH_BATCH_FILES in all: each start of the process costs more than a segment.
+        var attempted = new HashSet<string>(StringComparer.Ordinal) { requested };
+        var archivedAhead = 0;
+        var rounds = 0;
+        for (var budget = options.PushBatchFiles - 1; budget > 0;)
+        {
+            var ahead = ReadyFiles(walDirectory, status, markers, attempted, budget);
+            if (ahead.Count == 0)
+            {
+                break;
+            }
+            rounds++;
+            attempted.UnionWith(ahead);
+            budget -= ahead.Count;
+            archivedAhead += (await Task.WhenAll(ahead.Select(PushAhead))).Count(done => done);
+        }
         var outcome = await own;
-        LogBatch(logger, requested, archivedAhead, ahead.Count);
+        LogBatch(logger, requested, archivedAhead, attempted.Count - 1, rounds);
         return outcome;
     }
 
     /// <summary>
     /// The ready WAL files besides the requested one, oldest first (history files before segments, as PostgreSQL
-    /// takes them), that are not already marked, at most WAL_PUSH_BATCH_FILES with the requested one.
+    /// takes them), that are not already marked nor <paramref name="attempted"/> by this start, at most <paramref name="limit"/>.
     /// </summary>
-    private List<string> ReadyFiles(string walDirectory, string status, string markers, string requested)
+    private static List<string> ReadyFiles(string walDirectory, string status, string markers, HashSet<string> attempted, int limit)
     {
         if (!Directory.Exists(status))
         {
@@ -78,11 +94,11 @@ public sealed partial class WalBatchPusher(WalArchive archive, WalOptions option
         }
         return Directory.EnumerateFiles(status, "*.ready")
             .Select(f => Path.GetFileName(f)[..^".ready".Length])
-            .Where(name => name != requested && WalFileName.TryParse(name, WalFileName.DefaultSegmentSize, out _))
+            .Where(name => !attempted.Contains(name) && WalFileName.TryParse(name, WalFileName.DefaultSegmentSize, out _))
             .Where(name => File.Exists(Path.Combine(walDirectory, name)) && !IsMarked(markers, walDirectory, name))
             .OrderBy(name => name.EndsWith(".history", StringComparison.Ordinal) ? 0 : 1)
             .ThenBy(name => name, StringComparer.Ordinal)
-            .Take(options.PushBatchFiles - 1)
+            .Take(limit)
             .ToList();
     }
 
@@ -116,8 +132,8 @@ public sealed partial class WalBatchPusher(WalArchive archive, WalOptions option
         }
     }
 
-    [LoggerMessage(EventId = 7200, Level = LogLevel.Information, Message = "Archived {WalFile} and {Archived} of {Ready} other ready WAL files in one batch")]
-    private static partial void LogBatch(ILogger logger, string walFile, int archived, int ready);
+    [LoggerMessage(EventId = 7200, Level = LogLevel.Information, Message = "Archived {WalFile} and {Archived} of {Ready} other ready WAL files in one batch ({Rounds} rounds)")]
+    private static partial void LogBatch(ILogger logger, string walFile, int archived, int ready, int rounds);
 
     [LoggerMessage(EventId = 7201, Level = LogLevel.Warning, Message = "{WalFile} was not archived ahead ({Reason}); PostgreSQL's own archive_command call for it will push it again")]
     private static partial void LogNotArchivedAhead(ILogger logger, string walFile, string reason);

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Compression;
 using Microsoft.Extensions.Configuration;
 
 namespace Floyo.Recovery.Wal;
@@ -18,6 +19,20 @@ public sealed class WalOptions
     /// </summary>
     [ConfigurationKeyName("BASE_BACKUP_COMPRESSION_LEVEL")]
     public int BaseBackupCompressionLevel { get; set; } = 3;
+
+    /// <summary>
+    /// zstd's advanced parameters on top of BASE_BACKUP_COMPRESSION_LEVEL where floyo-dr compresses a base backup
+    /// itself (not pg_basebackup's server-zstd, which takes a level only): <c>key=value,...</c> of strategy, windowLog,
+    /// hashLog, chainLog, searchLog, minMatch, targetLength; empty: the level's own. The default is measured in
+    /// docs/base-backup-speed.md: the same size as level 3 on a PostgreSQL data directory, for less CPU.
+    /// </summary>
+    [ConfigurationKeyName("BASE_BACKUP_ZSTD_PARAMETERS")]
+    public string? BaseBackupZstdParameters { get; set; } = DefaultBaseBackupZstdParameters;
+
+    public const string DefaultBaseBackupZstdParameters = "strategy=fast,windowLog=21,hashLog=18,minMatch=5";
+
+    /// <summary>BASE_BACKUP_ZSTD_PARAMETERS parsed, for <c>ZstdFrameWriter.Create(..., parameters: ...)</c>; the validator has checked it at start-up.</summary>
+    public ZstdParameters BaseBackupZstd() => ZstdParameters.Parse(BaseBackupZstdParameters);
 
     public const string ServerSide = "server";
     public const string ClientSide = "client";
@@ -48,6 +63,19 @@ public sealed class WalOptions
     /// <summary>Segments each <c>wal fetch</c> of a PITR fetches ahead (one floyo-dr start per this many segments); 0 turns it off.</summary>
     [ConfigurationKeyName("PITR_PREFETCH_SEGMENTS")]
     public int PrefetchSegments { get; set; } = 16;
+
+    /// <summary>
+    /// zstd's advanced parameters on top of BACKUP_COMPRESSION_LEVEL for archived WAL files (same syntax as
+    /// BASE_BACKUP_ZSTD_PARAMETERS); empty: the level alone. The default measured smaller and faster than level 2 on
+    /// two kinds of segments (docs/wal-push-batch.md).
+    /// </summary>
+    [ConfigurationKeyName("WAL_PUSH_ZSTD_PARAMETERS")]
+    public string? PushZstdParameters { get; set; } = DefaultPushZstdParameters;
+
+    public const string DefaultPushZstdParameters = "strategy=fast,windowLog=20,hashLog=14,minMatch=5";
+
+    /// <summary>WAL_PUSH_ZSTD_PARAMETERS parsed; the validator has checked it at start-up.</summary>
+    public ZstdParameters PushZstd() => ZstdParameters.Parse(PushZstdParameters);
 
     /// <summary><c>wal push --batch</c>: the most WAL files one floyo-dr start archives, the one asked for included.</summary>
     [ConfigurationKeyName("WAL_PUSH_BATCH_FILES")]

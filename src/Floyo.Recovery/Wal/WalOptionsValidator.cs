@@ -28,6 +28,22 @@ internal sealed class WalOptionsValidator : IValidateOptions<WalOptions>
         {
             failures.Add("BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19");
         }
+        try
+        {
+            options.BaseBackupZstd();
+        }
+        catch (FormatException e)
+        {
+            failures.Add($"BASE_BACKUP_ZSTD_PARAMETERS: {e.Message}");
+        }
+        try
+        {
+            options.PushZstd();
+        }
+        catch (FormatException e)
+        {
+            failures.Add($"WAL_PUSH_ZSTD_PARAMETERS: {e.Message}");
+        }
         if (options.BaseBackupCompressionSide is not (WalOptions.ServerSide or WalOptions.ClientSide))
         {
             failures.Add("BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'");

@@ -91,8 +91,10 @@ public sealed partial class BicepTemplateTests(BicepFixture bicep) : IClassFixtu
         ["BASE_BACKUP_COMPRESSION_LEVEL"] = "floyo-dr only: backup --base on the database server",
         ["BASE_BACKUP_COMPRESSION_SIDE"] = "floyo-dr only: backup --base on the database server",
         ["BASE_BACKUP_DATA_DIR"] = "floyo-dr only: a path on the database host, read by backup --base there",
+        ["BASE_BACKUP_ZSTD_PARAMETERS"] = "floyo-dr only: backup --base on the database server",
         ["WAL_PUSH_BATCH_FILES"] = "floyo-dr only: wal push --batch, archive_command on the database server",
         ["WAL_PUSH_PARALLELISM"] = "floyo-dr only: wal push --batch, archive_command on the database server",
+        ["WAL_PUSH_ZSTD_PARAMETERS"] = "floyo-dr only: wal push, archive_command on the database server",
     };
 
     [Fact]

@@ -1,3 +1,4 @@
+using Floyo.Recovery.Compression;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.DependencyInjection;
@@ -54,5 +55,28 @@ public sealed class BaseBackupCompressionSettingsTests
         using var engine = Engine.Create(new Dictionary<string, string?> { ["BASE_BACKUP_COMPRESSION_SIDE"] = side });
         var error = Assert.Throws<OptionsValidationException>(() => engine.GetRequiredService<IOptions<WalOptions>>().Value);
         Assert.Equal("BASE_BACKUP_COMPRESSION_SIDE must be 'server' or 'client'", error.Message);
+    }
+
+    [Fact]
+    public void Tunes_zstd_by_default_and_takes_other_parameters_or_none()
+    {
+        using var engine = Engine.Create(new Dictionary<string, string?>());
+        Assert.Equal(ZstdParameters.Parse("strategy=fast,windowLog=21,hashLog=18,minMatch=5"), engine.GetRequiredService<IOptions<WalOptions>>().Value.BaseBackupZstd());
+        using var tuned = Engine.Create(new Dictionary<string, string?> { ["BASE_BACKUP_ZSTD_PARAMETERS"] = "strategy=dfast,chainLog=14" });
+        Assert.Equal(new ZstdParameters { Strategy = 2, ChainLog = 14 }, tuned.GetRequiredService<IOptions<WalOptions>>().Value.BaseBackupZstd());
+        using var level = Engine.Create(new Dictionary<string, string?> { ["BASE_BACKUP_ZSTD_PARAMETERS"] = "" });
+        Assert.True(level.GetRequiredService<IOptions<WalOptions>>().Value.BaseBackupZstd().IsEmpty);
+    }
+
+    [Theory]
+    [InlineData("windowLog=30", "BASE_BACKUP_ZSTD_PARAMETERS: windowLog=30 is out of range (allowed: 10-27)")]
+    [InlineData("strategy=turbo", "BASE_BACKUP_ZSTD_PARAMETERS: strategy=turbo is out of range (allowed: fast, dfast, greedy, lazy, lazy2, btlazy2, btopt, btultra, btultra2 or 1-9)")]
+    [InlineData("level=3", "BASE_BACKUP_ZSTD_PARAMETERS: unknown key 'level' (allowed: strategy, windowLog, hashLog, chainLog, searchLog, minMatch, targetLength)")]
+    [InlineData("hashLog:18", "BASE_BACKUP_ZSTD_PARAMETERS: 'hashLog:18' is not key=value (e.g. strategy=fast,windowLog=21,hashLog=18,minMatch=5)")]
+    public void Refuses_bad_zstd_parameters_at_start_up_naming_the_key_or_value(string text, string message)
+    {
+        using var engine = Engine.Create(new Dictionary<string, string?> { ["BASE_BACKUP_ZSTD_PARAMETERS"] = text });
+        var error = Assert.Throws<OptionsValidationException>(() => engine.GetRequiredService<IOptions<WalOptions>>().Value);
+        Assert.Equal(message, error.Message);
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Floyo.Recovery.Storage;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Wal;
 using Microsoft.Extensions.Configuration;
@@ -100,6 +101,94 @@ public sealed class WalBatchPushTests
         Assert.DoesNotContain(Segment(0x32) + ".zst", Listing(Path.Combine(store, "wal")));
     }
 
+    /// <summary>The filesystem store, with a hook run as a WAL file's data is written (PostgreSQL closing a segment meanwhile).</summary>
+    private sealed class StoreWithHook(IBackupStore inner, Action<string> onWrite) : IBackupStore
+    {
+        public string Location => inner.Location;
+        public Task<IObjectWriter> CreateAsync(string name, ObjectRetention retention, CancellationToken ct) => inner.CreateAsync(name, retention, ct);
+        public async Task WriteAllAsync(string name, ReadOnlyMemory<byte> content, ObjectRetention retention, CancellationToken ct)
+        {
+            await inner.WriteAllAsync(name, content, retention, ct);
+            onWrite(name);
+        }
+        public Task<Stream> OpenReadAsync(string name, CancellationToken ct) => inner.OpenReadAsync(name, ct);
+        public Task<StoredObject?> GetAsync(string name, CancellationToken ct) => inner.GetAsync(name, ct);
+        public IAsyncEnumerable<StoredObject> ListAsync(string prefix, CancellationToken ct) => inner.ListAsync(prefix, ct);
+        public Task DeleteAsync(string name, CancellationToken ct) => inner.DeleteAsync(name, ct);
+        public Task SetLegalHoldAsync(string name, bool hold, CancellationToken ct) => inner.SetLegalHoldAsync(name, hold, ct);
+        public Task<IAsyncDisposable> LockAsync(string key, TimeSpan wait, CancellationToken ct) => inner.LockAsync(key, wait, ct);
+    }
+
+    [Theory]
+    [Trait("Tier", "Fast")]
+    [InlineData(32, true)]
+    [InlineData(3, false)]
+    public async Task Files_that_become_ready_during_a_batch_are_taken_by_a_further_round_within_WAL_PUSH_BATCH_FILES(int batch, bool taken)
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        WalFolder(pgWal, ready: [0x50, 0x51, 0x52], notReady: []);
+        var closedMeanwhile = new byte[16 * 1024 * 1024];
+        RandomNumberGenerator.Fill(closedMeanwhile.AsSpan(0, 8192));
+        var store = new StoreWithHook(new FilesystemStore(Path.Combine(dir.Path, "store")), name =>
+        {
+            if (name.EndsWith(Segment(0x52) + ".zst", StringComparison.Ordinal) && !File.Exists(Path.Combine(pgWal, Segment(0x53))))
+            {
+                File.WriteAllBytes(Path.Combine(pgWal, Segment(0x53)), closedMeanwhile);
+                File.WriteAllBytes(Path.Combine(pgWal, "archive_status", Segment(0x53) + ".ready"), []);
+            }
+        });
+        var options = new WalOptions { PushBatchFiles = batch };
+        var archive = new WalArchive(store, Microsoft.Extensions.Options.Options.Create(new Configuration.BackupOptions()), TimeProvider.System, NullLogger<WalArchive>.Instance);
+
+        await new WalBatchPusher(archive, options, NullLogger<WalBatchPusher>.Instance).PushAsync(Path.Combine(pgWal, Segment(0x50)), CancellationToken.None);
+
+        Assert.True(File.Exists(Path.Combine(pgWal, Segment(0x53))), "the hook ran");
+        var markers = Path.Combine(pgWal, WalBatchPusher.MarkerFolder);
+        Assert.Equal(taken ? [Segment(0x51), Segment(0x52), Segment(0x53)] : [Segment(0x51), Segment(0x52)], Listing(markers));
+        var archived = await archive.ReadAsync(Segment(0x53), CancellationToken.None);
+        Assert.Equal(taken ? SHA256.HashData(closedMeanwhile) : null, archived is null ? null : SHA256.HashData(archived));
+    }
+
+    [Theory]
+    [Trait("Tier", "Fast")]
+    [InlineData(null, true)]
+    [InlineData("windowLog=17", false)]
+    [InlineData("", true)]
+    public async Task WAL_PUSH_ZSTD_PARAMETERS_reach_the_archived_frames_and_fetch_reads_them(string? parameters, bool matchesAcross256KiB)
+    {
+        using var dir = new TempDirectory();
+        var pgWal = Path.Combine(dir.Path, "pg_wal");
+        Directory.CreateDirectory(pgWal);
+        // 256 KiB of noise, again right after it: only a window over 256 KiB finds the repeat.
+        var content = new byte[16 * 1024 * 1024];
+        RandomNumberGenerator.Fill(content.AsSpan(0, 256 * 1024));
+        content.AsSpan(0, 256 * 1024).CopyTo(content.AsSpan(256 * 1024));
+        File.WriteAllBytes(Path.Combine(pgWal, Segment(0x60)), content);
+        var settings = new Dictionary<string, string?> { ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = Path.Combine(dir.Path, "store") };
+        if (parameters is not null)
+        {
+            settings["WAL_PUSH_ZSTD_PARAMETERS"] = parameters;
+        }
+        var engine = WalArchiveFromSettings.Create(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), NullLoggerFactory.Instance);
+
+        await engine.Archive.PushAsync(Path.Combine(pgWal, Segment(0x60)), CancellationToken.None);
+
+        var stored = new FileInfo(Path.Combine(dir.Path, "store", "wal", Segment(0x60) + ".zst")).Length;
+        Assert.True(matchesAcross256KiB ? stored < 300 * 1024 : stored > 500 * 1024, $"{parameters ?? "default"}: {stored} bytes stored");
+        Assert.Equal(content, await engine.Archive.ReadAsync(Segment(0x60), CancellationToken.None));
+    }
+
+    [Fact]
+    [Trait("Tier", "Fast")]
+    public void A_bad_WAL_PUSH_ZSTD_PARAMETERS_stops_wal_push_before_anything_is_read()
+    {
+        var settings = new Dictionary<string, string?> { ["BACKUP_STORE"] = "filesystem", ["BACKUP_DIR"] = "/nonexistent/store", ["WAL_PUSH_ZSTD_PARAMETERS"] = "minMatch=2" };
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            WalArchiveFromSettings.Create(new ConfigurationBuilder().AddInMemoryCollection(settings).Build(), NullLoggerFactory.Instance));
+        Assert.Equal("WAL_PUSH_ZSTD_PARAMETERS: minMatch=2 is out of range (allowed: 3-7)", error.Message);
+    }
+
     [Fact]
     public async Task The_wrapper_acknowledges_only_a_file_marked_after_its_last_change_and_starts_floyo_dr_for_anything_else()
     {
@@ -111,7 +200,8 @@ public sealed class WalBatchPushTests
         var starts = Path.Combine(dir.Path, "starts.log");
         // Stands in for floyo-dr to count its starts; the real one runs under PostgreSQL in the next test.
         var command = Path.Combine(dir.Path, "floyo-dr-stand-in");
-        await File.WriteAllTextAsync(command, $"#!/bin/sh\necho \"$*\" >>'{starts}'\n");
+        // It also shows the tier-1 delay the wrapper sets for the batch (docs/wal-push-batch.md).
+        await File.WriteAllTextAsync(command, $"#!/bin/sh\necho \"$* (delay $DOTNET_TC_CallCountingDelayMs)\" >>'{starts}'\n");
         File.SetUnixFileMode(command, (UnixFileMode)0b111_101_101);
         File.WriteAllBytes(Path.Combine(markers, Segment(0x40)), []);
         File.WriteAllBytes(Path.Combine(markers, Segment(0x41)), []);
@@ -124,6 +214,7 @@ public sealed class WalBatchPushTests
             info.ArgumentList.Add(WrapperPath);
             info.ArgumentList.Add($"pg_wal/{Segment(n)}");
             info.Environment["FLOYO_DR_COMMAND"] = command;
+            info.Environment.Remove("DOTNET_TC_CallCountingDelayMs");
             using var process = Process.Start(info)!;
             await process.WaitForExitAsync();
             return process.ExitCode;
@@ -135,7 +226,7 @@ public sealed class WalBatchPushTests
 
         Assert.Equal(0, await Wrapper(0x41));
         Assert.Equal(0, await Wrapper(0x42));
-        Assert.Equal([$"wal push --batch pg_wal/{Segment(0x41)}", $"wal push --batch pg_wal/{Segment(0x42)}"], await File.ReadAllLinesAsync(starts));
+        Assert.Equal([$"wal push --batch pg_wal/{Segment(0x41)} (delay 10000)", $"wal push --batch pg_wal/{Segment(0x42)} (delay 10000)"], await File.ReadAllLinesAsync(starts));
     }
 
     [Fact]
