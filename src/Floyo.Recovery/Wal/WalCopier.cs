@@ -55,8 +55,9 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
             {
                 results.Add(await CopyAsync(copy, verify, ct));
             }
-            catch (RecoveryException e)
+            catch (Exception e) when (e is RecoveryException or IOException or UnauthorizedAccessException)
             {
+                // A copy's store that is missing, read-only or refusing (a filesystem one throws plain IO errors from its lock) is that copy's problem, not the run's.
                 LogProblem(logger, BackupStores.Ordinal(copy), e.Message);
                 results.Add(new WalCopyResult(copy, SafeLocation(copy), 0, 0, 0, 0, 0, null, [], [e.Message], 0));
             }
