@@ -80,7 +80,7 @@ public sealed partial class BaseBackupRunner(
         var onServer = wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
         LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
         var (tarBytes, storedBytes, sha256, files) = onServer
-            ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            ? await new ServerCompressedBaseBackup(tools, logger).StreamOrFallBackAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, () => StreamAsync(source, name, level, workers, writer.Stream, ct), ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);
         var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");
         var manifest = files.GetValueOrDefault("backup_manifest");
