@@ -390,6 +390,7 @@ var floyoSettings = {
   WAL_SLOT_MAX_RETAINED_MB: '1024'
   WAL_ARCHIVE_STALL_MARGIN_SECONDS: '60'
   WAL_COPY_MAX_LAG_MINUTES: '420'
+  WAL_COPY_VERIFY_SAMPLE: '8'
   RESTORE_APPROVAL_REQUIRED: restoreApprovalRequired ? 'true' : 'false'
   RESTORE_APPROVAL_TIMEOUT: '01:00:00'
   // Identity comes from App Service Authentication only (modules/function-app.bicep); a declared name never counts.

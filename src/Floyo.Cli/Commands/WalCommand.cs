@@ -83,10 +83,15 @@ internal static class WalCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one result per further copy as JSON" };
         var verify = new Option<bool>("--verify") { Description = "Also prove every file a copy already holds (record and SHA-256), not only its size" };
-        var command = new Command("copy", "Copy every archived WAL file, base backup and incremental record a further copy (BACKUP_SECONDARY_*, BACKUP_TERTIARY_*) lacks, verified by SHA-256; never overwrites") { verify, json };
+        var alert = new Option<bool>("--alert") { Description = "Raise the incident of a copy that failed (wal-copy:<copy>) and resolve it when the copy is complete, as the incremental backup does" };
+        var command = new Command("copy", "Copy every archived WAL file, base backup and incremental record a further copy (BACKUP_SECONDARY_*, BACKUP_TERTIARY_*) lacks, verified by SHA-256; never overwrites") { verify, json, alert };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var results = await services.GetRequiredService<WalCopier>().CopyToEveryCopyAsync(result.GetValue(verify), token);
+            if (result.GetValue(alert))
+            {
+                await services.GetRequiredService<WalCopyAlerter>().ApplyAsync(results, "'floyo-dr wal copy'", token);
+            }
             if (result.GetValue(json))
             {
                 Output.Json(results);

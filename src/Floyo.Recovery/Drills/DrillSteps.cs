@@ -39,6 +39,9 @@ public sealed class DrillSteps(BackupStores stores, DatabaseRestorer restorer, S
     /// <summary>Whether the primary store's WAL archive can take staging to a moment (a base backup, and a server this machine can run).</summary>
     public Task<PitrAvailability> PitrAvailabilityAsync(CancellationToken ct) => recovery.AvailabilityAsync(ct);
 
+    /// <summary>Whether a further copy's own base backups and WAL archive can take staging to a moment; a copy the primary's base backups never reached is an error.</summary>
+    public Task<PitrAvailability> PitrAvailabilityAsync(BackupSource copy, CancellationToken ct) => recovery.AvailabilityAsync(copy, ct);
+
     /// <summary>The plan's step 5 for damage that cannot be repaired in place: base backup + archived WAL, recovered to just before the damage, onto staging.</summary>
     public Task<StagingPitr> RecoverStagingToAsync(StagingPitrRequest request, CancellationToken ct) => recovery.RecoverAsync(request, staging.Server, ct);
 

@@ -88,7 +88,7 @@ public sealed partial class BaseBackupRunner(
         var (tarBytes, storedBytes, sha256, files) = direct is not null
             ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), wal.Value.BaseBackupZstd(), logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : onServer
-            ? await new ServerCompressedBaseBackup(tools).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            ? await new ServerCompressedBaseBackup(tools, logger).StreamOrFallBackAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, () => StreamAsync(source, name, level, workers, writer.Stream, ct), ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);
         var label = files.GetValueOrDefault("backup_label") ?? throw new RecoveryException("pg_basebackup's output has no backup_label: it is not a base backup");
         var manifest = files.GetValueOrDefault("backup_manifest");

@@ -91,7 +91,9 @@ public sealed partial class PitrIntoRunner(
         {
             LogRecovering(logger, request.SourceDatabase, PitrPlanner.Show(request.Pitr.Target), request.Target, $"{server.Host}:{server.Port}");
             var pitr = await restorer.RunAsync(request.Pitr with { Start = true, PrivateSocketDirectory = sockets, Port = request.Pitr.Port ?? PrivatePort }, ct);
-            var meta = (await bases.ListAsync(ct)).FirstOrDefault(b => b.Name == pitr.BaseBackup)?.Metadata
+            // From the store recovered from: after losing the primary, a copy's recovery must not need it.
+            var from = request.Pitr.Source == BackupSource.Primary ? bases : new BaseBackupCatalog(restorer.PlannerOf(request.Pitr.Source).Store);
+            var meta = (await from.ListAsync(ct)).FirstOrDefault(b => b.Name == pitr.BaseBackup)?.Metadata
                 ?? throw new NotFoundException($"base backup {pitr.BaseBackup} vanished from the store during the recovery");
             var store = new FilesystemStore(work);
             BackupMetadata dumped;

@@ -150,6 +150,10 @@ public sealed partial class PitrRestorer(
         File.Delete(Path.Combine(dataDir, PrivateHbaFile));
     }
 
+    /// <summary>The store and planner a recovery from <paramref name="source"/> reads: the primary's, or a further copy's alone.</summary>
+    internal (IBackupStore Store, PitrPlanner Planner) PlannerOf(BackupSource source) =>
+        source == BackupSource.Primary ? (store, planner) : CopyPlanner(source);
+
     /// <summary>The planner over a further copy's base backups and WAL archive (the primary store is not touched).</summary>
     private (IBackupStore Store, PitrPlanner Planner) CopyPlanner(BackupSource source)
     {

@@ -3,6 +3,8 @@ using System.Formats.Tar;
 using System.Text;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using ZstdSharp;
 
 namespace Floyo.Recovery.Wal;
@@ -14,11 +16,53 @@ namespace Floyo.Recovery.Wal;
 /// manifest into a compressed tar on stdout, so it writes into a private scratch directory, which is followed
 /// as it grows; the manifest is then appended as a second tar in its own zstd frame (restore reads the tars in
 /// turn), and backup_label is read from the head of the archive.
+/// A server (or pg_basebackup) built without zstd refuses before sending a byte; <see cref="StreamOrFallBackAsync"/>
+/// then compresses client-side instead, once, with a warning; any other failure still fails the backup.
 /// </summary>
-internal sealed class ServerCompressedBaseBackup(PgTools tools)
+internal sealed partial class ServerCompressedBaseBackup(PgTools tools, ILogger? logger = null)
 {
     private const int ChunkSize = 1 << 20;
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
+
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    /// <summary>
+    /// The refusals of a PostgreSQL (15 and later) or a pg_basebackup built without zstd, as their message catalogues
+    /// spell them: the server's option check ("invalid compression specification: this build does not support
+    /// compression with ZSTD"), its zstd sink ("zstd compression is not supported by this build"), and a server
+    /// too old for server-side compression at all. English only: a server answering in another language fails as before.
+    /// </summary>
+    private static readonly string[] ZstdRefusals =
+    [
+        "this build does not support compression with zstd",
+        "zstd compression is not supported by this build",
+        "this build does not support zstd compression",
+        "server does not support server-side compression",
+    ];
+
+    /// <summary>Whether pg_basebackup's stderr says that server-side zstd is unavailable (and nothing else went wrong first).</summary>
+    internal static bool RefusesServerZstd(string stderr) =>
+        ZstdRefusals.Any(r => stderr.Contains(r, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// Server-side compression, or, when the server cannot do zstd and nothing has been written yet, <paramref name="clientSide"/>
+    /// (the same backup compressed by this process) once, with a warning saying why.
+    /// </summary>
+    public async Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)> StreamOrFallBackAsync(
+        Npgsql.NpgsqlConnectionStringBuilder source, string label, int level, int workers, Stream destination,
+        Func<Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)>> clientSide, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(clientSide);
+        try
+        {
+            return await StreamAsync(source, label, level, workers, destination, ct);
+        }
+        catch (ServerZstdUnavailableException e)
+        {
+            LogFallingBack(_logger, e.Message);
+            return await clientSide();
+        }
+    }
 
     public async Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)> StreamAsync(
         Npgsql.NpgsqlConnectionStringBuilder source, string label, int level, int workers, Stream destination, CancellationToken ct)
@@ -48,6 +92,11 @@ internal sealed class ServerCompressedBaseBackup(PgTools tools)
         var errors = await stderr;
         if (process.ExitCode != 0)
         {
+            // Only a refusal before the first byte can be retried: the store's object is written once, from its start.
+            if (hashing.BytesWritten == 0 && RefusesServerZstd(errors))
+            {
+                throw new ServerZstdUnavailableException($"pg_basebackup could not compress on the server: {StderrTail.Summary(errors)}");
+            }
             throw new RecoveryException($"pg_basebackup failed (exit {process.ExitCode}): {StderrTail.Summary(errors)}");
         }
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -172,4 +221,10 @@ internal sealed class ServerCompressedBaseBackup(PgTools tools)
         }
         return total;
     }
+
+    [LoggerMessage(EventId = 7310, Level = LogLevel.Warning, Message = "Base backup compressed by floyo-dr instead of the server (BASE_BACKUP_COMPRESSION_SIDE=server): {Reason}; set BASE_BACKUP_COMPRESSION_SIDE=client to skip the attempt, or use a PostgreSQL built with zstd")]
+    private static partial void LogFallingBack(ILogger logger, string reason);
 }
+
+/// <summary>The server (or pg_basebackup) cannot compress with zstd, and refused before writing anything.</summary>
+internal sealed class ServerZstdUnavailableException(string message) : RecoveryException(message);

@@ -41,7 +41,7 @@ public sealed record WalCopyResult(
 /// Runs after each base backup, in the 6-hourly incremental and as <c>floyo-dr wal copy</c>; never inside
 /// <c>wal push</c>, which stays as fast as the primary store allows.
 /// </summary>
-public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOptions> backup, ILogger<WalCopier> logger)
+public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOptions> backup, IOptions<WalOptions> wal, ILogger<WalCopier> logger)
 {
     private const string LockKey = "wal-copy";
 
@@ -55,8 +55,9 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
             {
                 results.Add(await CopyAsync(copy, verify, ct));
             }
-            catch (RecoveryException e)
+            catch (Exception e) when (e is RecoveryException or IOException or UnauthorizedAccessException)
             {
+                // A copy's store that is missing, read-only or refusing (a filesystem one throws plain IO errors from its lock) is that copy's problem, not the run's.
                 LogProblem(logger, BackupStores.Ordinal(copy), e.Message);
                 results.Add(new WalCopyResult(copy, SafeLocation(copy), 0, 0, 0, 0, 0, null, [], [e.Message], 0));
             }
@@ -64,7 +65,7 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
         return results;
     }
 
-    /// <param name="verify">Also prove every file the copy already holds (its record against the primary's, its data by SHA-256); otherwise those are compared by size only.</param>
+    /// <param name="verify">Also prove every file the copy already holds (its record against the primary's, its data by SHA-256); otherwise those are compared by size, except the sample (WAL_COPY_VERIFY_SAMPLE).</param>
     public async Task<WalCopyResult> CopyAsync(BackupSource copy, bool verify, CancellationToken ct)
     {
         if (copy == BackupSource.Primary)
@@ -74,7 +75,7 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
         var started = Stopwatch.StartNew();
         var source = stores.Primary;
         var target = stores.For(copy);
-        var run = new Run(BackupStores.Ordinal(copy), source, target, verify);
+        var run = new Run(BackupStores.Ordinal(copy), source, target, verify) { Sample = wal.Value.CopyVerifySample };
         // One copier per copy at a time: the incremental timer and a base backup's copy may meet.
         await using (await target.LockAsync(LockKey, TimeSpan.FromMinutes(10), ct))
         {
@@ -106,6 +107,9 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
         public IBackupStore Source { get; } = source;
         public IBackupStore Target { get; } = target;
         public bool Verify { get; } = verify;
+
+        /// <summary>How many of the newest segments the copy holds are proven by SHA-256 even without <see cref="Verify"/> (with its newest base backup).</summary>
+        public int Sample { get; init; }
         public List<string> Conflicts { get; } = [];
         public List<string> Problems { get; } = [];
         public int WalFiles { get; set; }
@@ -125,7 +129,13 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
         var there = await ListAsync(run.Target, WalArchiveRecord.Folder, ct);
         var files = from.Keys.Select(WalArchiveRecord.WalFileOf).OfType<string>()
             .Where(w => from.ContainsKey(WalArchiveRecord.DataName(w)))
-            .Order(StringComparer.Ordinal);
+            .Order(StringComparer.Ordinal)
+            .ToList();
+        // What a PITR from the copy reads last, and a size cannot vouch for: the newest segments the copy already holds.
+        var sampled = files
+            .Where(w => there.ContainsKey(WalArchiveRecord.DataName(w)) && there.ContainsKey(WalArchiveRecord.RecordName(w)) && IsSegment(w))
+            .TakeLast(run.Verify ? 0 : run.Sample)
+            .ToHashSet(StringComparer.Ordinal);
         foreach (var walFile in files)
         {
             ct.ThrowIfCancellationRequested();
@@ -133,7 +143,7 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
             var recordName = WalArchiveRecord.RecordName(walFile);
             var copyData = there.GetValueOrDefault(dataName);
             var copyRecord = there.GetValueOrDefault(recordName);
-            if (copyData is not null && copyRecord is not null && !run.Verify)
+            if (copyData is not null && copyRecord is not null && !run.Verify && (!sampled.Contains(walFile) || copyData.Size != from[dataName].Size))
             {
                 if (copyData.Size != from[dataName].Size)
                 {
@@ -185,14 +195,17 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
     private async Task CopyBaseBackupsAsync(Run run, CancellationToken ct)
     {
         var there = await ListAsync(run.Target, BaseBackupMetadata.Folder, ct);
-        foreach (var entry in (await new BaseBackupCatalog(run.Source).ListAsync(ct)).Reverse())
+        var entries = await new BaseBackupCatalog(run.Source).ListAsync(ct);
+        // The base backup a PITR from the copy would start from: proven by SHA-256 on every run while sampling.
+        var sampledBase = run.Verify || run.Sample == 0 ? null : entries.FirstOrDefault(e => there.ContainsKey(e.Metadata.Name) && there.ContainsKey(BaseBackupCatalog.MetadataOf(e.Metadata.Name)))?.Metadata.Name;
+        foreach (var entry in entries.Reverse())
         {
             ct.ThrowIfCancellationRequested();
             var meta = entry.Metadata;
             var metaName = BaseBackupCatalog.MetadataOf(meta.Name);
             var copyData = there.GetValueOrDefault(meta.Name);
             var copyMeta = there.GetValueOrDefault(metaName);
-            if (copyData is not null && copyMeta is not null && !run.Verify)
+            if (copyData is not null && copyMeta is not null && !run.Verify && (meta.Name != sampledBase || copyData.Size != meta.SizeBytes))
             {
                 if (copyData.Size != meta.SizeBytes)
                 {
@@ -370,6 +383,9 @@ public sealed partial class WalCopier(BackupStores stores, IOptions<BackupOption
             return BackupStores.Ordinal(copy) + " copy";
         }
     }
+
+    private static bool IsSegment(string walFile) =>
+        WalFileName.TryParse(walFile, WalFileName.DefaultSegmentSize, out var f) && f!.Kind == WalFileKind.Segment;
 
     private static string Short(string sha) => sha.Length > 12 ? sha[..12] + "…" : sha;
 

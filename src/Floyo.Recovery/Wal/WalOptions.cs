@@ -110,4 +110,11 @@ public sealed class WalOptions
     /// </summary>
     [ConfigurationKeyName("WAL_COPY_MAX_LAG_MINUTES")]
     public int CopyMaxLagMinutes { get; set; } = 420;
+
+    /// <summary>
+    /// Every copy run (without --verify) also proves by SHA-256 the files a PITR from that copy needs first: its newest
+    /// base backup and this many of its newest WAL segments; the rest is compared by size. 0: sizes only.
+    /// </summary>
+    [ConfigurationKeyName("WAL_COPY_VERIFY_SAMPLE")]
+    public int CopyVerifySample { get; set; } = 8;
 }

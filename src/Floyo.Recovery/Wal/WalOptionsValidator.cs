@@ -24,6 +24,10 @@ internal sealed class WalOptionsValidator : IValidateOptions<WalOptions>
         {
             failures.Add("WAL_COPY_MAX_LAG_MINUTES must be at least 1");
         }
+        if (options.CopyVerifySample is < 0 or > 10000)
+        {
+            failures.Add("WAL_COPY_VERIFY_SAMPLE must be between 0 (sizes only) and 10000");
+        }
         if (options.BaseBackupCompressionLevel is < 1 or > 19)
         {
             failures.Add("BASE_BACKUP_COMPRESSION_LEVEL must be between 1 and 19");

@@ -25,6 +25,7 @@ public static class WalServiceCollectionExtensions
         services.AddSingleton<ArchiveHealthProbe>();
         services.AddSingleton<WalCopier>();
         services.AddSingleton<WalCopyLagProbe>();
+        services.AddSingleton<WalCopyAlerter>();
         return services;
     }
 }

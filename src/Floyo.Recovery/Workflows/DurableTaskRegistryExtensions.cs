@@ -54,6 +54,7 @@ public static class DurableTaskRegistryExtensions
         typeof(CheckStagingIntegrityActivity),
         typeof(RepairStagingActivity),
         typeof(CheckDrillPitrActivity),
+        typeof(CheckCopyPitrActivity),
         typeof(RecoverStagingToActivity),
         typeof(ProveApplicationLoginActivity),
         typeof(ReleaseDrillRolesActivity),

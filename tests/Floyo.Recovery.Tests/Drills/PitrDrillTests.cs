@@ -2,6 +2,7 @@ using System.Text.Json;
 using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Tests.Support;
 using Floyo.Recovery.Tests.Wal;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Floyo.Recovery.Tests.Drills;
@@ -171,6 +172,75 @@ public sealed class PitrDrillTests(ArchivedProduction production) : IClassFixtur
             await using var admin = await PgConnector.OpenAsync(Postgres.DatabaseUrl.WithDatabase(TestServers.Alternate, "postgres"), default);
             await PgConnector.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {staging} WITH (FORCE)", default);
         }
+    }
+
+    [Fact]
+    public async Task The_datacenter_outage_drill_replays_the_second_copys_own_base_backup_and_wal_and_a_copy_the_base_backups_never_reached_fails_it()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var staging = $"staging_{tag}";
+        var copy = Path.Combine(production.Cluster.Root, $"dc-copy-{tag}");
+        // The drill's primary store holds only the dump: no base backup, no WAL. Whatever it replays comes from the copy.
+        var primary = Path.Combine(production.Cluster.Root, $"dc-primary-{tag}");
+        var env = new Dictionary<string, string?>
+        {
+            ["BACKUP_STORE"] = "filesystem",
+            ["BACKUP_DIR"] = primary,
+            ["BACKUP_SECONDARY_STORE"] = "filesystem",
+            ["BACKUP_SECONDARY_DIR"] = copy,
+            ["DATABASE_URL"] = production.DatabaseUrl,
+            ["STAGING_DATABASE_URL"] = TestServers.Url(TestServers.Alternate, staging),
+        };
+        var fromArchive = new Dictionary<string, string?>(env) { ["BACKUP_DIR"] = production.Cluster.Store };
+        var fed = await FloyoDr.RunAsync(fromArchive, "wal", "copy");
+        Assert.True(fed.ExitCode == 0, fed.All);
+        var dump = await FloyoDr.RunAsync(env, "backup", "--full", "--verify");
+        Assert.True(dump.ExitCode == 0, dump.All);
+        // WAL after the dump (outside the application's database), archived and copied.
+        await production.Cluster.ExecuteAsync("CREATE TABLE IF NOT EXISTS rpo_tick (at timestamptz); INSERT INTO rpo_tick VALUES (now())");
+        await production.Cluster.SwitchAndWaitForArchiveAsync();
+        fed = await FloyoDr.RunAsync(fromArchive, "wal", "copy");
+        Assert.True(fed.ExitCode == 0, fed.All);
+        // The recovered server fetches from the copy as its own user.
+        using (var chown = System.Diagnostics.Process.Start("chown", ["-R", "postgres:postgres", copy]))
+        {
+            await chown.WaitForExitAsync();
+        }
+        try
+        {
+            var run = await FloyoDr.RunAsync(env, "drill", "--scenario", "datacenter-outage", "--json");
+
+            Assert.True(run.ExitCode == 0, run.All);
+            var report = JsonDocument.Parse(run.StdOut).RootElement;
+            Assert.Equal("passed", report.GetProperty("status").GetString());
+            var steps = report.GetProperty("steps").EnumerateArray()
+                .Select(s => (Name: s.GetProperty("name").GetString()!, Detail: s.GetProperty("detail").GetString()!)).ToList();
+            Assert.Equal(["standby readiness", "choose backup", "restore onto staging", "application login", "point-in-time recovery from the second copy available",
+                "point-in-time recovery from the second copy alone", "drop the roles the drill created"], steps.Select(s => s.Name));
+            Assert.StartsWith("base backup base/base_", steps[4].Detail, StringComparison.Ordinal);
+            Assert.EndsWith($"in the second copy {copy}", steps[4].Detail, StringComparison.Ordinal);
+            Assert.Contains($"recovered '{production.Database}' from base backup base/base_", steps[5].Detail, StringComparison.Ordinal);
+            var replayed = int.Parse(System.Text.RegularExpressions.Regex.Match(steps[5].Detail, @"; (\d+) transactions replayed").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(replayed >= 41, $"the copy's WAL was replayed: {steps[5].Detail}");
+            // The report's recovery point is what was replayed from the copy.
+            Assert.Contains(" + WAL to ", report.GetProperty("backup").GetString(), StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(primary, "wal")), "nothing was read from or written to a primary archive");
+        }
+        finally
+        {
+            await using var admin = await PgConnector.OpenAsync(Postgres.DatabaseUrl.WithDatabase(TestServers.Alternate, "postgres"), default);
+            await PgConnector.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS {staging} WITH (FORCE)", default);
+        }
+
+        // A second copy the base backups never reached, while the primary has them: the drill's step fails, naming it.
+        var empty = Path.Combine(production.Cluster.Root, $"dc-empty-{tag}");
+        Directory.CreateDirectory(empty);
+        using var engine = Engine.Create(new Dictionary<string, string?>(fromArchive) { ["BACKUP_SECONDARY_DIR"] = empty });
+        var recovery = engine.GetRequiredService<Recovery.Drills.DrillRecovery>();
+        var refused = await Assert.ThrowsAnyAsync<RecoveryException>(() => recovery.AvailabilityAsync(Floyo.Recovery.Storage.BackupSource.Secondary, default));
+        Assert.Contains($"the second copy {empty} holds none: after losing the primary, point-in-time recovery would be impossible", refused.Message, StringComparison.Ordinal);
+        using var fedEngine = Engine.Create(fromArchive);
+        Assert.True((await fedEngine.GetRequiredService<Recovery.Drills.DrillRecovery>().AvailabilityAsync(Floyo.Recovery.Storage.BackupSource.Secondary, default)).Available);
     }
 
     private static async Task<string?> ScalarAsync(NpgsqlConnection connection, string sql)

@@ -168,6 +168,55 @@ public sealed class WalCopyTests(CopiedArchive archive) : IClassFixture<CopiedAr
     }
 
     [Fact]
+    public async Task A_same_size_change_to_what_a_pitr_from_the_copy_reads_first_is_found_by_the_default_sample_and_the_rest_by_verify()
+    {
+        // A copy that was good, then decayed (same sizes, other bytes): its newest segment, its oldest, its base backup.
+        var copy = archive.ServerOwnedFolder("decayed");
+        using (var cp = Process.Start("cp", ["-a", archive.Copy + "/.", copy]))
+        {
+            await cp.WaitForExitAsync();
+        }
+        var segments = Objects(copy, "wal").Where(n => n.EndsWith(".zst", StringComparison.Ordinal) && n.Length == "wal/".Length + 24 + ".zst".Length)
+            .Order(StringComparer.Ordinal).ToList();
+        Assert.True(segments.Count >= 3, string.Join(", ", segments));
+        var baseBackup = Assert.Single(Objects(copy, "base"), n => n.EndsWith(".tar.zst", StringComparison.Ordinal));
+        foreach (var name in new[] { segments[^1], segments[0], baseBackup })
+        {
+            await using var file = new FileStream(Path.Combine(copy, name), FileMode.Open, FileAccess.ReadWrite);
+            file.Position = file.Length / 2;
+            var b = file.ReadByte();
+            file.Position = file.Length / 2;
+            file.WriteByte((byte)(b ^ 0xFF));
+        }
+        Task<CliResult> Copy(string? sample, params string[] extra)
+        {
+            var env = new Dictionary<string, string?> { ["BACKUP_SECONDARY_STORE"] = "filesystem", ["BACKUP_SECONDARY_DIR"] = copy };
+            if (sample is not null)
+            {
+                env["WAL_COPY_VERIFY_SAMPLE"] = sample;
+            }
+            return archive.Cluster.FloyoDrAsPostgresAsync(env, ["wal", "copy", "--json", .. extra]);
+        }
+        static List<string> Conflicts(CliResult run) =>
+            [.. Assert.Single(JsonDocument.Parse(run.StdOut).RootElement.EnumerateArray()).GetProperty("conflicts").EnumerateArray().Select(c => c.GetString()!)];
+
+        // Sizes only: blind to it.
+        var sizes = await Copy("0");
+        Assert.True(sizes.ExitCode == 0, sizes.All);
+        // The newest segment and the newest base backup, proven on every run: both refused, named, never overwritten.
+        var one = await Copy("1");
+        Assert.Equal((int)ErrorKind.RefusedForSafety, one.ExitCode);
+        var found = Conflicts(one);
+        Assert.Equal(2, found.Count);
+        Assert.Contains(found, c => c.StartsWith($"{segments[^1]} is already in the second copy {copy} with different content (SHA-256 ", StringComparison.Ordinal));
+        Assert.Contains(found, c => c.StartsWith($"{baseBackup} is already in the second copy {copy} with different content (SHA-256 ", StringComparison.Ordinal));
+        // The default sample (8) reaches the oldest of this short archive too; --verify reaches everything.
+        Assert.Equal(segments.Count <= 8 ? 3 : 2, Conflicts(await Copy(null)).Count);
+        Assert.Equal(3, Conflicts(await Copy("1", "--verify")).Count);
+        Assert.NotEqual(Sha(Path.Combine(archive.Copy, segments[^1])), Sha(Path.Combine(copy, segments[^1])));
+    }
+
+    [Fact]
     [Trait("Tier", "Fast")]
     public void A_copy_lacking_wal_the_primary_has_held_past_the_threshold_is_a_finding_older_holes_are_not_lag()
     {

@@ -67,6 +67,14 @@ public sealed class CheckDrillPitrActivity(DrillSteps steps, WorkflowRuntime run
         steps.PitrAvailabilityAsync(ct);
 }
 
+/// <summary>Whether the data-centre drill can replay a further copy's own WAL archive (a copy the primary's base backups never reached fails the step).</summary>
+public sealed class CheckCopyPitrActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<CheckCopyPitrActivity> logger)
+    : RecoveryActivity<BackupSource, PitrAvailability>(runtime, logger)
+{
+    protected override Task<PitrAvailability> ExecuteAsync(BackupSource input, TaskActivityContext context, CancellationToken ct) =>
+        steps.PitrAvailabilityAsync(input, ct);
+}
+
 /// <summary>Base backup + archived WAL recovered to just before the damage, copied onto staging through the safe restore.</summary>
 public sealed class RecoverStagingToActivity(DrillSteps steps, WorkflowRuntime runtime, ILogger<RecoverStagingToActivity> logger)
     : RecoveryActivity<StagingPitrRequest, StagingPitr>(runtime, logger)

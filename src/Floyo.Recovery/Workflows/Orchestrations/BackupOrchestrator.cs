@@ -64,6 +64,11 @@ public sealed class BackupOrchestrator : TaskOrchestrator<BackupWorkflowInput, B
                 {
                     logger.WorkflowFailed(nameof(BackupOrchestrator), context.InstanceId, copyError, null);
                 }
+                // Each copy that ran raises or resolves its own incident (wal-copy:<copy>): a failed copy pages now, not as lag 7 hours later.
+                foreach (var copy in walCopies.Select(c => WalCopyAlerter.IncidentOf(c, "the incremental backup")))
+                {
+                    await WorkflowTasks.AlertAsync(context, new AlertInput(copy.Key, copy.Failed, copy.Severity, copy.Title, copy.Text));
+                }
                 logger.WorkflowFinished(nameof(BackupOrchestrator), context.InstanceId, recorded.ToString());
                 return done;
             }

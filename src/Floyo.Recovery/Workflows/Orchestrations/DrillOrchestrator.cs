@@ -56,6 +56,7 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
                     // First: could the standby take over at all (copies reachable and current, tools fit)?
                     await timeline.StepAsync<string>("standby readiness", nameof(CheckStandbyReadinessActivity), true, d => d);
                     (backup, serviceVerifiedAt) = await RestoreAndProveAsync(timeline, BackupSource.Secondary, requireVerified: true);
+                    (backup, serviceVerifiedAt) = await RecoverFromCopyAsync(timeline, backup, incident) ?? (backup, serviceVerifiedAt);
                     break;
                 case DrillScenario.DatabaseCorruption:
                     (backup, serviceVerifiedAt) = await CorruptionAsync(timeline);
@@ -139,6 +140,27 @@ public sealed class DrillOrchestrator : TaskOrchestrator<DrillInput, DrillReport
         await timeline.StepAsync<string>("application login", nameof(ProveApplicationLoginActivity),
             new ApplicationLoginCheck(backup, [.. timeline.CreatedRoles]), d => d);
         return (backup, timeline.Steps[^1].FinishedAt);
+    }
+
+    /// <summary>
+    /// The data-centre drill's proof of the second copy's WAL archive: when the copy holds a base backup, it and the
+    /// copy's archived WAL alone are replayed to the incident (or the copy's archive end) and the recovered database
+    /// replaces the dump's on staging; the recovery point is then what was replayed, not what the archive claims.
+    /// Null (the dump stands) when WAL archiving is not in use or this machine cannot run the server; a copy that the
+    /// primary's base backups never reached fails the drill.
+    /// </summary>
+    private static async Task<(DrillBackup, DateTimeOffset)?> RecoverFromCopyAsync(Timeline timeline, DrillBackup dump, DateTimeOffset incident)
+    {
+        var available = await timeline.StepAsync<PitrAvailability>("point-in-time recovery from the second copy available", nameof(CheckCopyPitrActivity), BackupSource.Secondary, a => a.Detail);
+        if (!available.Available)
+        {
+            return null;
+        }
+        var recovered = await timeline.StepAsync<StagingPitr>("point-in-time recovery from the second copy alone", nameof(RecoverStagingToActivity),
+            new StagingPitrRequest(dump, incident, BackupSource.Secondary), r => r.Describe());
+        timeline.AddCreatedRoles(recovered.CreatedRoles);
+        var point = new DrillBackup(BackupSource.Secondary, $"{recovered.BaseBackup} + WAL to {Wal.PitrPlanner.Show(recovered.RecoveredTo)}", recovered.RecoveredTo, recovered.Location);
+        return (point, timeline.Steps[^1].FinishedAt);
     }
 
     /// <summary>
