@@ -96,6 +96,9 @@ public sealed partial class RotationRunner(
         return new RotationOutcome(plan.Secret, plan.Kind, plan.NewVersion!, null, null, disabled, 0, plan.PublishedAt!.Value, clock.GetUtcNow(), plan.Phase == RotationPhase.Retire);
     }
 
+    private const int LockAttempts = 30;
+    private static readonly TimeSpan LockRetryDelay = TimeSpan.FromMilliseconds(100);
+
     /// <summary>
     /// One rotation at a time of one application's logins (its group role) on a server: a session-level
     /// advisory lock, held until the returned connection is disposed and released if this process dies.
@@ -109,9 +112,15 @@ public sealed partial class RotationRunner(
         {
             Parameters = { new() { Value = groupRole } },
         };
-        if ((bool)(await command.ExecuteScalarAsync(ct))!)
+        // A run that has just ended or died still holds the lock until the server has reaped its session, which
+        // takes a moment after the client closed: look again for a few seconds before calling it a concurrent run.
+        for (var attempt = 0; attempt < LockAttempts; attempt++)
         {
-            return connection;
+            if ((bool)(await command.ExecuteScalarAsync(ct))!)
+            {
+                return connection;
+            }
+            await Task.Delay(LockRetryDelay, ct);
         }
         await connection.DisposeAsync();
         throw new UnavailableException("another credential rotation is running against this server; try again when it has finished");
