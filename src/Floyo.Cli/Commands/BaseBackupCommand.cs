@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Floyo.Cli.Commands;
 
-/// <summary><c>floyo-dr backup --base</c>: the starting point of point-in-time recovery, then copied with the WAL to every further copy.</summary>
+/// <summary><c>floyo-dr backup --base</c>: the starting point of point-in-time recovery, then copied with the WAL to every further copy (a copy that fails raises <c>wal-copy:&lt;copy&gt;</c>).</summary>
 internal static class BaseBackupCommand
 {
     public static Task<int> RunAsync(bool json, CancellationToken ct) => CliHost.RunAsync(async (services, token) =>
@@ -20,7 +20,10 @@ internal static class BaseBackupCommand
             Console.WriteLine($"sha256 {meta.Sha256}");
         }
         // Then the further copies get it, and the WAL it needs, at once: a base backup that exists in one place only is a single point of failure.
-        WalCommand.ReportCopies(await services.GetRequiredService<WalCopier>().CopyToEveryCopyAsync(verify: false, token), toStdout: !json, $"base backup {meta.Name}");
+        var copies = await services.GetRequiredService<WalCopier>().CopyToEveryCopyAsync(verify: false, token);
+        // Each copy that ran raises or resolves wal-copy:<copy>, as the incremental does: one episode, one page, whichever command found it.
+        await services.GetRequiredService<WalCopyAlerter>().ApplyAsync(copies, "'floyo-dr backup --base'", token);
+        WalCommand.ReportCopies(copies, toStdout: !json, $"base backup {meta.Name}");
         return 0;
     }, ct);
 }

@@ -14,7 +14,7 @@ internal static class CheckCommand
     {
         var json = new Option<bool>("--json") { Description = "Print the report as JSON" };
         var alert = new Option<bool>("--alert") { Description = "Raise an incident per finding (check:<name>) and resolve those that pass again, as the Functions timer does" };
-        var command = new Command("check", $"Check backup age, recovery point, replication, disk space and error rate against their thresholds (exit {FindingExitCode} when any finds a problem)") { json, alert };
+        var command = new Command("check", $"Check backup age, recovery point, the WAL copies' lag, replication, disk space and error rate against their thresholds (exit {FindingExitCode} when any finds a problem)") { json, alert };
         command.SetAction((result, ct) => CliHost.RunAsync(async (services, token) =>
         {
             var report = await services.GetRequiredService<CheckRunner>().RunAsync(token);

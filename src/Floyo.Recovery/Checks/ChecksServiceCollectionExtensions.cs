@@ -14,6 +14,7 @@ public static class ChecksServiceCollectionExtensions
         services.TryAddSingleton<AppHistory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, BackupAgeCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, RecoveryPointCheck>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, WalCopiesCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, ReplicationLagCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, ReplicationSlotsCheck>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ICheck, DatabaseSizeCheck>());

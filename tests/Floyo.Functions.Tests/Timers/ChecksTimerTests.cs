@@ -44,9 +44,10 @@ public sealed class ChecksTimerTests : IDisposable
 
         var fresh = await timer.RunAsync(new TimerInfo(), CancellationToken.None);
 
-        Assert.Equal(7, fresh.Results.Count);
+        Assert.Equal(8, fresh.Results.Count);
         Assert.False(fresh.HasFindings, string.Join("; ", fresh.Results.Select(r => $"{r.Check} {r.Status} {r.Detail}")));
         Assert.Contains(fresh.Results, r => r.Check == "replication-lag" && r.Status == CheckStatus.NotConfigured);
+        Assert.Contains(fresh.Results, r => r.Check == "wal-copies" && r.Status == CheckStatus.NotConfigured);
         var alerts = app.Services.GetRequiredService<IncidentAlerts>();
         Assert.Empty(await alerts.ListOpenAsync(CancellationToken.None));
 

@@ -31,8 +31,8 @@ public sealed class CheckOptionsTests
         Assert.Null(o.DatabaseCapacityGb);
         Assert.Equal(80, o.DiskWarningPercent);
         Assert.Equal(90, o.DiskCriticalPercent);
-        Assert.Equal(7, engine.GetServices<ICheck>().Count());
-        Assert.Equal(["backup-age", "recovery-point", "replication-lag", "replication-slots", "database-size", "backup-dir-space", "error-rate"],
+        Assert.Equal(8, engine.GetServices<ICheck>().Count());
+        Assert.Equal(["backup-age", "recovery-point", "wal-copies", "replication-lag", "replication-slots", "database-size", "backup-dir-space", "error-rate"],
             engine.GetRequiredService<CheckRunner>().Names);
     }
 

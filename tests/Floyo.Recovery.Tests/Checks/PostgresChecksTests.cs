@@ -159,8 +159,9 @@ public sealed class PostgresChecksTests : IAsyncLifetime
         var report = JsonDocument.Parse(healthy.StdOut).RootElement;
         Assert.False(report.GetProperty("findings").GetBoolean());
         var statuses = report.GetProperty("checks").EnumerateArray().ToDictionary(c => c.GetProperty("check").GetString()!, c => c.GetProperty("status").GetString());
-        Assert.Equal(7, statuses.Count);
+        Assert.Equal(8, statuses.Count);
         Assert.Equal("notConfigured", statuses["database-size"]);
+        Assert.Equal("notConfigured", statuses["wal-copies"]);
         Assert.Equal("ok", statuses["backup-dir-space"]);
 
         var full = await FloyoDr.RunAsync(new Dictionary<string, string?>(env) { ["DATABASE_CAPACITY_GB"] = "0.001" }, "check");

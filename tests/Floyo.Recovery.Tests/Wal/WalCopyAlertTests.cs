@@ -10,7 +10,7 @@ namespace Floyo.Recovery.Tests.Wal;
 /// A failed copy of the WAL archive pages: the 6-hourly incremental (floyo-dr's embedded engine) whose second copy
 /// refuses (Azurite with a wrong account key) raises <c>wal-copy:secondary</c> on PagerDuty, Slack and email once,
 /// repeats nothing while it stays failed, and the next complete copy resolves it. <c>wal copy</c> alerts only
-/// with <c>--alert</c>. The real floyo-dr binary, a real archiving cluster, loopback PagerDuty/Slack and SMTP.
+/// with <c>--alert</c>; <c>backup --base</c>'s copy step raises and resolves the same incident. The real floyo-dr binary, a real archiving cluster, loopback PagerDuty/Slack and SMTP.
 /// </summary>
 public sealed class WalCopyAlertTests
 {
@@ -89,6 +89,56 @@ public sealed class WalCopyAlertTests
         Assert.True(resolved.ExitCode == 0, resolved.All);
         Assert.Equal(["trigger", "resolve", "trigger", "resolve"], hooks.To(PagerPath).Select(p => p.Json.GetProperty("event_action").GetString()));
         Assert.Equal(4, smtp.Mails.Count);
+    }
+
+    [Fact]
+    public async Task A_refusing_second_copy_after_backup_base_pages_once_the_incremental_keeps_the_same_episode_and_the_next_good_base_backup_resolves_it()
+    {
+        await using var cluster = await ArchivingCluster.StartAsync();
+        await using var hooks = new WebhookRecorder();
+        await using var smtp = new SmtpRecorder();
+        await using var container = await new BlobTestContainer(prefix: "walcopybase").CreateAsync();
+        await cluster.ExecuteAsync("CREATE TABLE orders (id int PRIMARY KEY)");
+        var good = Settings(cluster, hooks, smtp, container);
+        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = WithKey(container.ConnectionString, WrongKey) };
+        // The base backup runs as the server's user (as on the database host); its work folder is its own default.
+        Dictionary<string, string?> AsPostgres(Dictionary<string, string?> settings) => settings.Where(s => s.Key != "FLOYO_WORK_DIR").ToDictionary();
+
+        var refused = await cluster.FloyoDrAsPostgresAsync(AsPostgres(bad), "backup", "--base");
+
+        // The base backup is in the primary store; its copy is not: non-zero, and one page on every channel.
+        Assert.True(refused.ExitCode != 0, refused.All);
+        Assert.StartsWith("base backup base/base_", refused.StdOut, StringComparison.Ordinal);
+        Assert.Contains("its second copy is not complete", refused.StdErr, StringComparison.Ordinal);
+        var trigger = Assert.Single(hooks.To(PagerPath)).Json;
+        Assert.Equal(("trigger", "wal-copy:secondary", "critical"),
+            (trigger.GetProperty("event_action").GetString(), trigger.GetProperty("dedup_key").GetString(), trigger.GetProperty("payload").GetProperty("severity").GetString()));
+        var chat = Assert.Single(hooks.To(SlackPath)).Json.GetProperty("text").GetString()!;
+        Assert.StartsWith(":rotating_light: *CRITICAL* The WAL archive's second copy failed", chat, StringComparison.Ordinal);
+        Assert.Contains($"The second copy of the WAL archive ({Location(container)}) is not complete after 'floyo-dr backup --base': 0 refused, 1 failed: access to {Location(container)} was denied (HTTP 403", chat, StringComparison.Ordinal);
+        Assert.Equal("wal-copy:secondary", Assert.Single(smtp.Mails).Header("X-Floyo-Incident"));
+
+        // The incremental finds the same failure: the same incident, still open, nothing sent.
+        await cluster.ExecuteAsync("INSERT INTO orders SELECT generate_series(1, 100)");
+        var incremental = await FloyoDr.RunAsync(bad, "backup", "--incremental");
+        Assert.True(incremental.ExitCode != 0, incremental.All);
+        Assert.Single(hooks.To(PagerPath));
+        Assert.Single(hooks.To(SlackPath));
+        Assert.Single(smtp.Mails);
+
+        // Fixed: the next base backup's complete copy resolves it, once per channel.
+        var fixedRun = await cluster.FloyoDrAsPostgresAsync(AsPostgres(good), "backup", "--base");
+        Assert.True(fixedRun.ExitCode == 0, fixedRun.All);
+        Assert.Equal(["trigger", "resolve"], hooks.To(PagerPath).Select(p => p.Json.GetProperty("event_action").GetString()));
+        Assert.Equal("wal-copy:secondary", hooks.To(PagerPath)[1].Json.GetProperty("dedup_key").GetString());
+        var resolvedChat = hooks.To(SlackPath)[1].Json.GetProperty("text").GetString()!;
+        Assert.StartsWith(":white_check_mark: *resolved* The WAL archive's second copy failed", resolvedChat, StringComparison.Ordinal);
+        Assert.Contains("complete again ('floyo-dr backup --base')", resolvedChat, StringComparison.Ordinal);
+        Assert.Equal("[resolved] The WAL archive's second copy failed", smtp.Mails.Last().Header("Subject"));
+        Assert.Equal(2, smtp.Mails.Count);
+        var wire = string.Concat(hooks.Posts.Select(p => p.Body)) + string.Concat(smtp.Mails.Select(m => m.Data)) + refused.All + incremental.All + fixedRun.All;
+        Assert.DoesNotContain(WrongKey, wire, StringComparison.Ordinal);
+        Assert.DoesNotContain(AccountKey(container.ConnectionString), wire, StringComparison.Ordinal);
     }
 
     [Fact]
