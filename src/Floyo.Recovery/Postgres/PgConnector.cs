@@ -12,7 +12,7 @@ public static class PgConnector
 
     /// <param name="builtInTypesOnly">
     /// Do not load the server's type catalogue (Npgsql's first query on a new connection string, a join over pg_type,
-    /// pg_class, pg_proc and pg_range, then parsing every row): for a connection that reads only built-in types (text,
+    /// pg_class, pg_proc, pg_range and pg_namespace, then parsing every row): for a connection that reads only built-in types (text,
     /// bool, integers), where that load was a measured part of a base backup's fixed start-up cost.
     /// </param>
     public static async Task<NpgsqlConnection> OpenAsync(NpgsqlConnectionStringBuilder target, CancellationToken ct, bool builtInTypesOnly = false)
