@@ -43,33 +43,35 @@ public sealed partial class BaseBackupRunner(
     {
         var source = await connections.DatabaseAsync(ct);
         var started = Stopwatch.StartNew();
-        string serverVersion;
-        int serverMajor;
-        long segmentSize;
-        string? systemId;
-        string? bootstrapSuperuser;
-        await using (var connection = await PgConnector.OpenAsync(source, ct))
+        // With BASE_BACKUP_DATA_DIR this connection is also the backup's session (the identity checks, pg_backup_start, the copy,
+        // pg_backup_stop): one login and one set of checks, not two. Disposed on any failure, which aborts the backup on the server.
+        // Every query on it reads text, booleans or integers (LSNs as text): the server's type catalogue is not loaded.
+        await using var connection = await PgConnector.OpenAsync(source, ct, builtInTypesOnly: true);
+        var direct = wal.Value.DirectDataDirectory;
+        if (direct is null)
         {
-            if (wal.Value.DirectDataDirectory is null)
-            {
-                await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
-            }
-            serverVersion = connection.PostgreSqlVersion.ToString();
-            serverMajor = connection.PostgreSqlVersion.Major;
-            var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
-            // In pull mode (WAL_RECEIVE_SLOT) the slot, not archive_command, brings the WAL to the archive.
-            if (archiveMode == "off" && string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
-            {
-                throw new RecoveryException("archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first (or pull it: WAL_RECEIVE_SLOT and 'floyo-dr wal receive')");
-            }
-            if (!string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
-            {
-                // The slot must hold the server's WAL from before the backup starts, or the backup could never become consistent.
-                await WalReceiver.EnsureSlotAsync(connection, wal.Value.ReceiveSlot, ct);
-            }
-            segmentSize = long.Parse(await ScalarAsync(connection, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'", ct), CultureInfo.InvariantCulture);
-            systemId = await TryScalarAsync(connection, "SELECT system_identifier::text FROM pg_control_system()", ct);
-            bootstrapSuperuser = await TryScalarAsync(connection, "SELECT rolname::text FROM pg_roles WHERE oid = 10", ct);
+            await tools.EnsureCompatibleAsync("pg_basebackup", connection.PostgreSqlVersion.Major * 10000, ct);
+        }
+        var serverVersion = connection.PostgreSqlVersion.ToString();
+        var serverMajor = connection.PostgreSqlVersion.Major;
+        var archiveMode = await ScalarAsync(connection, "SELECT current_setting('archive_mode')", ct);
+        // In pull mode (WAL_RECEIVE_SLOT) the slot, not archive_command, brings the WAL to the archive.
+        if (archiveMode == "off" && string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
+        {
+            throw new RecoveryException("archive_mode is off on the server: a base backup is only recoverable with its WAL archived; set archive_mode = on and archive_command = 'floyo-dr wal push %p' first (or pull it: WAL_RECEIVE_SLOT and 'floyo-dr wal receive')");
+        }
+        if (!string.IsNullOrWhiteSpace(wal.Value.ReceiveSlot))
+        {
+            // The slot must hold the server's WAL from before the backup starts, or the backup could never become consistent.
+            await WalReceiver.EnsureSlotAsync(connection, wal.Value.ReceiveSlot, ct);
+        }
+        var segmentSize = long.Parse(await ScalarAsync(connection, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'", ct), CultureInfo.InvariantCulture);
+        var systemId = await TryScalarAsync(connection, "SELECT system_identifier::text FROM pg_control_system()", ct);
+        var bootstrapSuperuser = await TryScalarAsync(connection, "SELECT rolname::text FROM pg_roles WHERE oid = 10", ct);
+        if (direct is null)
+        {
+            // pg_basebackup logs in by itself: no idle session held open for the whole copy.
+            await connection.DisposeAsync();
         }
 
         var now = clock.GetUtcNow();
@@ -82,11 +84,10 @@ public sealed partial class BaseBackupRunner(
         var workers = Math.Max(1, Environment.ProcessorCount);
         // The server compresses from PostgreSQL 15 on (pg_basebackup's server-zstd); before, or when told so, this process does.
         // With BASE_BACKUP_DATA_DIR this process reads the data directory itself and compresses, with no pg_basebackup at all.
-        var direct = wal.Value.DirectDataDirectory;
         var onServer = direct is null && wal.Value.BaseBackupCompressionSide == WalOptions.ServerSide && serverMajor >= 15;
         LogCompressing(logger, onServer ? "the server" : "floyo-dr", level);
         var (tarBytes, storedBytes, sha256, files) = direct is not null
-            ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), wal.Value.BaseBackupZstd(), logger).StreamAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, ct)
+            ? await new DataDirectoryBaseBackup(direct, TimeSpan.FromSeconds(Math.Max(1, wal.Value.ArchiveWaitSeconds)), wal.Value.BaseBackupZstd(), logger).StreamAsync(connection, archiveMode != "off", $"floyo-dr {name}", level, workers, writer.Stream, ct)
             : onServer
             ? await new ServerCompressedBaseBackup(tools, logger).StreamOrFallBackAsync(source, $"floyo-dr {name}", level, workers, writer.Stream, () => StreamAsync(source, name, level, workers, writer.Stream, ct), ct)
             : await StreamAsync(source, name, level, workers, writer.Stream, ct);

@@ -2,7 +2,6 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Threading.Channels;
 using Floyo.Recovery.Compression;
-using Floyo.Recovery.Postgres;
 using Floyo.Recovery.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -18,23 +17,21 @@ namespace Floyo.Recovery.Wal;
 /// a reader task lays the files out as a tar (what pg_basebackup would send, pg_control last, then the backup_label
 /// pg_backup_stop returns) and takes their CRC32C while the compressor works on the previous chunks. The stored
 /// format is the server-compressed one: the tar in one zstd frame, then backup_manifest (built here, checked by
-/// pg_verifybackup on restore) as a second tar in its own frame. Any failure closes the session, which makes the
-/// server abort the backup, and the caller does not commit the object.
+/// pg_verifybackup on restore) as a second tar in its own frame. On any failure the caller closes the session (the
+/// connection it already checked the server's settings on), which makes the server abort the backup, and does not commit the object.
 /// </summary>
 internal sealed partial class DataDirectoryBaseBackup(string dataDir, TimeSpan archiveWait, ZstdParameters zstd, ILogger logger)
 {
     private const int ChunkSize = 1 << 20;
     private const int ReadAhead = 8;
 
+    /// <param name="session">The caller's open connection, the backup's one session from the identity checks to pg_backup_stop.</param>
+    /// <param name="archiving">archive_mode is not off: the backup then waits for its last segment (in pull mode the slot brings the WAL).</param>
     public async Task<(long TarBytes, long StoredBytes, string Sha256, IReadOnlyDictionary<string, string> Files)> StreamAsync(
-        NpgsqlConnectionStringBuilder source, string label, int level, int workers, Stream destination, CancellationToken ct)
+        NpgsqlConnection session, bool archiving, string label, int level, int workers, Stream destination, CancellationToken ct)
     {
-        // One session for start, copy and stop: closing it (dispose, on any failure) aborts the backup on the server.
-        await using var session = await PgConnector.OpenAsync(source, ct);
         var pid = await DataDirectoryIdentity.ProveAsync(dataDir, session, ct);
         await EnsureMayBackUpAsync(session, ct);
-        // In pull mode (archive_mode off) the slot brings the WAL, as pg_backup_stop would not wait either.
-        var archiving = await ScalarAsync(session, "SELECT current_setting($1)", "archive_mode", ct) != "off";
 
         var startLsn = await ScalarAsync(session, "SELECT pg_backup_start($1, fast => true)::text", label, ct);
         LogStarted(logger, dataDir, startLsn);
