@@ -23,7 +23,7 @@ public sealed class WalCopyAlertTimerTests
     private const string PagerPath = "v2/enqueue";
     private const string SlackPath = "services/T0001/B0002/slack-webhook-token-0123456789";
     private const string SmtpPassword = "smtp-Pa55word-0123456789";
-    private const string WrongKey = "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private const string WrongKey = BlobTestContainer.WrongKey;
 
     [Fact]
     public async Task The_incremental_timer_pages_once_for_a_refused_wal_copy_and_its_next_slot_with_the_copy_fixed_resolves_it()
@@ -36,7 +36,7 @@ public sealed class WalCopyAlertTimerTests
         var baseBackup = await cluster.FloyoDrAsPostgresAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = cluster.Url }, "backup", "--base");
         Assert.True(baseBackup.ExitCode == 0, baseBackup.All);
         var good = Settings(cluster, hooks, smtp, container);
-        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = WithKey(container.ConnectionString, WrongKey) };
+        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = BlobTestContainer.WithKey(container.ConnectionString, WrongKey) };
         var clock = new FakeTimeProvider(DateTimeOffset.Parse("2026-11-26T05:59:58Z", CultureInfo.InvariantCulture));
 
         await using (var host = await WorkflowHost.StartAsync(bad))
@@ -113,7 +113,4 @@ public sealed class WalCopyAlertTimerTests
         ["SMTP_TIMEOUT_SECONDS"] = "5",
         ["NOTIFY_EMAIL_TEAM"] = "oncall@floyo.example",
     };
-
-    private static string WithKey(string connectionString, string key) =>
-        string.Join(';', connectionString.Split(';').Select(p => p.Trim().StartsWith("AccountKey=", StringComparison.OrdinalIgnoreCase) ? "AccountKey=" + key : p));
 }

@@ -16,7 +16,7 @@ public sealed class NightlyBackupFailureTests : IAsyncLifetime
     private const string RoutingKey = "pd-routing-key-0123456789abcdef";
 
     // Azurite's account with a key that is valid base64 but not the account's: every request is refused (403).
-    private const string WrongKey = "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private const string WrongKey = BlobTestContainer.WrongKey;
 
     private readonly TempDirectory _dir = new();
     private TestDatabase _db = null!;
@@ -60,7 +60,7 @@ public sealed class NightlyBackupFailureTests : IAsyncLifetime
                 bad["PG_BIN_DIR"] = Path.Combine(_dir.Path, "no-such-bin");
                 break;
             case Cause.StoreRefusing:
-                bad["BACKUP_BLOB_CONNECTION_STRING"] = WithKey(container.ConnectionString, WrongKey);
+                bad["BACKUP_BLOB_CONNECTION_STRING"] = BlobTestContainer.WithKey(container.ConnectionString, WrongKey);
                 break;
         }
 
@@ -135,14 +135,5 @@ public sealed class NightlyBackupFailureTests : IAsyncLifetime
             settings[key] = value;
         }
         return settings;
-    }
-
-    private static string WithKey(string connectionString, string key)
-    {
-        if (connectionString.StartsWith("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException("the test needs an explicit Azurite connection string (scripts/test.sh sets one)");
-        }
-        return string.Join(';', connectionString.Split(';').Select(p => p.Trim().StartsWith("AccountKey=", StringComparison.OrdinalIgnoreCase) ? "AccountKey=" + key : p));
     }
 }

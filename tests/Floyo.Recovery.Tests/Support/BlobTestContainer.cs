@@ -35,4 +35,17 @@ public sealed class BlobTestContainer : IAsyncDisposable
             // A private Azurite may already be gone; nothing to clean then.
         }
     }
+
+    /// <summary>Valid base64, not the account's key: every request made with it is refused (403).</summary>
+    public const string WrongKey = "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    /// <summary>The connection string with another account key: a store that refuses everything.</summary>
+    public static string WithKey(string connectionString, string key)
+    {
+        if (connectionString.StartsWith("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException("the test needs an explicit Azurite connection string (scripts/test.sh sets one)");
+        }
+        return string.Join(';', connectionString.Split(';').Select(p => p.Trim().StartsWith("AccountKey=", StringComparison.OrdinalIgnoreCase) ? "AccountKey=" + key : p));
+    }
 }

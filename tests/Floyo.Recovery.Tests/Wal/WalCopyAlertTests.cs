@@ -17,8 +17,7 @@ public sealed class WalCopyAlertTests
     private const string SlackPath = EmailChannelTests.SlackPath;
     private const string PagerPath = EmailChannelTests.PagerPath;
 
-    // Valid base64, not the account's key: every request to the copy is refused (403).
-    public const string WrongKey = "AAAAvdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private const string WrongKey = BlobTestContainer.WrongKey;
 
     [Fact]
     public async Task A_refusing_second_copy_pages_once_per_episode_from_the_incremental_and_from_wal_copy_with_alert_and_the_next_good_copy_resolves_it()
@@ -31,7 +30,7 @@ public sealed class WalCopyAlertTests
         var baseBackup = await cluster.FloyoDrAsPostgresAsync(new Dictionary<string, string?> { ["DATABASE_URL"] = cluster.Url }, "backup", "--base");
         Assert.True(baseBackup.ExitCode == 0, baseBackup.All);
         var good = Settings(cluster, hooks, smtp, container);
-        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = WithKey(container.ConnectionString, WrongKey) };
+        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = BlobTestContainer.WithKey(container.ConnectionString, WrongKey) };
         int Pages() => hooks.To(PagerPath).Count;
 
         await cluster.ExecuteAsync("INSERT INTO orders SELECT generate_series(1, 100)");
@@ -100,7 +99,7 @@ public sealed class WalCopyAlertTests
         await using var container = await new BlobTestContainer(prefix: "walcopybase").CreateAsync();
         await cluster.ExecuteAsync("CREATE TABLE orders (id int PRIMARY KEY)");
         var good = Settings(cluster, hooks, smtp, container);
-        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = WithKey(container.ConnectionString, WrongKey) };
+        var bad = new Dictionary<string, string?>(good) { ["BACKUP_SECONDARY_BLOB_CONNECTION_STRING"] = BlobTestContainer.WithKey(container.ConnectionString, WrongKey) };
         // The base backup runs as the server's user (as on the database host); its work folder is its own default.
         Dictionary<string, string?> AsPostgres(Dictionary<string, string?> settings) => settings.Where(s => s.Key != "FLOYO_WORK_DIR").ToDictionary();
 
@@ -199,13 +198,4 @@ public sealed class WalCopyAlertTests
 
     internal static string AccountKey(string connectionString) =>
         connectionString.Split(';').Select(p => p.Trim()).Single(p => p.StartsWith("AccountKey=", StringComparison.OrdinalIgnoreCase))["AccountKey=".Length..];
-
-    internal static string WithKey(string connectionString, string key)
-    {
-        if (connectionString.StartsWith("UseDevelopmentStorage=true", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new InvalidOperationException("the test needs an explicit Azurite connection string (scripts/test.sh sets one)");
-        }
-        return string.Join(';', connectionString.Split(';').Select(p => p.Trim().StartsWith("AccountKey=", StringComparison.OrdinalIgnoreCase) ? "AccountKey=" + key : p));
-    }
 }
